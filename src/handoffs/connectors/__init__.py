@@ -1,0 +1,1 @@
+"""Handoffs connectors layer."""

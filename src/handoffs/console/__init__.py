@@ -1,0 +1,1 @@
+"""Handoffs console layer."""

@@ -1,0 +1,136 @@
+"""Contracts: billing model, effective-dated rate cards, installments and milestones."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from handoffs.domain.errors import NoEffectiveRate
+from handoffs.domain.money import Money, check_currency
+from handoffs.domain.rules import check_id, check_non_negative, check_range, require
+
+__all__ = ["BillingModel", "Contract", "Installment", "Milestone", "RateCardVersion"]
+
+BillingModel = Literal["time_and_materials", "fixed_fee", "milestone"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RateCardVersion:
+    """Hourly rates by role, effective from a date until the next version takes over."""
+
+    version: int
+    effective_from: date
+    rates: Mapping[str, Decimal] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        require(self.version >= 1, "version", "must be 1 or more")
+        require(bool(self.rates), "rates", "must name at least one role")
+        for role, rate in self.rates.items():
+            require(bool(role.strip()), "rates", "role names must not be blank")
+            require(rate >= 0, f"rates.{role}", "must not be negative")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Installment:
+    """One scheduled fixed-fee invoice."""
+
+    id: str
+    due_date: date
+    amount: Money
+
+    def __post_init__(self) -> None:
+        check_id(self.id)
+        check_non_negative(self.amount, "amount")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Milestone:
+    """A deliverable billed when the client accepts it."""
+
+    id: str
+    name: str
+    amount: Money
+    accepted_on: date | None = None
+
+    def __post_init__(self) -> None:
+        check_id(self.id)
+        check_non_negative(self.amount, "amount")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Contract:
+    """The commercial terms sold to a customer, as billed by one legal entity."""
+
+    id: str
+    customer_id: str
+    legal_entity_id: str
+    currency: str
+    billing_model: BillingModel
+    start_date: date
+    end_date: date | None = None
+    rate_card: tuple[RateCardVersion, ...] = ()
+    cap: Money | None = None
+    fixed_fee: Money | None = None
+    installments: tuple[Installment, ...] = ()
+    milestones: tuple[Milestone, ...] = ()
+    estimated_cost: Money | None = None
+    expense_markup: Decimal = Decimal(0)
+    tax_code_id: str | None = None
+    payment_terms_days: int = 30
+
+    def __post_init__(self) -> None:
+        check_id(self.id)
+        check_id(self.customer_id, "customer_id")
+        check_id(self.legal_entity_id, "legal_entity_id")
+        check_currency(self.currency)
+        require(
+            self.billing_model in ("time_and_materials", "fixed_fee", "milestone"),
+            "billing_model",
+            "must be time_and_materials, fixed_fee or milestone",
+        )
+        check_range(self.start_date, self.end_date)
+        versions = [v.version for v in self.rate_card]
+        require(len(set(versions)) == len(versions), "rate_card", "version numbers must be unique")
+        starts = [v.effective_from for v in self.rate_card]
+        require(len(set(starts)) == len(starts), "rate_card", "two versions start on one date")
+        for name in ("cap", "fixed_fee", "estimated_cost"):
+            amount = getattr(self, name)
+            if amount is not None:
+                require(amount.currency == self.currency, name, f"must be in {self.currency}")
+                check_non_negative(amount, name)
+        schedule: list[Installment | Milestone] = [*self.installments, *self.milestones]
+        for i, item in enumerate(schedule):
+            require(item.amount.currency == self.currency, f"schedule[{i}]", f"must be in {self.currency}")
+        require(self.expense_markup >= 0, "expense_markup", "must not be negative")
+        require(self.payment_terms_days >= 0, "payment_terms_days", "must not be negative")
+        self._check_model()
+
+    def _check_model(self) -> None:
+        if self.billing_model == "time_and_materials":
+            require(bool(self.rate_card), "rate_card", "a time-and-materials contract needs one")
+        elif self.billing_model == "fixed_fee":
+            require(self.fixed_fee is not None, "fixed_fee", "a fixed-fee contract needs its fee")
+            require(bool(self.installments), "installments", "a fixed-fee contract needs a schedule")
+            total = Money.sum([i.amount for i in self.installments], self.currency)
+            require(total == self.fixed_fee, "installments", "must add up to the fixed fee")
+        else:
+            require(bool(self.milestones), "milestones", "a milestone contract needs milestones")
+
+    def rate_version_on(self, day: date) -> RateCardVersion:
+        """The rate-card version in force on ``day`` (latest ``effective_from`` not after it)."""
+        candidates = [v for v in self.rate_card if v.effective_from <= day]
+        if not candidates:
+            raise NoEffectiveRate(f"contract {self.id} has no rate card in force on {day.isoformat()}")
+        return max(candidates, key=lambda v: v.effective_from)
+
+    def rate_for(self, role: str, day: date) -> tuple[RateCardVersion, Money]:
+        """The version and hourly rate for ``role`` on ``day``."""
+        version = self.rate_version_on(day)
+        if role not in version.rates:
+            raise NoEffectiveRate(
+                f"contract {self.id} rate card v{version.version} has no rate for role {role!r}"
+            )
+        return version, Money(version.rates[role], self.currency)

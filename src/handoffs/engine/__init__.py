@@ -1,0 +1,1 @@
+"""Handoffs engine layer."""

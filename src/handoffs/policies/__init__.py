@@ -1,0 +1,1 @@
+"""Handoffs policies layer."""
