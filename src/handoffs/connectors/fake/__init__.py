@@ -1,1 +1,1 @@
-"""Handoffs connectors/fake layer."""
+"""Fake systems behind the connector ports, for tests and the embedded demo."""

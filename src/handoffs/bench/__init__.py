@@ -1,0 +1,1 @@
+"""Benchmark data and runners (``handoffs bench``, ``handoffs generate``)."""

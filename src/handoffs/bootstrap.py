@@ -1,0 +1,70 @@
+"""The composition root: the one place where settings, store, engine, flows and connectors meet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from handoffs.connectors.fake.erp import FileErp, InMemoryErp
+from handoffs.domain.ports import DeterministicIds, SystemClock
+from handoffs.engine.guard import SystemGuard
+from handoffs.engine.ratelimit import RateLimit
+from handoffs.engine.registry import Registry
+from handoffs.engine.retry import Backoff
+from handoffs.engine.worker import Worker, WorkerSettings
+from handoffs.flows import time_to_invoice
+from handoffs.flows.ports import ErpPort, Ports
+from handoffs.settings import Settings
+from handoffs.store.db import make_engine
+from handoffs.store.migrate import upgrade
+from handoffs.store.uow import UowFactory
+
+__all__ = ["App", "build"]
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    registry: Registry
+    uow: UowFactory
+    ports: Ports
+    erps: dict[str, ErpPort] = field(default_factory=dict)
+
+    def worker(self, **overrides: object) -> Worker:
+        s = self.settings
+        ws = WorkerSettings(
+            batch_size=s.batch_size,
+            lease_seconds=s.lease_seconds,
+            backoff=Backoff(base=s.backoff_base, max_attempts=s.max_attempts),
+        )
+        return Worker(self.uow, self.registry, self.ports, ws, **overrides)  # type: ignore[arg-type]
+
+    def upgrade(self) -> None:
+        upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _erps(spec: str) -> dict[str, ErpPort]:
+    if spec == "none":
+        return {}
+    if spec == "memory":
+        return {"erp": InMemoryErp()}
+    if spec.startswith("file:"):
+        return {"erp": FileErp(spec[5:], system="erp")}
+    raise ValueError(f"HANDOFFS_ERP must be file:PATH, memory or none, not {spec!r}")
+
+
+def build(settings: Settings | None = None, *, erps: dict[str, ErpPort] | None = None) -> App:
+    """Wire the application. Nothing here runs at import time."""
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.database_url)
+    registry = Registry(time_to_invoice.handlers())
+    clock = SystemClock()
+    erps = _erps(settings.erp) if erps is None else erps
+    limits = {name: RateLimit(rate=50, burst=100) for name in erps}
+    ports = Ports(clock=clock, ids=DeterministicIds(), erps=erps, guard=SystemGuard(engine, limits))
+    return App(settings, engine, registry, UowFactory(engine, registry.subscriptions, clock), ports, erps)

@@ -1,0 +1,49 @@
+"""What every command shares: building the app from options, printing data or tables."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from sqlalchemy import inspect
+
+from handoffs.bootstrap import App, build
+from handoffs.settings import Settings
+from handoffs.store.db import redact_url
+
+__all__ = ["DbOption", "JsonOption", "console", "err_console", "open_app", "print_json", "require_schema"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="HANDOFFS_DATABASE_URL",
+        help="sqlite:///PATH (default sqlite:///handoffs.db) or postgresql://USER@HOST:PORT/DB.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def open_app(database_url: str | None, **overrides: Any) -> App:
+    return build(Settings.from_env(database_url=database_url, **overrides))
+
+
+def require_schema(app: App) -> None:
+    """Stop with a clear message when the database has not been set up."""
+    if not inspect(app.engine).has_table("alembic_version"):
+        err_console.print(
+            f"[red]The database at {redact_url(app.settings.database_url)} is not set up.[/red] "
+            "Run: handoffs db upgrade"
+        )
+        raise typer.Exit(2)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")

@@ -1,0 +1,115 @@
+"""``handoffs export``: finance documents out, as JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from handoffs.cli.common import DbOption, open_app, print_json, require_schema
+from handoffs.domain.codec import encode
+
+app = typer.Typer(help="Export finance documents.", no_args_is_help=True)
+
+
+class Format(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", help="json (documents) or csv (one row per line).")]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="Write to this file instead of standard output.")
+]
+
+_CSV_COLUMNS = [
+    "invoice_id",
+    "kind",
+    "status",
+    "project_id",
+    "customer_id",
+    "legal_entity_id",
+    "period",
+    "currency",
+    "invoice_subtotal",
+    "invoice_tax",
+    "invoice_total",
+    "line_id",
+    "line_kind",
+    "role",
+    "resource_id",
+    "rate_card_version",
+    "quantity",
+    "unit_price",
+    "amount",
+    "tax",
+    "sources",
+    "external_ids",
+]
+
+
+@app.command("invoices")
+def invoices(database_url: DbOption = None, fmt: FormatOption = Format.json, out: OutOption = None) -> None:
+    """Every invoice with its lines, the entries each line bills, status and ERP ids."""
+    hub = open_app(database_url, erp="none")
+    require_schema(hub)
+    with hub.uow() as uow:
+        docs = [
+            {**encode(inv), "status": status, "external_ids": uow.xrefs.for_object("invoice", inv.id)}
+            for inv, status in uow.invoices.iter_all()
+        ]
+    hub.close()
+    if fmt is Format.json:
+        _write_json(docs, out)
+    else:
+        _write_csv(docs, out)
+
+
+def _write_json(docs: list[dict[str, Any]], out: Path | None) -> None:
+    if out is None:
+        print_json(docs)
+        return
+    import orjson
+
+    out.write_bytes(orjson.dumps(docs, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def _write_csv(docs: list[dict[str, Any]], out: Path | None) -> None:
+    fh = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
+    writer = csv.writer(fh)
+    writer.writerow(_CSV_COLUMNS)
+    for d in docs:
+        ext = ";".join(f"{k}={v}" for k, v in sorted(d["external_ids"].items()))
+        for line in d["lines"]:
+            writer.writerow(
+                [
+                    d["id"],
+                    d["kind"],
+                    d["status"],
+                    d["project_id"],
+                    d["customer_id"],
+                    d["legal_entity_id"],
+                    d["period"],
+                    d["currency"],
+                    d["subtotal"]["amount"],
+                    d["tax"]["amount"],
+                    d["total"]["amount"],
+                    line["id"],
+                    line["kind"],
+                    line["role"],
+                    line["resource_id"],
+                    line["rate_card_version"],
+                    line["quantity"],
+                    line["unit_price"]["amount"],
+                    line["amount"]["amount"],
+                    line["tax"]["amount"],
+                    " ".join(f"{s['type']}:{s['id']}" for s in line["sources"]),
+                    ext,
+                ]
+            )
+    if out:
+        fh.close()

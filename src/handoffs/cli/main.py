@@ -1,0 +1,25 @@
+"""The ``handoffs`` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from handoffs.cli import db, demo, exceptions, export, generate, load, worker
+
+app = typer.Typer(
+    name="handoffs",
+    help="Handoffs keeps a firm's systems in step, from sold deal to recognised revenue.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(export.app, name="export")
+app.add_typer(exceptions.app, name="exceptions")
+app.add_typer(generate.app, name="generate")
+app.command("demo")(demo.demo)
+app.command("load")(load.load)
+app.command("worker")(worker.worker)
+app.command("replay")(worker.replay)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,111 @@
+"""``handoffs worker`` and ``handoffs replay``."""
+
+from __future__ import annotations
+
+import signal
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from handoffs.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    open_app,
+    print_json,
+    require_schema,
+)
+from handoffs.engine.replay import replay as replay_messages
+
+
+def worker(
+    database_url: DbOption = None,
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Stop when no work is left.")] = False,
+    batch_size: Annotated[int | None, typer.Option(min=1, max=10_000, help="Work items per claim.")] = None,
+    lease_seconds: Annotated[float | None, typer.Option(min=0.5, help="Seconds a claim lasts.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Process queued work: price, invoice, deliver. Stops on SIGTERM or Ctrl-C after the batch."""
+    hub = open_app(database_url, batch_size=batch_size, lease_seconds=lease_seconds)
+    require_schema(hub)
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    w = hub.worker()
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=as_json,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("working", total=None)
+
+        def on_batch(stats: object, outstanding: int) -> None:
+            s = w.stats
+            progress.update(
+                task,
+                description=f"processed {s.processed}, retried {s.retried}, "
+                f"dead {s.dead}, queued {outstanding}",
+            )
+
+        stats = w.run(until_idle=until_idle, should_stop=lambda: stopping, on_batch=on_batch)
+    hub.close()
+    if as_json:
+        print_json(stats.as_dict())
+    else:
+        console.print(
+            f"Worker {w.owner}: processed {stats.processed}, retried {stats.retried}, "
+            f"dead-lettered {stats.dead}, in {stats.batches} batches."
+        )
+
+
+def replay(
+    database_url: DbOption = None,
+    since: Annotated[
+        datetime | None, typer.Option(help="Messages that occurred at or after (ISO 8601, UTC).")
+    ] = None,
+    until: Annotated[
+        datetime | None, typer.Option(help="Messages that occurred before (ISO 8601, UTC).")
+    ] = None,
+    correlation_id: Annotated[str | None, typer.Option(help="Only messages of this business flow.")] = None,
+    message_type: Annotated[
+        list[str] | None, typer.Option("--type", help="Only these message types.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Queue stored messages to run through their consumers again (idempotent by business key)."""
+    if since is None and until is None and correlation_id is None:
+        err_console.print("[red]Say what to replay:[/red] --since/--until and/or --correlation-id.")
+        raise typer.Exit(2)
+    hub = open_app(database_url, erp="none")
+    require_schema(hub)
+    queued = replay_messages(
+        hub.uow,
+        since=_utc(since),
+        until=_utc(until),
+        correlation_id=correlation_id,
+        message_types=set(message_type) if message_type else None,
+    )
+    hub.close()
+    if as_json:
+        print_json({"queued": queued})
+    else:
+        console.print(f"Queued {queued} replay run(s). Run: handoffs worker --until-idle")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    from datetime import UTC
+
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

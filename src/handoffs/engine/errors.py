@@ -1,0 +1,59 @@
+"""Failure classes that decide what the engine does with a message that failed.
+
+The tree::
+
+    HandoffsFailure
+     ├── TransientError      retried with exponential backoff and jitter
+     │    └── RateLimited    a 429 or an empty token bucket; carries retry_after
+     │    └── CircuitOpen    the system's breaker is open; carries retry_after
+     └── TerminalError       never retried: becomes an exception (dead letter) with payload
+
+Errors from the domain layer (``handoffs.domain.errors.DomainError``) are terminal: data
+that breaks a rule does not get better by trying again. Anything unclassified is retried
+like a transient error and dead-lettered when the attempts run out, with its class name and
+message kept, so nothing is ever logged and dropped.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CircuitOpen", "HandoffsFailure", "RateLimited", "TerminalError", "TransientError"]
+
+
+class HandoffsFailure(Exception):
+    """Base of the engine's failure classes.
+
+    Args:
+        message: safe to show a person: never holds a secret.
+        category: the exception category used when it is dead-lettered.
+    """
+
+    category = "failure"
+
+    def __init__(self, message: str, *, category: str | None = None) -> None:
+        super().__init__(message)
+        if category is not None:
+            self.category = category
+
+
+class TransientError(HandoffsFailure):
+    """May succeed later: a timeout, a 5xx, a lock, a missing record not yet arrived."""
+
+    category = "transient"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, category: str | None = None):
+        super().__init__(message, category=category)
+        self.retry_after = retry_after
+
+
+class RateLimited(TransientError):
+    category = "rate_limited"
+
+
+class CircuitOpen(TransientError):
+    category = "circuit_open"
+
+
+class TerminalError(HandoffsFailure):
+    """Will not succeed by retrying: validation failed, a 4xx, a rule was broken."""
+
+    category = "terminal"

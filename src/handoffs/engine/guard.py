@@ -1,0 +1,84 @@
+"""Downstream protection: every outbound call passes the system's breaker and rate limit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Engine
+
+from handoffs.engine.breaker import BreakerPolicy, after_call, before_call, load_state, save_state
+from handoffs.engine.errors import CircuitOpen, RateLimited, TransientError
+from handoffs.engine.ratelimit import RateLimit, take_shared_token
+
+__all__ = ["SystemGuard"]
+
+T = TypeVar("T")
+
+
+class SystemGuard:
+    """Shared (database-backed) circuit breaker and token bucket per system.
+
+    Args:
+        engine: the hub database, where bucket and breaker state live.
+        limits: requests per second and burst per system, from its documented API limits.
+        breaker: when to open and how long to stay open.
+        max_wait: wait this long at most for a token in-process; longer waits are handed
+            back to the worker as a retry with ``retry_after``, so no worker blocks.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        limits: dict[str, RateLimit],
+        breaker: BreakerPolicy | None = None,
+        *,
+        max_wait: float = 1.0,
+        now: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._engine = engine
+        self._limits = limits
+        self._policy = breaker or BreakerPolicy()
+        self._max_wait = max_wait
+        self._now = now
+        self._sleep = sleep
+
+    def call(self, system: str, fn: Callable[[], T]) -> T:
+        """Run ``fn`` (one call to ``system``) if the breaker and the rate limit allow it."""
+        with self._engine.begin() as conn:
+            now = self._now()
+            state, wait = before_call(self._policy, load_state(conn, system, now), now)
+            save_state(conn, system, state, now)
+        if wait > 0:
+            raise CircuitOpen(f"circuit for {system} is open", retry_after=wait)
+        self._acquire(system)
+        try:
+            result = fn()
+        except TransientError:
+            self._record(system, ok=False)
+            raise
+        self._record(system, ok=True)
+        return result
+
+    def _acquire(self, system: str) -> None:
+        limit = self._limits.get(system)
+        if limit is None:
+            return
+        waited = 0.0
+        while True:
+            with self._engine.begin() as conn:
+                wait = take_shared_token(conn, f"system:{system}", limit, self._now())
+            if wait == 0:
+                return
+            if waited + wait > self._max_wait:
+                raise RateLimited(f"rate limit for {system} reached", retry_after=wait)
+            self._sleep(wait)
+            waited += wait
+
+    def _record(self, system: str, *, ok: bool) -> None:
+        with self._engine.begin() as conn:
+            now = self._now()
+            state = after_call(self._policy, load_state(conn, system, now), ok, now)
+            save_state(conn, system, state, now)

@@ -1,0 +1,236 @@
+"""The worker: claim a batch, run each consumer's handler, retry or dead-letter failures.
+
+Exactly-once effects come from three things together: the inbox row written in the same
+transaction as a handler's effects, leases that expire so a killed worker's batch is taken
+over, and outbound calls that carry an idempotency key the receiving system honours.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+
+from handoffs.domain.errors import DomainError
+from handoffs.engine.errors import HandoffsFailure, TerminalError, TransientError
+from handoffs.engine.registry import Handler, Registry
+from handoffs.engine.retry import Backoff
+from handoffs.store.repositories.messages import WorkItem
+from handoffs.store.serde import message_from_json
+from handoffs.store.uow import UowFactory
+
+__all__ = ["Worker", "WorkerSettings", "WorkerStats"]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    batch_size: int = 500
+    lease_seconds: float = 60.0
+    idle_sleep: float = 0.2
+    backoff: Backoff = field(default_factory=Backoff)
+
+
+@dataclass(slots=True)
+class WorkerStats:
+    processed: int = 0
+    retried: int = 0
+    dead: int = 0
+    batches: int = 0
+    db_errors: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "processed": self.processed,
+            "retried": self.retried,
+            "dead": self.dead,
+            "batches": self.batches,
+            "db_errors": self.db_errors,
+        }
+
+
+class Worker:
+    """Runs handlers for claimed work until stopped (or, with ``until_idle``, until no work is left)."""
+
+    def __init__(
+        self,
+        uow_factory: UowFactory,
+        registry: Registry,
+        ports: Any,
+        settings: WorkerSettings | None = None,
+        *,
+        owner: str | None = None,
+        rng: random.Random | None = None,
+        now: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._uow = uow_factory
+        self._registry = registry
+        self._ports = ports
+        self.settings = settings or WorkerSettings()
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+        self._rng = rng or random.Random()
+        self._now = now
+        self._sleep = sleep
+        self.stats = WorkerStats()
+
+    def run(
+        self,
+        *,
+        until_idle: bool = False,
+        should_stop: Callable[[], bool] = lambda: False,
+        on_batch: Callable[[WorkerStats, int], None] | None = None,
+    ) -> WorkerStats:
+        """Process batches; ``on_batch(stats, outstanding)`` is called after each one."""
+        while not should_stop():
+            try:
+                done = self.run_once()
+            except DBAPIError:  # the database went away: leases expire, so just wait and go on
+                self.stats.db_errors += 1
+                self._sleep(min(5.0, 0.5 * self.stats.db_errors))
+                continue
+            if done:
+                if on_batch:
+                    on_batch(self.stats, self.outstanding()[0])
+                continue
+            outstanding, due = self.outstanding()
+            if until_idle and outstanding == 0:
+                break
+            wait = self.settings.idle_sleep
+            if due is not None:
+                wait = min(max(due - self._now(), 0.01), 1.0)
+            self._sleep(wait)
+        return self.stats
+
+    def outstanding(self) -> tuple[int, float | None]:
+        with self._uow() as uow:
+            return uow.queue.outstanding()
+
+    def run_once(self) -> int:
+        """Claim and process one batch; returns how many items it held."""
+        with self._uow() as uow:
+            items = uow.queue.claim(
+                self.owner, self.settings.batch_size, self.settings.lease_seconds, self._now()
+            )
+            uow.commit()
+        if not items:
+            return 0
+        self.stats.batches += 1
+        for consumer, group in groupby(items, key=lambda i: i.consumer):
+            handler = self._registry.handler(consumer)
+            batch = list(group)
+            if handler.outbound:
+                for item in batch:
+                    self._outbound(handler, item)
+            else:
+                self._local(handler, batch)
+        return len(items)
+
+    def _local(self, handler: Handler, items: list[WorkItem]) -> None:
+        assert handler.handle is not None
+        try:
+            with self._uow() as uow:
+                seen = uow.inbox.seen(handler.consumer, [i.inbox_key for i in items])
+                todo = [i for i in items if i.inbox_key not in seen]
+                if todo:
+                    handler.handle([_message(i) for i in todo], uow, self._ports)
+                    uow.inbox.record(handler.consumer, [i.inbox_key for i in todo])
+                uow.queue.complete([i.id for i in items], self.owner)
+                uow.commit()
+            self.stats.processed += len(items)
+        except Exception as exc:
+            if len(items) > 1:  # isolate the failing message; the others still flow
+                for item in items:
+                    self._local(handler, [item])
+            else:
+                self._failed(handler, items[0], exc)
+
+    def _outbound(self, handler: Handler, item: WorkItem) -> None:
+        assert handler.call is not None and handler.record is not None
+        try:
+            with self._uow() as uow:
+                already = bool(uow.inbox.seen(handler.consumer, [item.inbox_key]))
+            message = _message(item)
+            outcome = None if already else handler.call(message, self._uow, self._ports)
+            with self._uow() as uow:
+                if not already and not uow.inbox.seen(handler.consumer, [item.inbox_key]):
+                    handler.record(message, outcome, uow, self._ports)
+                    uow.inbox.record(handler.consumer, [item.inbox_key])
+                uow.queue.complete([item.id], self.owner)
+                uow.commit()
+            self.stats.processed += 1
+        except Exception as exc:
+            self._failed(handler, item, exc)
+
+    def _failed(self, handler: Handler, item: WorkItem, exc: Exception) -> None:
+        attempts = item.attempts + 1
+        reason = _describe(exc)
+        # A unique-key violation is a race with another worker; the retry sees its result.
+        terminal = isinstance(exc, TerminalError | DomainError)
+        if not terminal and not self.settings.backoff.exhausted(attempts):
+            retry_after = exc.retry_after if isinstance(exc, TransientError) else None
+            delay = self.settings.backoff.delay(attempts, self._rng, retry_after)
+            with self._uow() as uow:
+                uow.queue.retry_later(item.id, attempts, self._now() + delay, reason)
+                uow.commit()
+            self.stats.retried += 1
+            return
+        with self._uow() as uow:
+            uow.queue.dead(item.id, attempts, reason)
+            uow.exceptions.add(
+                category=_category(exc, terminal),
+                source=f"consumer:{handler.consumer}",
+                reason=reason,
+                raw=item.payload,
+                detail={
+                    "message_type": item.type,
+                    "attempts": attempts,
+                    "error_class": type(exc).__name__,
+                    "replay": item.replay,
+                    "where": _where(exc),
+                },
+                priority=2 if handler.outbound else 3,
+                message_id=item.message_id,
+                consumer=handler.consumer,
+                work_id=item.id,
+                attempts=attempts,
+            )
+            if handler.on_dead is not None:
+                handler.on_dead(_message(item), reason, uow, self._ports)
+            uow.commit()
+        self.stats.dead += 1
+
+
+def _message(item: WorkItem) -> Any:
+    return message_from_json(item.type, item.payload)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, HandoffsFailure | DomainError):
+        return str(exc)
+    if isinstance(exc, DBAPIError):  # driver messages can echo SQL parameters: keep the class only
+        return f"database error: {type(exc.orig).__name__ if exc.orig else type(exc).__name__}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _category(exc: Exception, terminal: bool) -> str:
+    if isinstance(exc, HandoffsFailure) and exc.category not in ("terminal", "transient", "failure"):
+        return exc.category
+    if isinstance(exc, DomainError):
+        return "validation"
+    return "dead_letter" if terminal else "retries_exhausted"
+
+
+def _where(exc: Exception) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    last = frames[-1]
+    return f"{os.path.basename(last.filename)}:{last.lineno} in {last.name}"

@@ -1,0 +1,100 @@
+"""Ports the flows depend on. The store and the connectors implement them; flows never
+import a concrete store or connector (an import-linter contract keeps it so)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from handoffs.domain.billing import Invoice
+from handoffs.domain.messages import Message
+from handoffs.domain.ports import Clock, IdFactory
+from handoffs.domain.pricing import PricedEntry
+
+__all__ = ["ErpPort", "ExternalRef", "Guard", "Ports", "UnitOfWork"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalRef:
+    """The id a system gave the record we sent it."""
+
+    system: str
+    external_id: str
+
+
+class ErpPort(Protocol):
+    """An ERP that accepts invoices. Implementations raise engine TransientError/TerminalError."""
+
+    system: str
+
+    def post_invoice(self, invoice: Invoice, idempotency_key: str) -> ExternalRef: ...
+
+
+class Guard(Protocol):
+    def call(self, system: str, fn: Callable[[], T]) -> T: ...
+
+
+class _NoGuard:
+    def call(self, system: str, fn: Callable[[], T]) -> T:
+        return fn()
+
+
+class Objects(Protocol):
+    def get(self, type_: str, id_: str) -> Any | None: ...
+
+
+class TimeEntries(Protocol):
+    def get(self, entry_id: str) -> Any | None: ...
+    def set_priced(self, entry_id: str, priced: PricedEntry) -> None: ...
+    def set_state(self, entry_ids: list[str], state: str) -> None: ...
+    def priced_unbilled(self, project_id: str, period: str) -> list[PricedEntry]: ...
+
+
+class Invoices(Protocol):
+    def add(self, invoice: Invoice, correlation_id: str) -> None: ...
+    def count_for(self, project_id: str, period: str) -> int: ...
+    def get(self, invoice_id: str) -> Invoice | None: ...
+    def status(self, invoice_id: str) -> str | None: ...
+    def set_status(self, invoice_id: str, status: str) -> None: ...
+
+
+class Deliveries(Protocol):
+    def ensure(self, key: str, system: str, operation: str, object_type: str, object_id: str) -> bool: ...
+    def get(self, key: str) -> Any | None: ...
+    def confirm(self, key: str, external_id: str) -> None: ...
+    def failed_attempt(self, key: str, error: str, *, final: bool) -> None: ...
+
+
+class Xrefs(Protocol):
+    def link(self, canonical_type: str, canonical_id: str, system: str, external_id: str) -> None: ...
+
+
+class Exceptions(Protocol):
+    def add(self, **fields: Any) -> int | None: ...
+
+
+class UnitOfWork(Protocol):
+    objects: Objects
+    time_entries: TimeEntries
+    invoices: Invoices
+    deliveries: Deliveries
+    xrefs: Xrefs
+    exceptions: Exceptions
+
+    @property
+    def now(self) -> datetime: ...
+    def publish(self, *messages: Message) -> None: ...
+
+
+@dataclass(slots=True)
+class Ports:
+    """What handlers may use beyond their unit of work."""
+
+    clock: Clock
+    ids: IdFactory
+    erps: dict[str, ErpPort] = field(default_factory=dict)
+    guard: Guard = field(default_factory=_NoGuard)

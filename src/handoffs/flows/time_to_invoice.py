@@ -1,0 +1,233 @@
+"""Time-to-invoice: price approved time, invoice each project and period, post to the ERP.
+
+    TimeEntryApproved --price--> (entry priced) --> GenerateInvoice(project, period)
+    GenerateInvoice --invoice--> Invoice + lines listing their entries --> InvoiceGenerated
+    InvoiceGenerated --deliver--> one Delivery per ERP --> PostInvoice(system)
+    PostInvoice --post (outbound, idempotency key)--> InvoicePosted
+
+Every id a handler creates is derived from its cause, so a replay derives the same ids and
+changes nothing. An entry is billed once: its state moves priced -> billed in the same
+transaction that stores the invoice, and the store refuses a second live billing link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from handoffs.domain.contracts import Contract
+from handoffs.domain.errors import DomainError
+from handoffs.domain.messages import (
+    GenerateInvoice,
+    InvoiceDeliveryFailed,
+    InvoiceGenerated,
+    InvoicePosted,
+    PostInvoice,
+    TimeEntryApproved,
+)
+from handoffs.domain.pricing import build_time_invoice, price_entry
+from handoffs.domain.work import Project, TimeEntry, check_entry_in_schedule
+from handoffs.engine.errors import TerminalError, TransientError
+from handoffs.engine.registry import Handler
+from handoffs.flows.ports import ExternalRef, Ports, UnitOfWork
+
+__all__ = ["delivery_key", "handlers"]
+
+
+def delivery_key(system: str, invoice_id: str) -> str:
+    return f"{system}:invoice:{invoice_id}"
+
+
+def price_approved_time(events: list[TimeEntryApproved], uow: UnitOfWork, ports: Ports) -> None:
+    """Price each newly approved entry; ask for an invoice once per project and period."""
+    due: dict[tuple[str, str], TimeEntryApproved] = {}
+    for event in events:
+        if _price(event, uow):
+            due.setdefault((event.project_id, event.period), event)
+    for (project_id, period), cause in sorted(due.items()):
+        uow.publish(
+            GenerateInvoice(
+                message_id=ports.ids.derive("generate-invoice", cause.message_id, project_id, period),
+                occurred_at=cause.occurred_at,
+                correlation_id=cause.correlation_id,
+                project_id=project_id,
+                period=period,
+            )
+        )
+
+
+def _price(event: TimeEntryApproved, uow: UnitOfWork) -> bool:
+    stored = uow.time_entries.get(event.entry_id)
+    if stored is None:
+        raise TerminalError(f"time entry {event.entry_id} is not in the store", category="missing_reference")
+    entry: TimeEntry = stored.entry
+    if stored.billing_state != "unpriced" or entry.status != "approved":
+        return False  # already priced or billed, or no longer approved: nothing to do
+    project: Project | None = uow.objects.get("project", entry.project_id)
+    if project is None:
+        raise TransientError(f"project {entry.project_id} has not arrived yet", category="missing_reference")
+    if not entry.billable or not project.billable:
+        uow.time_entries.set_state([entry.id], "not_billable")
+        return False
+    contract = _contract(uow, project)
+    assignment = None
+    if entry.assignment_id:
+        assignment = uow.objects.get("assignment", entry.assignment_id)
+        if assignment is None:
+            raise TransientError(
+                f"assignment {entry.assignment_id} has not arrived yet", category="missing_reference"
+            )
+    try:
+        check_entry_in_schedule(entry, project, assignment)
+        if contract.billing_model != "time_and_materials":
+            uow.time_entries.set_state([entry.id], "not_hourly")  # billed by fee or milestone
+            return False
+        role = entry.role or (assignment.role if assignment else None) or _resource_role(uow, entry)
+        uow.time_entries.set_priced(entry.id, price_entry(entry, contract, role))
+    except DomainError as exc:
+        raise TerminalError(f"time entry {entry.id}: {exc}", category="validation") from exc
+    return True
+
+
+def _contract(uow: UnitOfWork, project: Project) -> Contract:
+    contract: Contract | None = uow.objects.get("contract", project.contract_id or "")
+    if contract is None:
+        raise TransientError(
+            f"contract {project.contract_id} has not arrived yet", category="missing_reference"
+        )
+    return contract
+
+
+def _resource_role(uow: UnitOfWork, entry: TimeEntry) -> str:
+    resource = uow.objects.get("resource", entry.resource_id)
+    if resource is None:
+        raise TransientError(
+            f"resource {entry.resource_id} has not arrived yet", category="missing_reference"
+        )
+    return str(resource.role)
+
+
+def generate_invoices(commands: list[GenerateInvoice], uow: UnitOfWork, ports: Ports) -> None:
+    """Invoice every priced, unbilled entry of the project and period (none: nothing to do)."""
+    for cmd in commands:
+        entries = uow.time_entries.priced_unbilled(cmd.project_id, cmd.period)
+        if not entries:
+            continue
+        project: Project | None = uow.objects.get("project", cmd.project_id)
+        if project is None:
+            raise TerminalError(f"project {cmd.project_id} is not in the store", category="missing_reference")
+        contract = _contract(uow, project)
+        entity = uow.objects.get("legal_entity", contract.legal_entity_id)
+        rounding = entity.rounding if entity else "half_up"
+        tax_code_id = contract.tax_code_id or (entity.default_tax_code_id if entity else None)
+        tax_code = uow.objects.get("tax_code", tax_code_id) if tax_code_id else None
+        number = uow.invoices.count_for(cmd.project_id, cmd.period) + 1
+        invoice = build_time_invoice(
+            invoice_id=f"INV-{cmd.project_id}-{cmd.period}-{number:02d}",
+            contract=contract,
+            project_id=cmd.project_id,
+            period=cmd.period,
+            entries=entries,
+            tax_rate=tax_code.rate if tax_code else Decimal(0),
+            tax_code_id=tax_code_id,
+            rounding=rounding,
+        )
+        uow.invoices.add(invoice, cmd.correlation_id)
+        uow.time_entries.set_state([p.entry_id for p in entries], "billed")
+        uow.publish(
+            InvoiceGenerated(
+                message_id=ports.ids.derive("invoice-generated", invoice.id),
+                occurred_at=cmd.occurred_at,
+                correlation_id=cmd.correlation_id,
+                invoice_id=invoice.id,
+                project_id=invoice.project_id,
+                period=invoice.period,
+                currency=invoice.currency,
+                total=invoice.total.amount,
+            )
+        )
+
+
+def request_deliveries(events: list[InvoiceGenerated], uow: UnitOfWork, ports: Ports) -> None:
+    """One delivery per ERP and invoice, keyed by an idempotency key that never changes."""
+    for event in events:
+        for system in sorted(ports.erps):
+            key = delivery_key(system, event.invoice_id)
+            if uow.deliveries.ensure(key, system, "post_invoice", "invoice", event.invoice_id):
+                uow.publish(
+                    PostInvoice(
+                        message_id=ports.ids.derive("post-invoice", key),
+                        occurred_at=event.occurred_at,
+                        correlation_id=event.correlation_id,
+                        invoice_id=event.invoice_id,
+                        system=system,
+                    )
+                )
+
+
+def call_post_invoice(
+    cmd: PostInvoice, uow_factory: Callable[[], UnitOfWork], ports: Ports
+) -> ExternalRef | None:
+    """Send the invoice with its idempotency key (outside any transaction)."""
+    key = delivery_key(cmd.system, cmd.invoice_id)
+    with uow_factory() as uow:  # type: ignore[attr-defined]
+        delivery = uow.deliveries.get(key)
+        invoice = uow.invoices.get(cmd.invoice_id)
+    if delivery is None or invoice is None:
+        raise TerminalError(f"delivery {key} or its invoice is missing", category="missing_reference")
+    if delivery.status == "confirmed":
+        return None
+    erp = ports.erps.get(cmd.system)
+    if erp is None:
+        raise TerminalError(f"no ERP connector is configured as {cmd.system!r}", category="configuration")
+    return ports.guard.call(cmd.system, lambda: erp.post_invoice(invoice, key))
+
+
+def record_post_invoice(cmd: PostInvoice, ref: ExternalRef | None, uow: UnitOfWork, ports: Ports) -> None:
+    if ref is None:
+        return
+    key = delivery_key(cmd.system, cmd.invoice_id)
+    uow.deliveries.confirm(key, ref.external_id)
+    uow.xrefs.link("invoice", cmd.invoice_id, cmd.system, ref.external_id)
+    uow.invoices.set_status(cmd.invoice_id, "posted")
+    uow.publish(
+        InvoicePosted(
+            message_id=ports.ids.derive("invoice-posted", key),
+            occurred_at=cmd.occurred_at,
+            correlation_id=cmd.correlation_id,
+            invoice_id=cmd.invoice_id,
+            system=cmd.system,
+            external_id=ref.external_id,
+        )
+    )
+
+
+def post_invoice_dead(cmd: PostInvoice, error: str, uow: UnitOfWork, ports: Ports) -> None:
+    key = delivery_key(cmd.system, cmd.invoice_id)
+    uow.deliveries.failed_attempt(key, error, final=True)
+    uow.invoices.set_status(cmd.invoice_id, "delivery_failed")
+    uow.publish(
+        InvoiceDeliveryFailed(
+            message_id=ports.ids.derive("invoice-delivery-failed", key, error),
+            occurred_at=cmd.occurred_at,
+            correlation_id=cmd.correlation_id,
+            invoice_id=cmd.invoice_id,
+            system=cmd.system,
+            reason=error,
+        )
+    )
+
+
+def handlers() -> list[Handler]:
+    return [
+        Handler("time-to-invoice.price", TimeEntryApproved, handle=price_approved_time),
+        Handler("time-to-invoice.invoice", GenerateInvoice, handle=generate_invoices),
+        Handler("time-to-invoice.deliver", InvoiceGenerated, handle=request_deliveries),
+        Handler(
+            "time-to-invoice.post",
+            PostInvoice,
+            call=call_post_invoice,
+            record=record_post_invoice,
+            on_dead=post_invoice_dead,
+        ),
+    ]

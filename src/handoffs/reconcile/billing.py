@@ -1,0 +1,130 @@
+"""Billing controls: every approved billable hour billed exactly once, every total adding up.
+
+These read the store directly with set-based SQL; they are the controller's evidence, so
+they recompute from source rows rather than trusting stored totals.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from handoffs.domain.money import Money
+from handoffs.domain.reference import LegalEntity
+from handoffs.store.serde import from_doc
+from handoffs.store.tables import billed_sources, invoice_lines, invoices, objects, time_entries
+
+__all__ = ["BillingCheck", "check_billing"]
+
+
+@dataclass(slots=True)
+class BillingCheck:
+    approved_billable_entries: int = 0
+    billed_entries: int = 0
+    double_billed_entries: int = 0
+    unbilled_by_state: dict[str, int] = field(default_factory=dict)
+    invoices: int = 0
+    invoices_total_mismatch: list[str] = field(default_factory=list)
+    lines_rate_mismatch: list[str] = field(default_factory=list)
+    totals_by_currency: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.double_billed_entries or self.invoices_total_mismatch or self.lines_rate_mismatch)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "approved_billable_entries": self.approved_billable_entries,
+            "billed_entries": self.billed_entries,
+            "double_billed_entries": self.double_billed_entries,
+            "unbilled_by_state": self.unbilled_by_state,
+            "invoices": self.invoices,
+            "invoices_total_mismatch": self.invoices_total_mismatch,
+            "lines_rate_mismatch": self.lines_rate_mismatch,
+            "totals_by_currency": {k: str(v) for k, v in sorted(self.totals_by_currency.items())},
+            "ok": self.ok,
+        }
+
+
+def check_billing(conn: Connection) -> BillingCheck:
+    """Recompute billing from the entries: counts, double billing, and every amount to the cent."""
+    result = BillingCheck()
+    te, bs = time_entries, billed_sources
+    live = bs.c.released_by.is_(None)
+    approved = (te.c.status == "approved") & te.c.billable.is_(True)
+    result.approved_billable_entries = conn.execute(select(func.count()).where(approved)).scalar_one()
+    per_entry = (
+        select(bs.c.source_id, func.count().label("n"))
+        .where(live, bs.c.source_type == "time_entry")
+        .group_by(bs.c.source_id)
+        .subquery()
+    )
+    result.billed_entries = conn.execute(select(func.count()).select_from(per_entry)).scalar_one()
+    result.double_billed_entries = conn.execute(
+        select(func.count()).select_from(per_entry).where(per_entry.c.n > 1)
+    ).scalar_one()
+    unbilled = conn.execute(
+        select(te.c.billing_state, func.count())
+        .where(approved, te.c.billing_state != "billed")
+        .group_by(te.c.billing_state)
+    )
+    result.unbilled_by_state = {r[0]: int(r[1]) for r in unbilled}
+    _check_lines(conn, result)
+    return result
+
+
+def _roundings(conn: Connection) -> dict[str, str]:
+    rows = conn.execute(select(objects.c.id, objects.c.doc).where(objects.c.type == "legal_entity"))
+    return {r.id: from_doc(LegalEntity, r.doc).rounding for r in rows}
+
+
+def _check_lines(conn: Connection, result: BillingCheck) -> None:
+    te, bs, il, inv = time_entries, billed_sources, invoice_lines, invoices
+    hours: dict[str, Decimal] = defaultdict(Decimal)
+    rows = conn.execute(
+        select(bs.c.invoice_line_id, te.c.hours)
+        .join(te, te.c.id == bs.c.source_id)
+        .where(bs.c.source_type == "time_entry", bs.c.released_by.is_(None))
+    )
+    for line_id, h in rows:
+        hours[line_id] += h
+    roundings = _roundings(conn)
+    headers = {
+        r.id: r
+        for r in conn.execute(
+            select(inv.c.id, inv.c.legal_entity_id, inv.c.currency, inv.c.subtotal, inv.c.tax, inv.c.total)
+        )
+    }
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    taxes: dict[str, Decimal] = defaultdict(Decimal)
+    for line in conn.execute(
+        select(
+            il.c.id,
+            il.c.invoice_id,
+            il.c.kind,
+            il.c.quantity,
+            il.c.unit_price,
+            il.c.amount,
+            il.c.tax,
+            il.c.currency,
+        )
+    ):
+        sums[line.invoice_id] += line.amount
+        taxes[line.invoice_id] += line.tax
+        if line.kind == "time":
+            mode = roundings.get(headers[line.invoice_id].legal_entity_id, "half_up")
+            worked = hours.get(line.id, Decimal(0))
+            expected = Money(worked * line.unit_price, line.currency).rounded(mode).amount
+            if worked != line.quantity or expected != line.amount:
+                result.lines_rate_mismatch.append(line.id)
+    for row in headers.values():
+        result.invoices += 1
+        result.totals_by_currency[row.currency] = (
+            result.totals_by_currency.get(row.currency, Decimal(0)) + row.total
+        )
+        if sums[row.id] != row.subtotal or taxes[row.id] != row.tax or row.subtotal + row.tax != row.total:
+            result.invoices_total_mismatch.append(row.id)

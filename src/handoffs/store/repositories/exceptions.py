@@ -1,0 +1,158 @@
+"""Exceptions: everything that needs a person, with the original payload kept whole."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, func, insert, select, update
+
+from handoffs.store.tables import exceptions
+
+__all__ = ["RUNBOOKS", "ExceptionRecord", "ExceptionRepository"]
+
+RUNBOOKS = {
+    "validation": "docs/runbooks.md#validation",
+    "dead_letter": "docs/runbooks.md#dead-letter",
+    "billed_entry_changed": "docs/runbooks.md#billed-entry-changed",
+    "delivery_failed": "docs/runbooks.md#delivery-failed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionRecord:
+    id: int
+    category: str
+    state: str
+    priority: int
+    owner: str | None
+    source: str
+    reason: str
+    raw: str
+    detail: dict[str, Any]
+    message_id: str | None
+    consumer: str | None
+    work_id: int | None
+    attempts: int
+    object_type: str | None
+    object_id: str | None
+    correlation_id: str | None
+    created_at: datetime
+    resolution: str | None
+
+    @property
+    def runbook(self) -> str:
+        return RUNBOOKS.get(self.category, "docs/runbooks.md")
+
+
+class ExceptionRepository:
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self._conn = conn
+        self._now = now
+
+    def add(
+        self,
+        *,
+        category: str,
+        source: str,
+        reason: str,
+        raw: str,
+        detail: dict[str, Any] | None = None,
+        priority: int = 3,
+        message_id: str | None = None,
+        consumer: str | None = None,
+        work_id: int | None = None,
+        attempts: int = 0,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        correlation_id: str | None = None,
+        fingerprint: str | None = None,
+    ) -> int | None:
+        """Open an exception; None when an unresolved one with the same fingerprint exists."""
+        if fingerprint is not None:
+            existing = self._conn.execute(
+                select(exceptions.c.id).where(
+                    exceptions.c.fingerprint == fingerprint,
+                    exceptions.c.state.in_(("open", "in_progress", "retrying")),
+                )
+            ).first()
+            if existing is not None:
+                return None
+        result = self._conn.execute(
+            insert(exceptions)
+            .values(
+                category=category,
+                state="open",
+                priority=priority,
+                source=source,
+                reason=reason,
+                raw=raw,
+                detail=orjson.dumps(detail or {}, option=orjson.OPT_SORT_KEYS).decode(),
+                message_id=message_id,
+                consumer=consumer,
+                work_id=work_id,
+                attempts=attempts,
+                object_type=object_type,
+                object_id=object_id,
+                correlation_id=correlation_id,
+                fingerprint=fingerprint,
+                created_at=self._now,
+                updated_at=self._now,
+            )
+            .returning(exceptions.c.id)
+        )
+        return int(result.scalar_one())
+
+    def list(
+        self, *, state: str | None = None, category: str | None = None, limit: int | None = None
+    ) -> list[ExceptionRecord]:
+        query = select(exceptions).order_by(exceptions.c.id)
+        if state:
+            query = query.where(exceptions.c.state == state)
+        if category:
+            query = query.where(exceptions.c.category == category)
+        if limit:
+            query = query.limit(limit)
+        return [_record(r) for r in self._conn.execute(query)]
+
+    def get(self, exception_id: int) -> ExceptionRecord | None:
+        row = self._conn.execute(select(exceptions).where(exceptions.c.id == exception_id)).first()
+        return None if row is None else _record(row)
+
+    def set_state(self, exception_id: int, state: str, resolution: str | None = None) -> None:
+        self._conn.execute(
+            update(exceptions)
+            .where(exceptions.c.id == exception_id)
+            .values(state=state, resolution=resolution, updated_at=self._now)
+        )
+
+    def count_by_category(self, state: str | None = None) -> dict[str, int]:
+        query = select(exceptions.c.category, func.count()).group_by(exceptions.c.category)
+        if state:
+            query = query.where(exceptions.c.state == state)
+        return {r[0]: int(r[1]) for r in self._conn.execute(query)}
+
+
+def _record(row: Any) -> ExceptionRecord:
+    return ExceptionRecord(
+        id=row.id,
+        category=row.category,
+        state=row.state,
+        priority=row.priority,
+        owner=row.owner,
+        source=row.source,
+        reason=row.reason,
+        raw=row.raw,
+        detail=orjson.loads(row.detail),
+        message_id=row.message_id,
+        consumer=row.consumer,
+        work_id=row.work_id,
+        attempts=row.attempts,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        correlation_id=row.correlation_id,
+        created_at=row.created_at,
+        resolution=row.resolution,
+    )

@@ -1,0 +1,115 @@
+"""Invoices, their lines, and the billed-source links that make billing exactly-once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from handoffs.domain.billing import Invoice
+from handoffs.store.serde import from_doc, to_doc
+from handoffs.store.tables import billed_sources, invoice_lines, invoices
+
+__all__ = ["InvoiceRepository"]
+
+
+class InvoiceRepository:
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self._conn = conn
+        self._now = now
+
+    def add(self, invoice: Invoice, correlation_id: str) -> None:
+        """Store the invoice, its lines and one live link per billed source.
+
+        The database refuses a second live link for the same source (a partial unique
+        index), so a bug elsewhere cannot bill an entry twice: the transaction fails.
+        """
+        now = self._now
+        self._conn.execute(
+            insert(invoices).values(
+                id=invoice.id,
+                kind=invoice.kind,
+                project_id=invoice.project_id,
+                contract_id=invoice.contract_id,
+                customer_id=invoice.customer_id,
+                legal_entity_id=invoice.legal_entity_id,
+                period=invoice.period,
+                currency=invoice.currency,
+                subtotal=invoice.subtotal.amount,
+                tax=invoice.tax.amount,
+                total=invoice.total.amount,
+                issue_date=invoice.issue_date,
+                status="generated",
+                credits_invoice_id=invoice.credits_invoice_id,
+                correlation_id=correlation_id,
+                doc=to_doc(invoice),
+                created_at=now,
+            )
+        )
+        self._conn.execute(
+            insert(invoice_lines),
+            [
+                {
+                    "id": line.id,
+                    "invoice_id": invoice.id,
+                    "line_no": n,
+                    "kind": line.kind,
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price.amount,
+                    "amount": line.amount.amount,
+                    "tax": line.tax.amount,
+                    "currency": line.amount.currency,
+                    "role": line.role,
+                    "resource_id": line.resource_id,
+                    "rate_card_version": line.rate_card_version,
+                }
+                for n, line in enumerate(invoice.lines, start=1)
+            ],
+        )
+        links = [
+            {
+                "source_type": s.type,
+                "source_id": s.id,
+                "invoice_line_id": line.id,
+                "invoice_id": invoice.id,
+                "created_at": now,
+            }
+            for line in invoice.lines
+            for s in line.sources
+        ]
+        if links and invoice.kind == "invoice":
+            self._conn.execute(insert(billed_sources), links)
+
+    def count_for(self, project_id: str, period: str) -> int:
+        query = select(func.count()).where(invoices.c.project_id == project_id, invoices.c.period == period)
+        return int(self._conn.execute(query).scalar_one())
+
+    def get(self, invoice_id: str) -> Invoice | None:
+        row = self._conn.execute(select(invoices.c.doc).where(invoices.c.id == invoice_id)).first()
+        return None if row is None else from_doc(Invoice, row.doc)
+
+    def status(self, invoice_id: str) -> str | None:
+        row = self._conn.execute(select(invoices.c.status).where(invoices.c.id == invoice_id)).first()
+        return None if row is None else str(row.status)
+
+    def set_status(self, invoice_id: str, status: str) -> None:
+        self._conn.execute(update(invoices).where(invoices.c.id == invoice_id).values(status=status))
+
+    def correlation_id(self, invoice_id: str) -> str:
+        query = select(invoices.c.correlation_id).where(invoices.c.id == invoice_id)
+        return str(self._conn.execute(query).scalar_one())
+
+    def iter_all(self) -> Iterator[tuple[Invoice, str]]:
+        rows = self._conn.execute(select(invoices.c.doc, invoices.c.status).order_by(invoices.c.id))
+        for row in rows:
+            yield from_doc(Invoice, row.doc), str(row.status)
+
+    def live_billings(self) -> dict[tuple[str, str], int]:
+        """How many live invoice lines bill each source (exactly one is the only right answer)."""
+        rows = self._conn.execute(
+            select(billed_sources.c.source_type, billed_sources.c.source_id, func.count())
+            .where(billed_sources.c.released_by.is_(None))
+            .group_by(billed_sources.c.source_type, billed_sources.c.source_id)
+        )
+        return {(r[0], r[1]): int(r[2]) for r in rows}

@@ -1,0 +1,190 @@
+"""Time entries: typed rows with their billing state, so pricing and billing are set-based."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+
+from handoffs.domain.catalog import CanonicalRecord
+from handoffs.domain.pricing import PricedEntry
+from handoffs.domain.work import TimeEntry
+from handoffs.store.repositories.upserts import UpsertResult, decide
+from handoffs.store.serde import from_doc, to_doc
+from handoffs.store.tables import time_entries as te
+
+__all__ = ["StoredEntry", "TimeEntryRepository"]
+
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    entry: TimeEntry
+    billing_state: str
+    version: int
+
+
+class TimeEntryRepository:
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self._conn = conn
+        self._now = now
+
+    def upsert(self, records: Sequence[CanonicalRecord]) -> list[UpsertResult]:
+        """Insert, update-if-newer or skip each entry. A change to a billed entry is ``locked``."""
+        stored = self._stored([r.obj.id for r in records])
+        results: list[UpsertResult] = []
+        inserts: dict[str, dict[str, Any]] = {}
+        updates: dict[str, dict[str, Any]] = {}
+        for record in records:
+            entry: TimeEntry = record.obj
+            doc = to_doc(entry)
+            row = stored.get(entry.id)
+            outcome = decide(row["doc"] if row else None, row["source_version"] if row else None, doc, record)
+            if outcome == "updated" and row and row["billing_state"] == "billed":
+                outcome = "locked"
+            version = row["version"] if row else 0
+            if outcome in ("inserted", "updated"):
+                version += 1
+                values = _values(entry, record, doc, version)
+                values["_new"] = row is None or row["_new"]
+                (inserts if values["_new"] else updates)[entry.id] = values
+                stored[entry.id] = values
+            previous = from_doc(TimeEntry, row["doc"]) if row and outcome in ("updated", "locked") else None
+            results.append(UpsertResult(record, outcome, version, previous))
+        self._write(list(inserts.values()), list(updates.values()))
+        return results
+
+    def _stored(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        stored: dict[str, dict[str, Any]] = {}
+        cols = (te.c.id, te.c.doc, te.c.source_version, te.c.version, te.c.billing_state)
+        for i in range(0, len(ids), _CHUNK):
+            for row in self._conn.execute(select(*cols).where(te.c.id.in_(ids[i : i + _CHUNK]))):
+                stored[row.id] = {**row._asdict(), "_new": False}
+        return stored
+
+    def _write(self, inserts: list[dict[str, Any]], updates: list[dict[str, Any]]) -> None:
+        now = self._now
+        if inserts:
+            rows = [{k: v for k, v in d.items() if k != "_new"} | {"updated_at": now} for d in inserts]
+            self._conn.execute(insert(te), rows)
+        if updates:
+            stmt = (
+                update(te)
+                .where(te.c.id == bindparam("b_id"))
+                .values({c: bindparam(f"b_{c}") for c in _UPDATED} | {"updated_at": now})
+            )
+            self._conn.execute(stmt, [{f"b_{k}": d[k] for k in ("id", *_UPDATED)} for d in updates])
+
+    def get(self, entry_id: str) -> StoredEntry | None:
+        row = self._conn.execute(
+            select(te.c.doc, te.c.billing_state, te.c.version).where(te.c.id == entry_id)
+        ).first()
+        return (
+            None if row is None else StoredEntry(from_doc(TimeEntry, row.doc), row.billing_state, row.version)
+        )
+
+    def set_priced(self, entry_id: str, priced: PricedEntry) -> None:
+        self._conn.execute(
+            update(te)
+            .where(te.c.id == entry_id)
+            .values(
+                billing_state="priced",
+                rate=priced.rate.amount,
+                currency=priced.rate.currency,
+                role=priced.role,
+                rate_card_version=priced.rate_card_version,
+            )
+        )
+
+    def set_state(self, entry_ids: Sequence[str], state: str) -> None:
+        for i in range(0, len(entry_ids), _CHUNK):
+            self._conn.execute(
+                update(te).where(te.c.id.in_(entry_ids[i : i + _CHUNK])).values(billing_state=state)
+            )
+
+    def priced_unbilled(self, project_id: str, period: str) -> list[PricedEntry]:
+        rows = self._conn.execute(
+            select(
+                te.c.id,
+                te.c.resource_id,
+                te.c.role,
+                te.c.work_date,
+                te.c.hours,
+                te.c.rate,
+                te.c.currency,
+                te.c.rate_card_version,
+            )
+            .where(te.c.project_id == project_id, te.c.period == period, te.c.billing_state == "priced")
+            .order_by(te.c.id)
+        )
+        from handoffs.domain.money import Money
+
+        return [
+            PricedEntry(
+                r.id,
+                r.resource_id,
+                r.role,
+                r.work_date,
+                r.hours,
+                Money(r.rate, r.currency),
+                r.rate_card_version,
+            )
+            for r in rows
+        ]
+
+    def count_by_state(self) -> dict[str, int]:
+        rows = self._conn.execute(select(te.c.billing_state, func.count()).group_by(te.c.billing_state))
+        return {r[0]: int(r[1]) for r in rows}
+
+    def approved_billable_hours(self) -> Decimal:
+        rows = self._conn.execute(
+            select(te.c.hours).where(te.c.status == "approved", te.c.billable.is_(True))
+        )
+        return sum((r.hours for r in rows), Decimal(0))
+
+
+_UPDATED = (
+    "project_id",
+    "resource_id",
+    "work_date",
+    "period",
+    "hours",
+    "billable",
+    "status",
+    "billing_state",
+    "rate",
+    "currency",
+    "role",
+    "rate_card_version",
+    "version",
+    "source_system",
+    "source_version",
+    "doc",
+)
+
+
+def _values(entry: TimeEntry, record: CanonicalRecord, doc: str, version: int) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "project_id": entry.project_id,
+        "resource_id": entry.resource_id,
+        "work_date": entry.work_date,
+        "period": entry.period,
+        "hours": entry.hours,
+        "billable": entry.billable,
+        "status": entry.status,
+        "billing_state": "unpriced",
+        "rate": None,
+        "currency": None,
+        "role": None,
+        "rate_card_version": None,
+        "version": version,
+        "source_system": record.source_system,
+        "source_version": record.source_version,
+        "doc": doc,
+    }

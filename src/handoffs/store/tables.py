@@ -1,0 +1,277 @@
+"""The hub's tables (SQLAlchemy Core). Alembic migrations in ``migrations/`` create them.
+
+Canonical objects of low volume live in ``objects`` as canonical JSON with their source
+version; high-volume and billing-critical records (time entries, invoices, the link that
+makes billing exactly-once) have typed tables.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from handoffs.store.types import Dec, UtcDateTime
+
+__all__ = [
+    "billed_sources",
+    "circuit_breakers",
+    "deliveries",
+    "exceptions",
+    "inbox",
+    "invoice_lines",
+    "invoices",
+    "messages",
+    "metadata",
+    "object_history",
+    "objects",
+    "rate_limits",
+    "time_entries",
+    "work_queue",
+    "xrefs",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = String(128)
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+Seq = BigInteger().with_variant(Integer(), "sqlite")
+
+objects = Table(
+    "objects",
+    metadata,
+    Column("type", String(40), primary_key=True),
+    Column("id", Id, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("source_system", String(64), nullable=False),
+    Column("source_version", String(64)),
+    Column("doc", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+object_history = Table(
+    "object_history",
+    metadata,
+    Column("type", String(40), primary_key=True),
+    Column("id", Id, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("source_system", String(64), nullable=False),
+    Column("source_version", String(64)),
+    Column("doc", Text, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+)
+
+time_entries = Table(
+    "time_entries",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("project_id", Id, nullable=False),
+    Column("resource_id", Id, nullable=False),
+    Column("work_date", Date, nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("hours", Dec, nullable=False),
+    Column("billable", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),
+    # unpriced -> priced -> billed; or not_billable / held (needs a person)
+    Column("billing_state", String(16), nullable=False),
+    Column("rate", Dec),
+    Column("currency", String(3)),
+    Column("role", String(64)),
+    Column("rate_card_version", Integer),
+    Column("version", Integer, nullable=False),
+    Column("source_system", String(64), nullable=False),
+    Column("source_version", String(64)),
+    Column("doc", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_time_entries_billing", "project_id", "period", "billing_state"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("project_id", Id, nullable=False, index=True),
+    Column("contract_id", Id, nullable=False),
+    Column("customer_id", Id, nullable=False),
+    Column("legal_entity_id", Id, nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("subtotal", Dec, nullable=False),
+    Column("tax", Dec, nullable=False),
+    Column("total", Dec, nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("credits_invoice_id", Id),
+    Column("correlation_id", String(160), nullable=False),
+    Column("doc", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+invoice_lines = Table(
+    "invoice_lines",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("invoice_id", Id, ForeignKey("invoices.id"), nullable=False, index=True),
+    Column("line_no", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("quantity", Dec, nullable=False),
+    Column("unit_price", Dec, nullable=False),
+    Column("amount", Dec, nullable=False),
+    Column("tax", Dec, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("role", String(64)),
+    Column("resource_id", Id),
+    Column("rate_card_version", Integer),
+)
+
+# One row per (source record, invoice line). The partial unique index is the database's
+# guarantee that a time entry or expense is on at most one live invoice line; a credit
+# note sets released_by and so frees the source for re-billing.
+billed_sources = Table(
+    "billed_sources",
+    metadata,
+    Column("source_type", String(16), primary_key=True),
+    Column("source_id", Id, primary_key=True),
+    Column("invoice_line_id", Id, ForeignKey("invoice_lines.id"), primary_key=True),
+    Column("invoice_id", Id, nullable=False),
+    Column("released_by", Id),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(
+        "uq_billed_sources_live",
+        "source_type",
+        "source_id",
+        unique=True,
+        sqlite_where=text("released_by IS NULL"),
+        postgresql_where=text("released_by IS NULL"),
+    ),
+)
+
+xrefs = Table(
+    "xrefs",
+    metadata,
+    Column("canonical_type", String(40), primary_key=True),
+    Column("canonical_id", Id, primary_key=True),
+    Column("system", String(64), primary_key=True),
+    Column("external_id", String(255), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("system", "canonical_type", "external_id"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("idempotency_key", String(255), primary_key=True),
+    Column("system", String(64), nullable=False),
+    Column("operation", String(64), nullable=False),
+    Column("object_type", String(40), nullable=False),
+    Column("object_id", Id, nullable=False),
+    Column("status", String(16), nullable=False),  # pending, confirmed, failed
+    Column("attempts", Integer, nullable=False),
+    Column("external_id", String(255)),
+    Column("last_error", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("confirmed_at", UtcDateTime),
+    Index("ix_deliveries_object", "object_type", "object_id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("message_id", String(64), nullable=False, unique=True),
+    Column("kind", String(8), nullable=False),  # event | command
+    Column("type", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("correlation_id", String(160), nullable=False, index=True),
+    Column("occurred_at", UtcDateTime, nullable=False, index=True),
+    Column("recorded_at", UtcDateTime, nullable=False),
+)
+
+work_queue = Table(
+    "work_queue",
+    metadata,
+    Column("id", Seq, primary_key=True, autoincrement=True),
+    Column("message_seq", BigInteger, nullable=False),
+    Column("message_id", String(64), nullable=False),
+    Column("consumer", String(64), nullable=False),
+    Column("status", String(8), nullable=False),  # pending, leased, done, dead
+    Column("attempts", Integer, nullable=False),
+    Column("available_at", Float, nullable=False),  # epoch seconds
+    Column("lease_owner", String(64)),
+    Column("lease_expires_at", Float),
+    Column("last_error", Text),
+    Column("replay", Integer, nullable=False),  # 0 for the first run, n for the n-th replay
+    Index("ix_work_queue_claim", "status", "available_at", "id"),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("consumer", String(64), primary_key=True),
+    Column("message_id", String(96), primary_key=True),
+    Column("processed_at", UtcDateTime, nullable=False),
+)
+
+exceptions = Table(
+    "exceptions",
+    metadata,
+    Column("id", Seq, primary_key=True, autoincrement=True),
+    Column("category", String(40), nullable=False, index=True),
+    Column("state", String(16), nullable=False, index=True),
+    Column("priority", Integer, nullable=False),
+    Column("owner", String(128)),
+    Column("source", String(255), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("detail", Text, nullable=False),  # JSON: line number, field, rule, attempts...
+    Column("message_id", String(64)),
+    Column("consumer", String(64)),
+    Column("work_id", BigInteger),
+    Column("attempts", Integer, nullable=False),
+    Column("object_type", String(40)),
+    Column("object_id", Id),
+    Column("correlation_id", String(160)),
+    Column("fingerprint", String(64), index=True),  # same problem reported again -> not a new row
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("resolution", Text),
+)
+
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+circuit_breakers = Table(
+    "circuit_breakers",
+    metadata,
+    Column("system", String(64), primary_key=True),
+    Column("state", String(16), nullable=False),  # closed, open, half_open
+    Column("failures", Integer, nullable=False),
+    Column("opened_at", Float),
+    Column("updated_at", Float, nullable=False),
+)
