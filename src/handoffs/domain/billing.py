@@ -21,7 +21,9 @@ __all__ = [
     "SourceRef",
 ]
 
-SourceType = Literal["time_entry", "expense", "installment", "milestone", "invoice_line"]
+SourceType = Literal[
+    "time_entry", "expense", "installment", "milestone", "invoice_line", "invoice", "revenue_event"
+]
 LineKind = Literal["time", "expense", "fee", "milestone", "adjustment"]
 
 
@@ -52,6 +54,8 @@ class InvoiceLine:
     resource_id: str | None = None
     rate_card_version: int | None = None
     tax_code_id: str | None = None
+    fx_rate: Decimal | None = None  # source-to-invoice currency rate applied (expenses)
+    fx_rate_id: str | None = None  # the FxRate record that rate came from
 
     def __post_init__(self) -> None:
         check_id(self.id)
