@@ -1,0 +1,268 @@
+"""A NetSuite REST record API-like ERP: create, upsert by external id, read, and async jobs.
+
+``Prefer: respond-async`` answers 202 with ``Location: /services/rest/async/v1/job/{id}``;
+the job stays ``pending`` for ``async_pending_polls`` polls, then runs the operation and
+reports ``succeeded`` or ``failed``. Errors use NetSuite's ``o:errorDetails`` body.
+"""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+from handoffs.simulator.systems.common import NativeJSON, SimSystem
+
+__all__ = ["NETSUITE_TOKEN", "NetSuiteSim"]
+
+NETSUITE_TOKEN = "sim-netsuite-token"  # noqa: S105 - a fixed credential of the simulator
+RECORD = "/services/rest/record/v1"
+ASYNC = "/services/rest/async/v1/job"
+TYPES = ("customer", "job", "invoice", "journalEntry")
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    429: "Too Many Requests",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+class NetSuiteSim(SimSystem):
+    """Simulated NetSuite: records under ``/services/rest/record/v1`` and async jobs."""
+
+    name: ClassVar[str] = "netsuite"
+    documented_limit: ClassVar[tuple[int, float] | None] = None  # concurrency, see ``concurrency_limit``
+
+    def __init__(
+        self,
+        seed_data: dict[str, list[dict[str, Any]]],
+        async_pending_polls: int = 1,
+        concurrency_limit: int = 15,
+        **kwargs: Any,
+    ) -> None:
+        self.records: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in TYPES}
+        for kind, rows in seed_data.items():
+            self.records[kind] = {str(r["id"]): copy.deepcopy(r) for r in rows}
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.async_pending_polls = async_pending_polls
+        self.concurrency_limit = concurrency_limit
+        self.in_flight = 0
+        self._next_id = 1000
+        super().__init__(**kwargs)
+
+    def error(self, status: int, code: str, message: str, path: str | None = None) -> Response:
+        return NativeJSON(_error_json(status, code, message, path), status_code=status)
+
+    def routes(self, app: FastAPI) -> None:
+        @app.post(RECORD + "/{kind}")
+        async def create(kind: str, request: Request) -> Response:
+            return await self._handle(request, "create", kind, None)
+
+        @app.put(RECORD + "/{kind}/{key}")
+        async def upsert(kind: str, key: str, request: Request) -> Response:
+            return await self._handle(request, "upsert", kind, key)
+
+        @app.patch(RECORD + "/{kind}/{key}")
+        async def update(kind: str, key: str, request: Request) -> Response:
+            return await self._handle(request, "update", kind, key)
+
+        @app.get(RECORD + "/{kind}/{key}")
+        async def read(kind: str, key: str, request: Request) -> Response:
+            return await self._handle(request, "read", kind, key)
+
+        @app.get(ASYNC + "/{job_id}")
+        async def job(job_id: str, request: Request) -> Response:
+            return self._job(job_id, request) if self._authorised(request) else self._login_error()
+
+        @app.get(ASYNC + "/{job_id}/task")
+        async def tasks(job_id: str, request: Request) -> Response:
+            if not self._authorised(request):
+                return self._login_error()
+            if job_id not in self.jobs:
+                return self.error(404, "NONEXISTENT_ID", f"Job {job_id} does not exist")
+            link = f"{ASYNC}/{job_id}/task/{job_id}"
+            return NativeJSON(
+                {
+                    "items": [{"links": [{"rel": "self", "href": link}]}],
+                    "count": 1,
+                    "hasMore": False,
+                    "offset": 0,
+                    "totalResults": 1,
+                }
+            )
+
+        @app.get(ASYNC + "/{job_id}/task/{task_id}")
+        async def task(job_id: str, task_id: str, request: Request) -> Response:
+            return self._job(job_id, request) if self._authorised(request) else self._login_error()
+
+        @app.get(ASYNC + "/{job_id}/task/{task_id}/result")
+        async def result(job_id: str, task_id: str, request: Request) -> Response:
+            if not self._authorised(request):
+                return self._login_error()
+            job = self.jobs.get(job_id)
+            if job is None or not job["completed"]:
+                return self.error(404, "NONEXISTENT_ID", f"Job {job_id} has no result yet")
+            status, body = job["result"]
+            return NativeJSON(body, status_code=status)
+
+    def _authorised(self, request: Request) -> bool:
+        return request.headers.get("authorization") == f"Bearer {NETSUITE_TOKEN}"
+
+    def _login_error(self) -> Response:
+        return self.error(401, "INVALID_LOGIN", "Invalid login attempt.")
+
+    async def _handle(self, request: Request, op: str, kind: str, key: str | None) -> Response:
+        if not self._authorised(request):
+            return self._login_error()
+        if self.in_flight >= self.concurrency_limit:
+            self.faults.record("throttle", path=request.url.path, reason="concurrency")
+            return self.error(
+                429, "CONCURRENCY_LIMIT_EXCEEDED", "Concurrent request limit exceeded. Request blocked."
+            )
+        self.in_flight += 1
+        try:
+            body = await request.json() if op in ("create", "upsert", "update") else None
+            if "respond-async" in request.headers.get("prefer", "") and op != "read":
+                self._next_id += 1
+                job_id = str(self._next_id)
+                self.jobs[job_id] = {
+                    "op": op,
+                    "kind": kind,
+                    "key": key,
+                    "body": body,
+                    "polls": 0,
+                    "completed": False,
+                    "result": None,
+                }
+                self.remember("async_accepted", job=job_id, op=op, type=kind, key=key)
+                return Response(
+                    status_code=202,
+                    headers={"Location": f"{ASYNC}/{job_id}", "Preference-Applied": "respond-async"},
+                )
+            status, payload, location = self._apply(op, kind, key, body)
+        finally:
+            self.in_flight -= 1
+        if status >= 400:
+            return NativeJSON(payload, status_code=status)
+        if op == "read":
+            return NativeJSON(payload)
+        return Response(status_code=204, headers={"Location": location or ""})
+
+    def _job(self, job_id: str, request: Request) -> Response:
+        job = self.jobs.get(job_id)
+        if job is None:
+            return self.error(404, "NONEXISTENT_ID", f"Job {job_id} does not exist")
+        job["polls"] += 1
+        if not job["completed"] and job["polls"] > self.async_pending_polls:
+            status, payload, location = self._apply(job["op"], job["kind"], job["key"], job["body"])
+            result = (
+                payload
+                if status >= 400
+                else {"links": [{"rel": "self", "href": location}], "id": (location or "").rsplit("/", 1)[-1]}
+            )
+            job.update(completed=True, result=(status, result), succeeded=status < 400)
+        body: dict[str, Any] = {
+            "links": [{"rel": "self", "href": f"{ASYNC}/{job_id}"}],
+            "id": job_id,
+            "completed": job["completed"],
+            "progress": "pending" if not job["completed"] else "succeeded" if job["succeeded"] else "failed",
+            "task": {"links": [{"rel": "self", "href": f"{ASYNC}/{job_id}/task"}]},
+        }
+        return NativeJSON(body)
+
+    def _find(self, kind: str, key: str) -> dict[str, Any] | None:
+        table = self.records.get(kind, {})
+        if key.startswith("eid:"):
+            return next((r for r in table.values() if r.get("externalId") == key[4:]), None)
+        return table.get(key)
+
+    def _apply(self, op: str, kind: str, key: str | None, body: Any) -> tuple[int, Any, str | None]:
+        """Run one record operation; returns (status, body or record, record location)."""
+        if kind not in self.records:
+            return 404, _body(self, 404, "INVALID_RCRD_TYPE", f"Record type '{kind}' does not exist."), None
+        existing = self._find(kind, key) if key else None
+        if op == "read":
+            if existing is None:
+                return (
+                    404,
+                    _body(self, 404, "NONEXISTENT_ID", f"Record {key} of type {kind} not found."),
+                    None,
+                )
+            return 200, existing, None
+        if op == "upsert" and not (key or "").startswith("eid:"):
+            return 400, _body(self, 400, "INVALID_REQUEST", "Upsert needs eid:<externalId> in the URL."), None
+        if op == "update" and existing is None:
+            return 404, _body(self, 404, "NONEXISTENT_ID", f"Record {key} of type {kind} not found."), None
+        if not isinstance(body, dict):
+            return 400, _body(self, 400, "INVALID_CONTENT", "The request body must be a JSON object."), None
+        if op == "create" and body.get("externalId") and self._find(kind, f"eid:{body['externalId']}"):
+            return 400, _body(self, 400, "USER_ERROR", "A record with this external ID already exists."), None
+        merged = {**(existing or {}), **body}
+        if op == "upsert":
+            merged["externalId"] = key[4:]  # type: ignore[index]
+        problem = _validate(kind, merged)
+        if problem:
+            return 400, _body(self, 400, "INVALID_CONTENT", problem[1], problem[0]), None
+        if existing is None:
+            self._next_id += 1
+            merged["id"] = str(self._next_id)
+        self.records[kind][merged["id"]] = merged
+        self.remember(
+            op,
+            type=kind,
+            id=merged["id"],
+            externalId=merged.get("externalId"),
+            created=existing is None,
+            body=body,
+        )
+        return 204, merged, f"{RECORD}/{kind}/{merged['id']}"
+
+
+def _body(_: NetSuiteSim, status: int, code: str, message: str, path: str | None = None) -> dict[str, Any]:
+    return _error_json(status, code, message, path)
+
+
+def _error_json(status: int, code: str, message: str, path: str | None) -> dict[str, Any]:
+    detail: dict[str, Any] = {"detail": message, "o:errorCode": code}
+    if path:
+        detail["o:errorPath"] = path
+    return {
+        "type": "https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "o:errorDetails": [detail],
+    }
+
+
+def _validate(kind: str, record: dict[str, Any]) -> tuple[str, str] | None:
+    """The first record-level problem as (JSON path, message), like NetSuite's INVALID_CONTENT."""
+    required = {
+        "customer": ("companyName", "subsidiary"),
+        "job": ("companyName", "parent"),
+        "invoice": ("entity", "item"),
+        "journalEntry": ("subsidiary", "line"),
+    }[kind]
+    for name in required:
+        if record.get(name) in (None, "", {}):
+            return name, f"Please enter value(s) for: {name}"
+    if kind == "invoice":
+        items = record["item"].get("items") if isinstance(record["item"], dict) else None
+        if not items:
+            return "item.items", "An invoice needs at least one line under item.items"
+        for i, line in enumerate(items):
+            if "item" not in line or ("amount" not in line and "rate" not in line):
+                return f"item.items[{i}]", "Each line needs an item and an amount or rate"
+    if kind == "journalEntry":
+        lines = record["line"].get("items") if isinstance(record["line"], dict) else None
+        if not lines or len(lines) < 2:
+            return "line.items", "A journal entry needs at least two lines"
+        debit = sum((Decimal(str(x.get("debit", 0))) for x in lines), Decimal(0))
+        credit = sum((Decimal(str(x.get("credit", 0))) for x in lines), Decimal(0))
+        if debit != credit:
+            return "line.items", f"The transaction is out of balance: debits {debit}, credits {credit}"
+    return None
