@@ -200,7 +200,7 @@ def reprice_for_amendment(
     unbilled: list[RepricedEntry] = []
     billed: list[RepricedEntry] = []
     for e in sorted(all_entries, key=lambda e: (e.work_date, e.id)):
-        if not e.is_billable_approved or e.work_date < effective or e.id in ledger.held:
+        if not e.is_billable_approved or e.work_date < effective or ledger.held_hours(e.id) >= e.hours:
             continue
         role = role_of(e, roles or {})
         old, new = price_entry(e, old_contract, role), price_entry(e, new_contract, role)

@@ -18,7 +18,7 @@ Rules (worked through in docs/billing-and-revenue.md):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
@@ -38,6 +38,7 @@ __all__ = [
     "WriteDownItem",
     "WriteDownProposal",
     "assemble_invoice",
+    "held_hours",
     "line_id",
     "role_of",
     "time_lines",
@@ -62,7 +63,11 @@ def role_of(entry: TimeEntry, roles: Mapping[str, str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Disposition:
-    """What happened to one time entry in a billing run, and why."""
+    """What happened to one time entry in a billing run, and why.
+
+    ``hours`` are the entry's hours still to bill in this run (its hours less hours held
+    on earlier write-downs); ``billed_hours + held_hours == hours`` for every eligible entry.
+    """
 
     entry_id: str
     hours: Decimal
@@ -117,9 +122,18 @@ def _skip_reason(entry: TimeEntry, project_id: str, last: date, ledger: BillingL
     billed = ledger.line_billing(SourceRef(type="time_entry", id=entry.id))
     if billed is not None:
         return f"billed exactly once: already billed on {billed}"
-    if entry.id in ledger.held:
+    if ledger.held_hours(entry.id) >= entry.hours:
         return "not billed: held on a write-down proposal"
     return None
+
+
+def held_hours(proposals: Iterable[WriteDownProposal]) -> dict[str, Decimal]:
+    """Hours held per time entry on write-down proposals, for ``BillingLedger.from_documents``."""
+    held: dict[str, Decimal] = {}
+    for proposal in proposals:
+        for item in proposal.items:
+            held[item.entry_id] = held.get(item.entry_id, Decimal(0)) + item.hours
+    return held
 
 
 def _group_total(groups: Mapping[GroupKey, list[PricedEntry]], currency: str, rounding: str) -> Money:
@@ -197,7 +211,8 @@ def time_lines(
     for entry in sorted(entries, key=lambda e: (e.work_date, e.id)):
         reason = _skip_reason(entry, project_id, last, ledger)
         if reason is None:
-            priced.append(price_entry(entry, contract, role_of(entry, roles or {})))
+            p = price_entry(entry, contract, role_of(entry, roles or {}))
+            priced.append(replace(p, hours=entry.hours - ledger.held_hours(entry.id)))
         else:
             dispositions.append(Disposition(entry.id, entry.hours, Decimal(0), Decimal(0), None, reason))
     headroom = None if contract.cap is None else contract.cap - before

@@ -5,14 +5,16 @@ most one *live* invoice line. A credit note line lists the invoice line it credi
 type ``invoice_line``) and, with it, every source of that line; crediting a line releases
 those sources so that a later invoice may bill them again. The ledger is computed from the
 set of documents, not their arrival order, so a replay in any order gives the same answer.
-Sources held on a write-down proposal (cap overflow) are also taken out of billing.
+Hours held on a write-down proposal (cap overflow) are taken out of billing: only an entry's
+hours less its held hours can ever be billed.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from handoffs.domain.billing import Invoice, InvoiceLine, SourceRef
 from handoffs.domain.errors import DomainError
@@ -40,18 +42,21 @@ class BillingLedger:
     """
 
     documents: tuple[Invoice, ...]
-    held: frozenset[str]  # time entry ids held on write-down proposals
+    held: Mapping[str, Decimal]  # time entry id -> hours held on write-down proposals
     _live: dict[SourceKey, str]
     _lines: dict[str, tuple[Invoice, InvoiceLine]]
     _credited: dict[str, str]  # credited invoice line id -> credit note line id
 
     @classmethod
-    def from_documents(cls, documents: Iterable[Invoice] = (), held: Iterable[str] = ()) -> BillingLedger:
+    def from_documents(
+        cls, documents: Iterable[Invoice] = (), held: Mapping[str, Decimal] | None = None
+    ) -> BillingLedger:
         """Derive the ledger.
 
         Args:
             documents: every invoice and credit note issued so far (any order).
-            held: ids of time entries held on write-down proposals (never billed).
+            held: hours of each time entry held on write-down proposals (never billed);
+                see ``invoicing.held_hours``.
 
         Raises:
             AlreadyBilled: a source is on two live lines, or a line is credited twice or
@@ -97,11 +102,18 @@ class BillingLedger:
                     f"billed exactly once: {key[0]} {key[1]} is billed on lines {', '.join(sorted(line_ids))}"
                 )
         live = {key: ids[0] for key, ids in billing.items()}
-        return cls(docs, frozenset(held), live, lines, credited)
+        return cls(docs, dict(held or {}), live, lines, credited)
 
-    def with_documents(self, *documents: Invoice, held: Iterable[str] = ()) -> BillingLedger:
-        """A new ledger that also counts ``documents`` and ``held`` entries."""
-        return BillingLedger.from_documents([*self.documents, *documents], [*self.held, *held])
+    def with_documents(self, *documents: Invoice, held: Mapping[str, Decimal] | None = None) -> BillingLedger:
+        """A new ledger that also counts ``documents`` and more ``held`` hours."""
+        merged = dict(self.held)
+        for entry_id, hours in (held or {}).items():
+            merged[entry_id] = merged.get(entry_id, Decimal(0)) + hours
+        return BillingLedger.from_documents([*self.documents, *documents], merged)
+
+    def held_hours(self, entry_id: str) -> Decimal:
+        """Hours of a time entry held on write-down proposals."""
+        return self.held.get(entry_id, Decimal(0))
 
     def line_billing(self, ref: SourceRef) -> str | None:
         """The live invoice line that bills ``ref``, or None when it is unbilled."""
