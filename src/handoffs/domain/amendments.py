@@ -25,10 +25,10 @@ from handoffs.domain.billing import Invoice, SourceRef
 from handoffs.domain.contracts import Contract
 from handoffs.domain.credit_notes import credit_note, released_sources
 from handoffs.domain.errors import ValidationError
-from handoffs.domain.invoicing import Disposition, WriteDownProposal, assemble_invoice, role_of, time_lines
+from handoffs.domain.invoicing import Disposition, WriteDownProposal, role_of, time_lines
 from handoffs.domain.ledger import BillingLedger, fee_billed_to_date
 from handoffs.domain.money import Money
-from handoffs.domain.pricing import price_entry
+from handoffs.domain.pricing import assemble_invoice, price_entry
 from handoffs.domain.reference import TaxCode
 from handoffs.domain.work import TimeEntry
 

@@ -20,9 +20,9 @@ from handoffs.domain.contracts import Contract, Installment, Milestone
 from handoffs.domain.errors import ValidationError
 from handoffs.domain.expenses import ExpenseBilling, expense_lines
 from handoffs.domain.fx import FxTable
-from handoffs.domain.invoicing import TimeBilling, assemble_invoice, line_id, time_lines
+from handoffs.domain.invoicing import TimeBilling, time_lines
 from handoffs.domain.ledger import BillingLedger, fee_billed_to_date
-from handoffs.domain.pricing import period_bounds
+from handoffs.domain.pricing import assemble_invoice, line_id, period_bounds
 from handoffs.domain.reference import TaxCode
 from handoffs.domain.tax import tax_on
 from handoffs.domain.work import Expense, TimeEntry

@@ -14,10 +14,10 @@ from datetime import date
 
 from handoffs.domain.billing import Invoice, InvoiceLine, SourceRef
 from handoffs.domain.errors import ValidationError
-from handoffs.domain.invoicing import line_id
 from handoffs.domain.ledger import AlreadyBilled, BillingLedger
 from handoffs.domain.money import Money
 from handoffs.domain.periods import period_of
+from handoffs.domain.pricing import line_id
 
 __all__ = ["credit_note", "released_sources"]
 

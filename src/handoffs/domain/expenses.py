@@ -16,10 +16,9 @@ from decimal import Decimal
 from handoffs.domain.billing import InvoiceLine, SourceRef
 from handoffs.domain.contracts import Contract
 from handoffs.domain.fx import Conversion, FxTable
-from handoffs.domain.invoicing import line_id
 from handoffs.domain.ledger import BillingLedger
 from handoffs.domain.money import Money
-from handoffs.domain.pricing import period_bounds
+from handoffs.domain.pricing import line_id, period_bounds
 from handoffs.domain.reference import TaxCode
 from handoffs.domain.tax import tax_on
 from handoffs.domain.work import Expense

@@ -19,15 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_DOWN, Decimal
 
-from handoffs.domain.billing import Invoice, InvoiceLine, SourceRef
+from handoffs.domain.billing import InvoiceLine, SourceRef
 from handoffs.domain.contracts import Contract
 from handoffs.domain.errors import ValidationError
 from handoffs.domain.ledger import BillingLedger
 from handoffs.domain.money import Money
-from handoffs.domain.pricing import PricedEntry, period_bounds, price_entry
+from handoffs.domain.pricing import PricedEntry, line_id, period_bounds, price_entry
 from handoffs.domain.reference import TaxCode
 from handoffs.domain.tax import tax_on
 from handoffs.domain.work import TimeEntry
@@ -37,20 +37,13 @@ __all__ = [
     "TimeBilling",
     "WriteDownItem",
     "WriteDownProposal",
-    "assemble_invoice",
     "held_hours",
-    "line_id",
     "role_of",
     "time_lines",
 ]
 
 _HOUR_STEP = Decimal("0.0001")
 GroupKey = tuple[str, str, int, Decimal]
-
-
-def line_id(invoice_id: str, n: int) -> str:
-    """The id of the ``n``-th line of an invoice (``INV-7-L0002``)."""
-    return f"{invoice_id}-L{n:04d}"
 
 
 def role_of(entry: TimeEntry, roles: Mapping[str, str]) -> str:
@@ -279,42 +272,3 @@ def time_lines(
         why = "billed" if rest == 0 else (write_down.reason if write_down else "billed")
         dispositions.append(Disposition(p.entry_id, p.hours, fit, rest, lines[-1].id, why))
     return TimeBilling(tuple(lines), tuple(sorted(dispositions, key=lambda d: d.entry_id)), write_down)
-
-
-def assemble_invoice(
-    *,
-    invoice_id: str,
-    contract: Contract,
-    project_id: str,
-    period: str,
-    lines: Sequence[InvoiceLine],
-    issue_date: date | None = None,
-) -> Invoice:
-    """An invoice from finished lines: subtotal, tax and total are sums of the lines.
-
-    Args:
-        issue_date: defaults to the period's last day; the due date adds the contract's
-            payment terms.
-    """
-    if not lines:
-        raise ValidationError("lines", f"invoice rule: invoice {invoice_id} has no lines to bill")
-    _, last = period_bounds(period)
-    issued = issue_date or last
-    subtotal = Money.sum([line.amount for line in lines], contract.currency)
-    tax = Money.sum([line.tax for line in lines], contract.currency)
-    return Invoice(
-        id=invoice_id,
-        kind="invoice",
-        legal_entity_id=contract.legal_entity_id,
-        customer_id=contract.customer_id,
-        contract_id=contract.id,
-        project_id=project_id,
-        period=period,
-        issue_date=issued,
-        due_date=issued + timedelta(days=contract.payment_terms_days),
-        currency=contract.currency,
-        lines=tuple(lines),
-        subtotal=subtotal,
-        tax=tax,
-        total=subtotal + tax,
-    )

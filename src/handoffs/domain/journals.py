@@ -73,6 +73,7 @@ class ContractPosition:
 
     @classmethod
     def empty(cls, currency: str) -> ContractPosition:
+        """The position of a contract with nothing recognised or billed yet."""
         return cls(Money.zero(currency), Money.zero(currency))
 
     @property

@@ -39,6 +39,7 @@ class Posting:
 
     @property
     def is_late(self) -> bool:
+        """Whether the item was moved out of its own (closed) period."""
         return self.reason is not None
 
 

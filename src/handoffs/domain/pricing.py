@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,7 +14,7 @@ from handoffs.domain.errors import ValidationError
 from handoffs.domain.money import Money
 from handoffs.domain.work import TimeEntry
 
-__all__ = ["PricedEntry", "build_time_invoice", "period_bounds", "price_entry"]
+__all__ = ["PricedEntry", "assemble_invoice", "build_time_invoice", "line_id", "period_bounds", "price_entry"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +104,50 @@ def build_time_invoice(
         period=period,
         issue_date=last_day,
         due_date=last_day + timedelta(days=contract.payment_terms_days),
+        currency=contract.currency,
+        lines=tuple(lines),
+        subtotal=subtotal,
+        tax=tax,
+        total=subtotal + tax,
+    )
+
+
+def line_id(invoice_id: str, n: int) -> str:
+    """The id of the ``n``-th line of an invoice (``INV-7-L0002``)."""
+    return f"{invoice_id}-L{n:04d}"
+
+
+def assemble_invoice(
+    *,
+    invoice_id: str,
+    contract: Contract,
+    project_id: str,
+    period: str,
+    lines: Sequence[InvoiceLine],
+    issue_date: date | None = None,
+) -> Invoice:
+    """An invoice from finished lines: subtotal, tax and total are sums of the lines.
+
+    Args:
+        issue_date: defaults to the period's last day; the due date adds the contract's
+            payment terms.
+    """
+    if not lines:
+        raise ValidationError("lines", f"invoice rule: invoice {invoice_id} has no lines to bill")
+    _, last = period_bounds(period)
+    issued = issue_date or last
+    subtotal = Money.sum([line.amount for line in lines], contract.currency)
+    tax = Money.sum([line.tax for line in lines], contract.currency)
+    return Invoice(
+        id=invoice_id,
+        kind="invoice",
+        legal_entity_id=contract.legal_entity_id,
+        customer_id=contract.customer_id,
+        contract_id=contract.id,
+        project_id=project_id,
+        period=period,
+        issue_date=issued,
+        due_date=issued + timedelta(days=contract.payment_terms_days),
         currency=contract.currency,
         lines=tuple(lines),
         subtotal=subtotal,
