@@ -165,7 +165,9 @@ class NetSuiteSim(SimSystem):
                 if status >= 400
                 else {"links": [{"rel": "self", "href": location}], "id": (location or "").rsplit("/", 1)[-1]}
             )
-            job.update(completed=True, result=(status, result), succeeded=status < 400)
+            job.update(
+                completed=True, result=(status if status >= 400 else 200, result), succeeded=status < 400
+            )
         body: dict[str, Any] = {
             "links": [{"rel": "self", "href": f"{ASYNC}/{job_id}"}],
             "id": job_id,
