@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs
 
 from sqlalchemy import Engine
 
-from handoffs.connectors.fake.erp import FileErp, InMemoryErp
+from handoffs.connectors.fake.erp import ErpFaults, FileErp, InMemoryErp
 from handoffs.domain.ports import DeterministicIds, SystemClock
 from handoffs.engine.guard import SystemGuard
 from handoffs.engine.ratelimit import RateLimit
@@ -54,8 +55,17 @@ def _erps(spec: str) -> dict[str, ErpPort]:
     if spec == "memory":
         return {"erp": InMemoryErp()}
     if spec.startswith("file:"):
-        return {"erp": FileErp(spec[5:], system="erp")}
-    raise ValueError(f"HANDOFFS_ERP must be file:PATH, memory or none, not {spec!r}")
+        path, _, query = spec[5:].partition("?")
+        params = {k: v[-1] for k, v in parse_qs(query).items()}
+        faults = ErpFaults(
+            error_rate=float(params.get("error_rate", 0)),
+            lost_ack_rate=float(params.get("lost_ack_rate", 0)),
+            seed=int(params.get("seed", 0)),
+        )
+        return {"erp": FileErp(path, system="erp", faults=faults)}
+    raise ValueError(
+        f"HANDOFFS_ERP must be file:PATH[?error_rate=&lost_ack_rate=&seed=], memory or none, not {spec!r}"
+    )
 
 
 def build(settings: Settings | None = None, *, erps: dict[str, ErpPort] | None = None) -> App:

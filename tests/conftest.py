@@ -1,0 +1,106 @@
+"""Shared fixtures: a real SQLite file or a fresh real PostgreSQL database per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from handoffs.bootstrap import App, build
+from handoffs.settings import Settings
+from handoffs.store.db import make_engine
+from handoffs.store.migrate import upgrade
+from tests.support.pg import Cluster, find_bindir
+
+TEMPLATE = "handoffs_template"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str | None]:
+    """A PostgreSQL admin URL: HANDOFFS_TEST_POSTGRES_URL, or a throwaway cluster of our own."""
+    url = os.environ.get("HANDOFFS_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    bindir = find_bindir()
+    if bindir is None:
+        yield None
+        return
+    cluster = Cluster(bindir)
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+def _admin(url: str):  # type: ignore[no-untyped-def]
+    return create_engine(make_url(url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: str | None) -> str | None:
+    """Migrate a template database once; each test clones it (fast, and never shared)."""
+    if postgres_server is None:
+        return None
+    admin = _admin(postgres_server)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE}"))
+        conn.execute(text(f"CREATE DATABASE {TEMPLATE}"))
+    template_url = make_url(postgres_server).set(database=TEMPLATE).render_as_string(hide_password=False)
+    engine = make_engine(template_url)
+    upgrade(engine)
+    engine.dispose()
+    admin.dispose()
+    return postgres_server
+
+
+def _fresh_postgres(admin_url: str) -> tuple[str, str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = _admin(admin_url)
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))
+    admin.dispose()
+    return name, make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres(admin_url: str, name: str) -> None:
+    admin = _admin(admin_url)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A migrated, empty database: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'hub.db'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    admin_url = request.getfixturevalue("postgres_template")
+    if admin_url is None:
+        if os.environ.get("CI"):
+            pytest.fail(
+                "PostgreSQL is required in CI but neither HANDOFFS_TEST_POSTGRES_URL nor initdb exists"
+            )
+        pytest.skip("no PostgreSQL available (set HANDOFFS_TEST_POSTGRES_URL or install postgresql)")
+    name, url = _fresh_postgres(admin_url)
+    yield url
+    _drop_postgres(admin_url, name)
+
+
+@pytest.fixture
+def hub(database_url: str, tmp_path) -> Iterator[App]:  # type: ignore[no-untyped-def]
+    """The application wired to the test database, posting to an in-memory ERP."""
+    app = build(
+        Settings(database_url=database_url, erp="memory", batch_size=200, backoff_base=0.01, max_attempts=4)
+    )
+    yield app
+    app.close()
