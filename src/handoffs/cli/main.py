@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from handoffs.cli import db, demo, exceptions, export, generate, load, worker
+from handoffs.cli import db, demo, exceptions, export, generate, load, simulate, worker
 
 app = typer.Typer(
     name="handoffs",
@@ -16,6 +16,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(export.app, name="export")
 app.add_typer(exceptions.app, name="exceptions")
 app.add_typer(generate.app, name="generate")
+app.add_typer(simulate.app, name="simulate")
 app.command("demo")(demo.demo)
 app.command("load")(load.load)
 app.command("worker")(worker.worker)
