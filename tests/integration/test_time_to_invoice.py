@@ -195,7 +195,7 @@ def test_an_older_version_arriving_late_does_not_overwrite_a_newer_one(hub: App)
     entry = orjson.loads(lines[-1])
     newer = {**entry, "hours": "2", "source_version": 5}
     older = {**entry, "hours": "9", "source_version": 4}
-    load(hub, lines[:-1] + [orjson.dumps(newer).decode()])
+    load(hub, [*lines[:-1], orjson.dumps(newer).decode()])
     report = load(hub, [orjson.dumps(older).decode()])
     assert dict(report.outcomes) == {"stale": 1}
     with hub.uow() as uow:
