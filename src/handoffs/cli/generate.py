@@ -45,3 +45,22 @@ def backfill(
             fh.close()
     if out:
         err_console.print(f"Wrote {entries} entries for {projects} projects to {out}")
+
+
+@app.command("schemas")
+def schemas(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for one JSON Schema file per canonical type.")
+    ] = Path("schemas"),
+) -> None:
+    """Write the JSON Schema of every canonical object type (generated from the model's code)."""
+    import orjson
+
+    from handoffs.domain.catalog import OBJECT_TYPES
+    from handoffs.domain.codec import json_schema
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, cls in OBJECT_TYPES.items():
+        schema = {"$id": f"https://handoffs.dev/schemas/{name}.json", **json_schema(cls)}
+        (out / f"{name}.json").write_bytes(orjson.dumps(schema, option=orjson.OPT_INDENT_2) + b"\n")
+    err_console.print(f"Wrote {len(OBJECT_TYPES)} schemas to {out}")

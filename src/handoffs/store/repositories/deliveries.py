@@ -44,7 +44,7 @@ class DeliveryRepository:
             attempts=0,
             created_at=self._now,
         ).on_conflict_do_nothing()
-        return bool(self._conn.execute(stmt).rowcount)
+        return self._conn.execute(stmt.returning(deliveries.c.idempotency_key)).first() is not None
 
     def get(self, key: str) -> Delivery | None:
         row = self._conn.execute(select(deliveries).where(deliveries.c.idempotency_key == key)).first()

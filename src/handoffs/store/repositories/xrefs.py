@@ -28,7 +28,8 @@ class XrefRepository:
             external_id=external_id,
             updated_at=self._now,
         ).on_conflict_do_nothing()
-        if self._conn.execute(stmt).rowcount == 0:
+        # rowcount is not reliable for ON CONFLICT on every driver; RETURNING is.
+        if self._conn.execute(stmt.returning(xrefs.c.canonical_id)).first() is None:
             self._conn.execute(
                 update(xrefs)
                 .where(
