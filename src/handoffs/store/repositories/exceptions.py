@@ -17,6 +17,7 @@ RUNBOOKS = {
     "validation": "docs/runbooks.md#validation",
     "dead_letter": "docs/runbooks.md#dead-letter",
     "billed_entry_changed": "docs/runbooks.md#billed-entry-changed",
+    "retries_exhausted": "docs/runbooks.md#retries-exhausted",
     "delivery_failed": "docs/runbooks.md#delivery-failed",
 }
 
