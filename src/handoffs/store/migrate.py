@@ -20,6 +20,6 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database to ``revision`` (the newest by default)."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the database to ``revision`` (every branch's newest by default)."""
     command.upgrade(alembic_config(engine), revision)
