@@ -17,7 +17,7 @@ demo: $(BIN)/.installed
 	$(BIN)/handoffs demo
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
