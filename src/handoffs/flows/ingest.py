@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,7 @@ from handoffs.domain.messages import TimeEntryApproved
 from handoffs.domain.work import TimeEntry
 from handoffs.flows.ports import Ports
 
-__all__ = ["LoadReport", "correlation_for_project", "ingest_lines"]
+__all__ = ["LoadReport", "SourceRecord", "correlation_for_project", "ingest_lines", "ingest_records"]
 
 
 def correlation_for_project(project_id: str) -> str:
@@ -96,26 +96,100 @@ def _load_batch(
         for number, raw, error in bad:
             _report_bad_line(uow, source, number, raw, error)
         report.failed += len(bad)
-        by_kind: dict[str, list[tuple[int, str, CanonicalRecord]]] = {}
-        for item in good:
-            by_kind.setdefault("time_entry" if item[2].type == "time_entry" else "object", []).append(item)
-        objects = by_kind.get("object", [])
-        for result in uow.objects.upsert([r for _, _, r in objects]):
-            report.outcomes[result.outcome] += 1
-            report.by_type[result.record.type] += 1
-        entries = by_kind.get("time_entry", [])
-        raw_by_id = {r.obj.id: (n, raw) for n, raw, r in entries}
-        for result in uow.time_entries.upsert([r for _, _, r in entries]):
-            report.outcomes[result.outcome] += 1
-            report.by_type["time_entry"] += 1
-            entry: TimeEntry = result.record.obj
-            if result.outcome == "locked":
-                number, raw = raw_by_id[entry.id]
-                _report_locked(uow, source, number, raw, entry)
-            elif result.outcome in ("inserted", "updated") and entry.status == "approved":
-                uow.publish(_approved(entry, result.version, ports))
-                report.approvals_published += 1
+        _store(uow, good, ports, source, report)
         uow.commit()
+
+
+def _store(
+    uow: Any, good: list[tuple[Any, str, CanonicalRecord]], ports: Ports, source: str, report: LoadReport
+) -> None:
+    """Upsert decoded records and publish approvals (inside the caller's transaction)."""
+    by_kind: dict[str, list[tuple[Any, str, CanonicalRecord]]] = {}
+    for item in good:
+        by_kind.setdefault("time_entry" if item[2].type == "time_entry" else "object", []).append(item)
+    objects = by_kind.get("object", [])
+    for result in uow.objects.upsert([r for _, _, r in objects]):
+        report.outcomes[result.outcome] += 1
+        report.by_type[result.record.type] += 1
+    entries = by_kind.get("time_entry", [])
+    raw_by_id = {r.obj.id: (n, raw) for n, raw, r in entries}
+    for result in uow.time_entries.upsert([r for _, _, r in entries]):
+        report.outcomes[result.outcome] += 1
+        report.by_type["time_entry"] += 1
+        entry: TimeEntry = result.record.obj
+        if result.outcome == "locked":
+            number, raw = raw_by_id[entry.id]
+            _report_locked(uow, source, number, raw, entry)
+        elif result.outcome in ("inserted", "updated") and entry.status == "approved":
+            uow.publish(_approved(entry, result.version, ports))
+            report.approvals_published += 1
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """One record a connector pulled, already mapped to canonical JSON.
+
+    Attributes:
+        ref: where it came from, e.g. ``harvest time_entries 2000000042`` (used in exceptions).
+        raw: the system's record as it arrived, kept whole in any exception.
+        data: ``{"type", **canonical fields, "source_system", "source_version"}``.
+    """
+
+    ref: str
+    raw: str
+    data: dict[str, Any]
+    external_id: str | None = None  # the record's id in its system: linked in the xref table
+    link_only: bool = False  # only link ids (identity records another system owns)
+
+
+def ingest_records(
+    records: Sequence[SourceRecord],
+    uow_factory: Callable[[], Any],
+    ports: Ports,
+    *,
+    source: str,
+    failures: Sequence[dict[str, Any]] = (),
+    report: LoadReport | None = None,
+) -> LoadReport:
+    """Store mapped connector records and the mapping failures of the same pull in one transaction.
+
+    ``failures`` are exception fields (category, reason, raw, detail...) the connector layer
+    built for records it could not map; a canonical rule broken here becomes a ``validation``
+    exception naming the record, the field and the rule, with the raw record kept.
+    """
+    report = report or LoadReport()
+    good: list[tuple[Any, str, CanonicalRecord]] = []
+    with uow_factory() as uow:
+        for failure in failures:
+            uow.exceptions.add(**failure)
+        report.failed += len(failures)
+        for item in records:
+            report.lines += 1
+            if item.link_only:
+                _link(uow, item)
+                continue
+            try:
+                good.append((item.ref, item.raw, decode_record(item.data, source)))
+            except DomainError as exc:
+                error = exc if isinstance(exc, ValidationError) else ValidationError("", str(exc))
+                report.failed += 1
+                uow.exceptions.add(
+                    category="validation",
+                    source=source,
+                    reason=f"{item.ref}: field {error.field!r} broke rule: {error.reason}",
+                    raw=item.raw,
+                    detail={"record": item.ref, "field": error.field, "rule": error.reason},
+                    object_type=str(item.data.get("type")),
+                    object_id=str(item.data.get("id")),
+                    fingerprint=_fingerprint("validation", item.ref, item.raw),
+                )
+        report.lines += len(failures)
+        for item in records:
+            if item.external_id is not None and not item.link_only:
+                _link(uow, item)
+        _store(uow, good, ports, source, report)
+        uow.commit()
+    return report
 
 
 def _approved(entry: TimeEntry, version: int, ports: Ports) -> TimeEntryApproved:
@@ -144,15 +218,25 @@ def _report_bad_line(uow: Any, source: str, number: int, raw: str, error: Valida
     )
 
 
-def _report_locked(uow: Any, source: str, number: int, raw: str, entry: TimeEntry) -> None:
+def _report_locked(uow: Any, source: str, number: Any, raw: str, entry: TimeEntry) -> None:
     uow.exceptions.add(
         category="billed_entry_changed",
         source=source,
-        reason=f"line {number}: time entry {entry.id} is already billed; the change was not applied",
+        reason=f"{_label(number)}: time entry {entry.id} is already billed; the change was not applied",
         raw=raw,
-        detail={"line": number, "entry_id": entry.id},
+        detail={"line" if isinstance(number, int) else "record": number, "entry_id": entry.id},
         object_type="time_entry",
         object_id=entry.id,
         correlation_id=correlation_for_project(entry.project_id),
         fingerprint=_fingerprint("locked", entry.id, raw),
     )
+
+
+def _link(uow: Any, item: SourceRecord) -> None:
+    system = item.data.get("source_system")
+    if item.external_id is not None and isinstance(system, str) and item.data.get("id"):
+        uow.xrefs.link(str(item.data["type"]), str(item.data["id"]), system, item.external_id)
+
+
+def _label(where: Any) -> str:
+    return f"line {where}" if isinstance(where, int) else str(where)

@@ -29,6 +29,7 @@ from handoffs.store.types import Dec, UtcDateTime
 __all__ = [
     "billed_sources",
     "circuit_breakers",
+    "connector_cursors",
     "deliveries",
     "exceptions",
     "inbox",
@@ -274,4 +275,18 @@ circuit_breakers = Table(
     Column("failures", Integer, nullable=False),
     Column("opened_at", Float),
     Column("updated_at", Float, nullable=False),
+)
+
+# Where each incremental pull stopped: the high-water mark of one connector's resource,
+# and the keys already seen at that mark, so the next pull can re-read an overlap window
+# and drop only records it has seen (never a bare ``>`` on the timestamp).
+connector_cursors = Table(
+    "connector_cursors",
+    metadata,
+    Column("connector", String(64), primary_key=True),
+    Column("resource", String(64), primary_key=True),
+    Column("position", String(64)),  # the high-water mark, as the system writes it
+    Column("seen", Text, nullable=False),  # JSON: {record key: version} inside the overlap window
+    Column("pulls", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -1,0 +1,229 @@
+"""One incremental pull: fetch since the stored cursor minus an overlap, map, dedupe, ingest.
+
+    cursor (position, keys seen near it) ──► connector.fetch(resource, since=position - overlap)
+      ──► drop records already seen with the same version (boundary) or twice in this pull
+      ──► mapping ──► SourceRecord, or an exception naming system, record, field and rule
+      ──► flows.ingest.ingest_records (one transaction per batch) ──► save the new cursor
+
+The cursor is written only after every batch is stored: a pull that dies half-way is
+simply repeated, and the store's version rules make the repeat change nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from handoffs.connectors.base import SourceConnector
+from handoffs.connectors.mapping import MappingFailure, MappingSpec, apply_mapping, get_path, record_key
+from handoffs.connectors.mapping.engine import MISSING, to_canonical_json
+from handoffs.connectors.secrets import REDACTOR
+from handoffs.flows.ingest import LoadReport, SourceRecord, ingest_records
+from handoffs.flows.ports import Ports
+from handoffs.store.repositories.cursors import CursorRepository, StoredCursor
+from handoffs.sync.lookups import StoreLookups
+
+__all__ = ["PullReport", "PullRunner", "parse_version"]
+
+
+@dataclass(slots=True)
+class PullReport:
+    system: str
+    resource: str
+    fetched: int = 0
+    pages: int = 0
+    duplicates: int = 0
+    already_seen: int = 0
+    mapped: int = 0
+    failed: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+    load: LoadReport = field(default_factory=LoadReport)
+    position: str | None = None
+    record_ids: set[str] = field(default_factory=set)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "system": self.system,
+            "resource": self.resource,
+            "fetched": self.fetched,
+            "pages": self.pages,
+            "duplicates": self.duplicates,
+            "already_seen": self.already_seen,
+            "mapped": self.mapped,
+            "failed": self.failed,
+            "failures": dict(self.failures),
+            "outcomes": dict(self.load.outcomes),
+            "position": self.position,
+        }
+
+
+def parse_version(value: Any) -> datetime | None:
+    """A record's update stamp as an aware datetime, or None when it is not one."""
+    if value is MISSING or value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00").replace("+0000", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def _raw(record: dict[str, Any]) -> str:
+    text = orjson.dumps(record, default=lambda v: str(v) if isinstance(v, Decimal) else repr(v)).decode()
+    return REDACTOR.redact(text)
+
+
+class PullRunner:
+    """Runs pulls for any source connector; cursors live in ``connector_cursors``.
+
+    Args:
+        overlap: how far before the stored position each pull starts again, so that records
+            written late with an earlier stamp, or sharing the boundary stamp, are not missed.
+        batch_size: records per ingest transaction.
+    """
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], Any],
+        ports: Ports,
+        lookups: StoreLookups,
+        *,
+        overlap: timedelta = timedelta(minutes=10),
+        batch_size: int = 1000,
+    ) -> None:
+        self.uow_factory, self.ports, self.lookups = uow_factory, ports, lookups
+        self.overlap, self.batch_size = overlap, batch_size
+
+    def cursor(self, system: str, resource: str) -> StoredCursor:
+        with self.uow_factory() as uow:
+            return CursorRepository(uow.connection, uow.now).get(system, resource)
+
+    def pull(
+        self,
+        connector: SourceConnector,
+        resource: str,
+        spec: MappingSpec,
+        *,
+        on_page: Callable[[int], None] | None = None,
+    ) -> PullReport:
+        """Pull ``resource`` from ``connector`` once; returns what happened."""
+        system = connector.system
+        report = PullReport(system, resource)
+        stored = self.cursor(system, resource)
+        start = parse_version(stored.position)
+        since = start - self.overlap if start else None
+        seen_now: dict[str, str] = {}
+        baseline: set[str] = set()
+        batch: list[SourceRecord] = []
+        failures: list[dict[str, Any]] = []
+        newest = start
+        source = f"{system}:{resource}"
+        self.lookups.clear()
+        for page in connector.fetch(resource, since):
+            report.pages += 1
+            for record in page:
+                report.fetched += 1
+                key = record_key(spec, record) or "?"
+                stamp = get_path(record, spec.updated) if spec.updated else None
+                version = None if stamp is MISSING or stamp is None else str(stamp)
+                moment = parse_version(version)
+                if moment and (newest is None or moment > newest):
+                    newest = moment
+                if key in seen_now and seen_now[key] == version:
+                    report.duplicates += 1
+                    continue
+                if version is not None and stored.seen.get(key) == version:
+                    report.already_seen += 1
+                    continue
+                report.record_ids.add(key)
+                try:
+                    mapped = apply_mapping(spec, record, system, self.lookups)
+                except MappingFailure as failure:
+                    failures.append(self._failure(failure, record, baseline, source, resource))
+                    report.failed += 1
+                    report.failures[failures[-1]["category"]] += 1
+                    continue
+                if not baseline:
+                    baseline = set(record)
+                seen_now[key] = version or ""
+                data = {"type": spec.canonical, **to_canonical_json(mapped), "source_system": system}
+                if moment is not None:
+                    data["source_version"] = moment.astimezone(UTC).isoformat()
+                ref = f"{system} {resource} {key}"
+                batch.append(SourceRecord(ref, _raw(record), data, key, spec.link_only))
+                report.mapped += 1
+                if len(batch) + len(failures) >= self.batch_size:
+                    self._flush(batch, failures, source, report)
+                    batch, failures = [], []
+            if on_page:
+                on_page(len(page))
+        self._flush(batch, failures, source, report)
+        self._save(system, resource, stored, seen_now, newest, report)
+        return report
+
+    def _flush(
+        self, batch: list[SourceRecord], failures: list[dict[str, Any]], source: str, report: PullReport
+    ) -> None:
+        if batch or failures:
+            ingest_records(
+                batch, self.uow_factory, self.ports, source=source, failures=failures, report=report.load
+            )
+
+    def _save(
+        self,
+        system: str,
+        resource: str,
+        stored: StoredCursor,
+        seen_now: dict[str, str],
+        newest: datetime | None,
+        report: PullReport,
+    ) -> None:
+        floor = newest - self.overlap if newest else None
+
+        def keep(version: str) -> bool:
+            moment = parse_version(version)
+            return moment is not None and floor is not None and moment >= floor
+
+        seen = {k: v for k, v in {**stored.seen, **seen_now}.items() if keep(v)}
+        position = newest.astimezone(UTC).isoformat() if newest else stored.position
+        report.position = position
+        with self.uow_factory() as uow:
+            CursorRepository(uow.connection, uow.now).save(
+                system, resource, StoredCursor(position, seen, stored.pulls + 1)
+            )
+            uow.commit()
+
+    @staticmethod
+    def _failure(
+        failure: MappingFailure, record: dict[str, Any], baseline: set[str], source: str, resource: str
+    ) -> dict[str, Any]:
+        added = sorted(set(record) - baseline) if baseline else []
+        drift = failure.rule == "required" and bool(added)
+        reason = str(failure)
+        if drift:
+            reason += f"; the record has fields this mapping does not know: {', '.join(added)} (schema drift)"
+        raw = _raw(record)
+        return {
+            "category": "schema_drift" if drift else "mapping",
+            "source": source,
+            "reason": reason,
+            "raw": raw,
+            "detail": {
+                "system": failure.system,
+                "resource": resource,
+                "record_id": failure.record_id,
+                "field": failure.field,
+                "rule": failure.rule,
+                **({"new_fields": added} if drift else {}),
+            },
+            "fingerprint": hashlib.sha256(f"{source}\x1f{failure.record_id}\x1f{raw}".encode()).hexdigest()[
+                :32
+            ],
+        }
