@@ -135,15 +135,20 @@ class HttpClient:
     def close(self) -> None:
         self.http.close()
 
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """Send one request; retry transient failures a few times, then raise the engine error."""
+    def request(self, method: str, url: str, *, retry: bool = True, **kwargs: Any) -> httpx.Response:
+        """Send one request; retry transient failures a few times, then raise the engine error.
+
+        Pass ``retry=False`` for a write that is not idempotent (a plain create): the caller
+        must first look for the record a lost acknowledgement may have created.
+        """
         wait = self.policy.backoff
-        for attempt in range(1, self.policy.attempts + 1):
+        attempts = self.policy.attempts if retry else 1
+        for attempt in range(1, attempts + 1):
             try:
                 return self.guard.call(self.system, lambda: self._once(method, url, **kwargs))
             except TransientError as exc:
                 delay = exc.retry_after if exc.retry_after is not None else wait
-                if attempt == self.policy.attempts or delay > self.policy.max_wait:
+                if attempt == attempts or delay > self.policy.max_wait:
                     raise
                 log.info("%s: %s; retrying in %.2fs (attempt %d)", self.system, exc, delay, attempt)
                 self.sleep(delay)

@@ -1,0 +1,133 @@
+"""NetSuite as an :class:`~handoffs.flows.ports.ErpPort`: upsert by external id, confirm by polling.
+
+Every write is ``PUT /services/rest/record/v1/{type}/eid:{externalId}``: repeating it after
+a lost acknowledgement updates the same record, so no duplicate is ever created. With
+``Prefer: respond-async`` NetSuite answers 202 and a job ``Location``; the job is polled
+until it completes and its task result gives the record id (or NetSuite's error).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from handoffs.connectors.auth import BearerAuth
+from handoffs.connectors.base import Reachability
+from handoffs.connectors.http import HttpClient, dumps, parse_json
+from handoffs.connectors.mapping import Lookups, MappingFailure, MappingSpec, apply_mapping
+from handoffs.connectors.netsuite.config import NetSuiteConfig
+from handoffs.domain.billing import Invoice
+from handoffs.domain.codec import encode
+from handoffs.engine.errors import HandoffsFailure, TerminalError, TransientError
+from handoffs.flows.ports import ExternalRef, Guard
+
+__all__ = ["NetSuiteConfig", "NetSuiteErp"]
+
+RECORD = "/services/rest/record/v1"
+
+
+class NetSuiteErp:
+    """Posts invoices (and upserts their customers) to NetSuite."""
+
+    def __init__(
+        self,
+        system: str,
+        config: NetSuiteConfig,
+        mappings: dict[str, MappingSpec],
+        lookups: Lookups,
+        *,
+        guard: Guard | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        **http: Any,
+    ) -> None:
+        self.system, self.config, self.mappings, self.lookups = system, config, mappings, lookups
+        self.sleep = sleep
+        self.client = HttpClient(system, config.base_url, auth=BearerAuth(config.token), guard=guard, **http)
+        self._customers: dict[str, str] = {}
+
+    # -- ErpPort --------------------------------------------------------------------------------
+    def post_invoice(self, invoice: Invoice, idempotency_key: str) -> ExternalRef:
+        """Upsert the customer, then the invoice under ``eid:{invoice.id}``; return its internal id."""
+        self.ensure_customer(invoice.customer_id, invoice.legal_entity_id)
+        body = self._map("invoice", encode(invoice))
+        return ExternalRef(self.system, self.upsert("invoice", invoice.id, body))
+
+    def ensure_customer(self, customer_id: str, legal_entity_id: str) -> str:
+        if customer_id not in self._customers:
+            record = {"id": customer_id, "legal_entity_id": legal_entity_id}
+            internal = self.upsert("customer", customer_id, self._map("customer", record))
+            self._customers[customer_id] = internal
+            remember = getattr(self.lookups, "remember", None)
+            if remember:
+                remember(self.system, "customer", customer_id, internal)
+        return self._customers[customer_id]
+
+    # -- record API -----------------------------------------------------------------------------
+    def upsert(self, kind: str, external_id: str, body: dict[str, Any]) -> str:
+        """``PUT {type}/eid:{externalId}``; returns the record's internal id."""
+        url = f"{RECORD}/{kind}/eid:{external_id}"
+        headers = {"Content-Type": "application/json"}
+        if self.config.respond_async:
+            headers["Prefer"] = "respond-async"
+        response = self.client.request("PUT", url, content=dumps(body), headers=headers)
+        if response.status_code == 202:
+            return self._await_job(response.headers["Location"])
+        return _id_from_location(response)
+
+    def get(self, kind: str, key: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.client.json("GET", f"{RECORD}/{kind}/{key}")
+        return result
+
+    def _await_job(self, location: str) -> str:
+        for _ in range(self.config.max_polls):
+            job = self.client.json("GET", location)
+            if job.get("completed"):
+                tasks = self.client.json("GET", f"{location}/task")
+                task = tasks["items"][0]["links"][0]["href"]
+                return self._result(f"{httpx.URL(task).path}/result", job.get("progress"))
+            self.sleep(self.config.poll_interval)
+        raise TransientError(
+            f"{self.system} job {httpx.URL(location).path} is still pending", category="pending"
+        )
+
+    def _result(self, url: str, progress: str | None) -> str:
+        try:
+            body = self.client.json("GET", url)
+        except TerminalError as exc:
+            raise TerminalError(f"{self.system} job {progress}: {exc}", category="rejected") from None
+        return str(body["id"])
+
+    def _map(self, name: str, record: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return apply_mapping(self.mappings[name], record, self.system, self.lookups)
+        except MappingFailure as exc:
+            raise TerminalError(str(exc), category="mapping") from None
+
+    def check(self) -> Reachability:
+        try:
+            self.client.request("GET", f"{RECORD}/customer/eid:handoffs-reachability-check")
+        except TerminalError as exc:
+            if "404" in str(exc):
+                return Reachability(
+                    self.system, True, "record API answers (probe record absent, as expected)"
+                )
+            return Reachability(self.system, False, str(exc))
+        except HandoffsFailure as exc:
+            return Reachability(self.system, False, str(exc))
+        return Reachability(self.system, True, "record API answers")
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _id_from_location(response: httpx.Response) -> str:
+    location = response.headers.get("Location") or ""
+    if not location:
+        body = parse_json(response) if response.content else {}
+        if isinstance(body, dict) and body.get("id"):
+            return str(body["id"])
+        raise TerminalError("NetSuite answered without a record Location", category="rejected")
+    return location.rstrip("/").rsplit("/", 1)[-1]
