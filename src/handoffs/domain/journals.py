@@ -23,13 +23,16 @@ from handoffs.domain.billing import Invoice, JournalEntry, JournalLine, RevenueE
 from handoffs.domain.errors import CurrencyMismatch, ValidationError
 from handoffs.domain.money import Money
 from handoffs.domain.periods import PeriodCalendar, Posting
+from handoffs.domain.reference import GlAccount
 from handoffs.domain.work import Expense
 
 __all__ = [
     "ACCOUNT_ROLES",
+    "DEFAULT_ACCOUNTS",
     "ChartOfAccounts",
     "ContractPosition",
     "account_balances",
+    "chart_from_accounts",
     "journal_for_expense_claim",
     "journal_for_invoice",
     "journal_for_revenue",
@@ -62,6 +65,37 @@ class ChartOfAccounts:
         if not number:
             raise ValidationError("chart", f"chart of accounts: {legal_entity_id} maps no account for {role}")
         return number
+
+
+# Used for a legal entity whose GL accounts name no roles, so journals still balance and say
+# which conventional account they hit; a firm maps its own chart through GlAccount.role.
+DEFAULT_ACCOUNTS = {
+    "accounts_receivable": "1200",
+    "unbilled_receivable": "1210",
+    "deferred_revenue": "2400",
+    "tax_payable": "2300",
+    "reimbursement_payable": "2100",
+    "revenue": "4000",
+    "project_expense": "5100",
+}
+
+
+def chart_from_accounts(accounts: Iterable[GlAccount]) -> ChartOfAccounts:
+    """The chart from GL accounts that name their role; unmapped roles use DEFAULT_ACCOUNTS."""
+    mapped: dict[str, dict[str, str]] = {}
+    for account in accounts:
+        if account.role is not None:
+            if account.role not in ACCOUNT_ROLES:
+                raise ValidationError(
+                    "role", f"GL account {account.id}: unknown account role {account.role!r}"
+                )
+            mapped.setdefault(account.legal_entity_id, {})[account.role] = account.number
+    return ChartOfAccounts(_WithDefaults(mapped))
+
+
+class _WithDefaults(dict[str, dict[str, str]]):
+    def get(self, key: str, default: object = None) -> dict[str, str]:
+        return {**DEFAULT_ACCOUNTS, **super().get(key, {})}
 
 
 @dataclass(frozen=True, slots=True)

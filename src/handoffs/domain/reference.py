@@ -92,6 +92,7 @@ class GlAccount:
     number: str
     name: str
     kind: AccountKind
+    role: str | None = None  # the posting role it plays, e.g. accounts_receivable (journals.ACCOUNT_ROLES)
 
     def __post_init__(self) -> None:
         check_id(self.id)

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from handoffs.domain.billing import Invoice
 from handoffs.domain.catalog import CanonicalRecord, decode_record
 from handoffs.domain.errors import DomainError, ValidationError
 from handoffs.domain.messages import TimeEntryApproved
@@ -106,7 +107,8 @@ def _store(
     """Upsert decoded records and publish approvals (inside the caller's transaction)."""
     by_kind: dict[str, list[tuple[Any, str, CanonicalRecord]]] = {}
     for item in good:
-        by_kind.setdefault("time_entry" if item[2].type == "time_entry" else "object", []).append(item)
+        kind = item[2].type if item[2].type in ("time_entry", "invoice") else "object"
+        by_kind.setdefault(kind, []).append(item)
     objects = by_kind.get("object", [])
     for result in uow.objects.upsert([r for _, _, r in objects]):
         report.outcomes[result.outcome] += 1
@@ -123,6 +125,46 @@ def _store(
         elif result.outcome in ("inserted", "updated") and entry.status == "approved":
             uow.publish(_approved(entry, result.version, ports))
             report.approvals_published += 1
+    _load_invoices(uow, source, by_kind.get("invoice", []), report)
+
+
+def _load_invoices(
+    uow: Any, source: str, invoices: list[tuple[Any, str, CanonicalRecord]], report: LoadReport
+) -> None:
+    """Invoices issued before the hub took over: stored with their billing links, never changed.
+
+    The time they bill is marked billed, and recognised by the import (its revenue belongs to
+    the books the invoice came from).
+    """
+    for where, raw, record in invoices:
+        invoice: Invoice = record.obj
+        report.by_type["invoice"] += 1
+        stored = uow.invoices.get(invoice.id)
+        if stored == invoice:
+            report.outcomes["unchanged"] += 1
+            continue
+        if stored is not None:
+            report.outcomes["locked"] += 1
+            uow.exceptions.add(
+                category="validation",
+                source=source,
+                raw=raw,
+                reason=f"{_label(where)}: invoice {invoice.id} was already issued and is never changed",
+                detail={
+                    "line" if isinstance(where, int) else "record": where,
+                    "rule": "issued invoices are immutable: credit and re-invoice instead",
+                },
+                object_type="invoice",
+                object_id=invoice.id,
+                fingerprint=_fingerprint("invoice", invoice.id, raw),
+            )
+            continue
+        uow.invoices.add(invoice, correlation_for_project(invoice.project_id))
+        uow.invoices.set_status(invoice.id, "imported")
+        entries = [s.id for s in invoice.sources if s.type == "time_entry"]
+        uow.time_entries.set_state(entries, "billed")
+        uow.time_entries.mark_recognised(entries, f"imported:{invoice.id}")
+        report.outcomes["inserted"] += 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,6 @@ transaction that stores the invoice, and the store refuses a second live billing
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 
 from handoffs.domain.contracts import Contract
 from handoffs.domain.errors import DomainError
@@ -25,10 +24,11 @@ from handoffs.domain.messages import (
     PostInvoice,
     TimeEntryApproved,
 )
-from handoffs.domain.pricing import build_time_invoice, price_entry
+from handoffs.domain.pricing import price_entry
 from handoffs.domain.work import Project, TimeEntry, check_entry_in_schedule
 from handoffs.engine.errors import TerminalError, TransientError
 from handoffs.engine.registry import Handler
+from handoffs.flows.billing_run import run_billing
 from handoffs.flows.ports import ExternalRef, Ports, UnitOfWork
 
 __all__ = ["delivery_key", "handlers"]
@@ -108,32 +108,21 @@ def _resource_role(uow: UnitOfWork, entry: TimeEntry) -> str:
 
 
 def generate_invoices(commands: list[GenerateInvoice], uow: UnitOfWork, ports: Ports) -> None:
-    """Invoice every priced, unbilled entry of the project and period (none: nothing to do)."""
+    """Run billing for the project and period: revenue, invoice (if anything is due), journals."""
     for cmd in commands:
-        entries = uow.time_entries.priced_unbilled(cmd.project_id, cmd.period)
-        if not entries:
-            continue
         project: Project | None = uow.objects.get("project", cmd.project_id)
         if project is None:
             raise TerminalError(f"project {cmd.project_id} is not in the store", category="missing_reference")
-        contract = _contract(uow, project)
-        entity = uow.objects.get("legal_entity", contract.legal_entity_id)
-        rounding = entity.rounding if entity else "half_up"
-        tax_code_id = contract.tax_code_id or (entity.default_tax_code_id if entity else None)
-        tax_code = uow.objects.get("tax_code", tax_code_id) if tax_code_id else None
-        number = uow.invoices.count_for(cmd.project_id, cmd.period) + 1
-        invoice = build_time_invoice(
-            invoice_id=f"INV-{cmd.project_id}-{cmd.period}-{number:02d}",
-            contract=contract,
-            project_id=cmd.project_id,
-            period=cmd.period,
-            entries=entries,
-            tax_rate=tax_code.rate if tax_code else Decimal(0),
-            tax_code_id=tax_code_id,
-            rounding=rounding,
-        )
-        uow.invoices.add(invoice, cmd.correlation_id)
-        uow.time_entries.set_state([p.entry_id for p in entries], "billed")
+        if not project.billable:
+            continue
+        try:
+            invoice = run_billing(uow, project, _contract(uow, project), cmd.period)
+        except DomainError as exc:
+            raise TerminalError(
+                f"billing {cmd.project_id} {cmd.period}: {exc}", category="validation"
+            ) from exc
+        if invoice is None:
+            continue
         uow.publish(
             InvoiceGenerated(
                 message_id=ports.ids.derive("invoice-generated", invoice.id),

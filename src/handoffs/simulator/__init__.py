@@ -3,5 +3,3 @@
 Import ``handoffs.simulator.firm`` for the data, ``handoffs.simulator.systems`` for the
 HTTP services, ``handoffs.simulator.faults`` for fault profiles.
 """
-
-

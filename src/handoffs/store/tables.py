@@ -39,6 +39,7 @@ __all__ = [
     "metadata",
     "object_history",
     "objects",
+    "proposals",
     "rate_limits",
     "time_entries",
     "work_queue",
@@ -104,6 +105,7 @@ time_entries = Table(
     Column("source_version", String(64)),
     Column("doc", Text, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("recognised_by", Id),  # the revenue event that recognised this time (migration 0201)
     Index("ix_time_entries_billing", "project_id", "period", "billing_state"),
 )
 
@@ -289,4 +291,24 @@ connector_cursors = Table(
     Column("seen", Text, nullable=False),  # JSON: {record key: version} inside the overlap window
     Column("pulls", Integer, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Proposals a person decides: write-downs of capped time, credit-and-rebill after an
+# amendment (migration 0201).
+proposals = Table(
+    "proposals",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("kind", String(32), nullable=False),  # write_down | credit_and_rebill
+    Column("contract_id", Id, nullable=False, index=True),
+    Column("project_id", Id, nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("state", String(16), nullable=False),  # open | approved | rejected
+    Column("amount", Dec, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("doc", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("decided_at", UtcDateTime),
+    Column("decided_by", String(128)),
+    Column("reason", Text),
 )

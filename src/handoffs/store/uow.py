@@ -12,6 +12,7 @@ from handoffs.domain.messages import Message
 from handoffs.domain.ports import Clock
 from handoffs.store.repositories.deliveries import DeliveryRepository
 from handoffs.store.repositories.exceptions import ExceptionRepository
+from handoffs.store.repositories.finance import FinanceRepository
 from handoffs.store.repositories.invoices import InvoiceRepository
 from handoffs.store.repositories.messages import Inbox, MessageLog, WorkQueue
 from handoffs.store.repositories.objects import ObjectRepository
@@ -34,6 +35,7 @@ class SqlUnitOfWork:
     xrefs: XrefRepository
     deliveries: DeliveryRepository
     exceptions: ExceptionRepository
+    finance: FinanceRepository
     messages: MessageLog
     queue: WorkQueue
     inbox: Inbox
@@ -65,6 +67,7 @@ class SqlUnitOfWork:
         self.xrefs = XrefRepository(conn, now)
         self.deliveries = DeliveryRepository(conn, now)
         self.exceptions = ExceptionRepository(conn, now)
+        self.finance = FinanceRepository(conn, now, self.objects)
         self.messages = MessageLog(conn, now, now_s)
         self.queue = WorkQueue(conn)
         self.inbox = Inbox(conn, now)

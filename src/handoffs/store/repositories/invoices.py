@@ -80,6 +80,18 @@ class InvoiceRepository:
         ]
         if links and invoice.kind == "invoice":
             self._conn.execute(insert(billed_sources), links)
+        if invoice.kind == "credit_note":  # what a credit note credits may be billed again
+            for line in invoice.lines:
+                for s in line.sources:
+                    self._conn.execute(
+                        update(billed_sources)
+                        .where(
+                            billed_sources.c.source_type == s.type,
+                            billed_sources.c.source_id == s.id,
+                            billed_sources.c.released_by.is_(None),
+                        )
+                        .values(released_by=invoice.id)
+                    )
 
     def count_for(self, project_id: str, period: str) -> int:
         query = select(func.count()).where(invoices.c.project_id == project_id, invoices.c.period == period)
@@ -88,6 +100,22 @@ class InvoiceRepository:
     def get(self, invoice_id: str) -> Invoice | None:
         row = self._conn.execute(select(invoices.c.doc).where(invoices.c.id == invoice_id)).first()
         return None if row is None else from_doc(Invoice, row.doc)
+
+    def for_contract(self, contract_id: str) -> list[Invoice]:
+        rows = self._conn.execute(
+            select(invoices.c.doc)
+            .where(invoices.c.contract_id == contract_id)
+            .order_by(invoices.c.created_at, invoices.c.id)
+        )
+        return [from_doc(Invoice, r.doc) for r in rows]
+
+    def sources_of_line(self, line_id: str) -> list[tuple[str, str, str | None]]:
+        rows = self._conn.execute(
+            select(billed_sources.c.source_type, billed_sources.c.source_id, billed_sources.c.released_by)
+            .where(billed_sources.c.invoice_line_id == line_id)
+            .order_by(billed_sources.c.source_id)
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
 
     def status(self, invoice_id: str) -> str | None:
         row = self._conn.execute(select(invoices.c.status).where(invoices.c.id == invoice_id)).first()

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from handoffs.domain.catalog import CanonicalRecord
+from handoffs.domain.money import Money
 from handoffs.domain.pricing import PricedEntry
 from handoffs.domain.work import TimeEntry
 from handoffs.store.repositories.upserts import UpsertResult, decide
@@ -122,8 +123,6 @@ class TimeEntryRepository:
             .where(te.c.project_id == project_id, te.c.period == period, te.c.billing_state == "priced")
             .order_by(te.c.id)
         )
-        from handoffs.domain.money import Money
-
         return [
             PricedEntry(
                 r.id,
@@ -136,6 +135,68 @@ class TimeEntryRepository:
             )
             for r in rows
         ]
+
+    def billing_candidates(self, project_id: str, last_day: date) -> list[TimeEntry]:
+        """Approved billable entries of a project worked up to ``last_day`` and not yet billed."""
+        rows = self._conn.execute(
+            select(te.c.doc, te.c.role)
+            .where(
+                te.c.project_id == project_id,
+                te.c.work_date <= last_day,
+                te.c.status == "approved",
+                te.c.billable.is_(True),
+                te.c.billing_state == "priced",
+            )
+            .order_by(te.c.work_date, te.c.id)
+        )
+        entries = [(from_doc(TimeEntry, r.doc), r.role) for r in rows]
+        return [e if e.role else replace(e, role=role) for e, role in entries]
+
+    def unrecognised(self, project_id: str, last_day: date) -> list[PricedEntry]:
+        """Priced time of a project worked up to ``last_day`` whose revenue is not recognised yet."""
+        rows = self._conn.execute(
+            select(
+                te.c.id,
+                te.c.resource_id,
+                te.c.role,
+                te.c.work_date,
+                te.c.hours,
+                te.c.rate,
+                te.c.currency,
+                te.c.rate_card_version,
+            )
+            .where(
+                te.c.project_id == project_id,
+                te.c.work_date <= last_day,
+                te.c.billing_state.in_(("priced", "billed")),
+                te.c.recognised_by.is_(None),
+            )
+            .order_by(te.c.work_date, te.c.id)
+        )
+        return [
+            PricedEntry(
+                r.id,
+                r.resource_id,
+                r.role,
+                r.work_date,
+                r.hours,
+                Money(r.rate, r.currency),
+                r.rate_card_version,
+            )
+            for r in rows
+        ]
+
+    def mark_recognised(self, entry_ids: Sequence[str], event_id: str) -> None:
+        for i in range(0, len(entry_ids), _CHUNK):
+            self._conn.execute(
+                update(te).where(te.c.id.in_(entry_ids[i : i + _CHUNK])).values(recognised_by=event_id)
+            )
+
+    def approved_for_project(self, project_id: str) -> list[TimeEntry]:
+        rows = self._conn.execute(
+            select(te.c.doc).where(te.c.project_id == project_id, te.c.status == "approved").order_by(te.c.id)
+        )
+        return [from_doc(TimeEntry, r.doc) for r in rows]
 
     def count_by_state(self) -> dict[str, int]:
         rows = self._conn.execute(select(te.c.billing_state, func.count()).group_by(te.c.billing_state))

@@ -1,0 +1,236 @@
+"""The billing run for one project and period: recognise revenue, invoice, journal.
+
+It runs whenever approved time is priced (time and materials) and when a person closes a
+billing period (``handoffs bill``), so fixed fees and accepted milestones are invoiced too.
+It is idempotent: everything it bills or recognises is marked, and a second run with
+nothing new does nothing. Order matters for the books, so revenue is journalled before
+the invoice, each against the contract's position at that moment.
+
+A period that is closed for the legal entity is never posted into: the run moves to the
+next open period, and the journals say why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handoffs.domain.billing import Invoice, RevenueEvent
+from handoffs.domain.contract_billing import bill_installments, bill_milestones, bill_time_and_materials
+from handoffs.domain.contracts import Contract
+from handoffs.domain.fx import FxTable
+from handoffs.domain.journals import (
+    ChartOfAccounts,
+    ContractPosition,
+    chart_from_accounts,
+    journal_for_invoice,
+    journal_for_revenue,
+)
+from handoffs.domain.ledger import BillingLedger
+from handoffs.domain.money import Money
+from handoffs.domain.periods import PeriodCalendar, next_period
+from handoffs.domain.pricing import period_bounds
+from handoffs.domain.revenue import (
+    cost_to_date,
+    recognise_as_delivered,
+    recognise_milestones,
+    recognise_percent_complete,
+)
+from handoffs.domain.tax import resolve_tax_code
+from handoffs.domain.work import Project
+
+__all__ = ["BillingContext", "open_period", "run_billing"]
+
+
+class BillingContext:
+    """Everything the run reads about one project, loaded once per run."""
+
+    def __init__(self, uow: Any, project: Project, contract: Contract) -> None:
+        self.uow = uow
+        self.project = project
+        self.contract = contract
+        entities = uow.objects.all("legal_entity")
+        self.entity = next(e for e in entities if e.id == contract.legal_entity_id)
+        self.rounding: str = self.entity.rounding
+        self.calendar = PeriodCalendar.from_entities(entities)
+        self.chart: ChartOfAccounts = chart_from_accounts(uow.objects.all("gl_account"))
+        customer = uow.objects.get("customer", contract.customer_id)
+        tax_codes = {t.id: t for t in uow.objects.all("tax_code")}
+        self.tax_code = resolve_tax_code(contract, self.entity, tax_codes, customer)
+        self.fx = FxTable(uow.objects.all("fx_rate"))
+        self.documents: list[Invoice] = uow.invoices.for_contract(contract.id)
+        self.events: list[RevenueEvent] = uow.finance.revenue_events(contract.id)
+
+    @property
+    def position(self) -> ContractPosition:
+        currency = self.contract.currency
+        return ContractPosition(
+            Money.sum([e.amount for e in self.events], currency),
+            Money.sum([d.subtotal for d in self.documents], currency),
+        )
+
+    def ledger(self) -> BillingLedger:
+        return BillingLedger.from_documents(self.documents, self.uow.finance.held_hours(self.contract.id))
+
+    def expenses(self) -> list[Any]:
+        return [x for x in self.uow.objects.all("expense") if x.project_id == self.project.id]
+
+
+def open_period(calendar: PeriodCalendar, legal_entity_id: str, period: str) -> str:
+    """``period`` itself when open, else the next open period (late items land there)."""
+    while calendar.is_closed(legal_entity_id, period):
+        period = next_period(period)
+    return period
+
+
+def _numbered(prefix: str, taken: set[str]) -> str:
+    if prefix not in taken:
+        return prefix
+    n = 2
+    while f"{prefix}-{n:02d}" in taken:
+        n += 1
+    return f"{prefix}-{n:02d}"
+
+
+def run_billing(uow: Any, project: Project, contract: Contract, period: str) -> Invoice | None:
+    """Recognise, invoice and journal what is due for ``project`` up to ``period``'s end."""
+    ctx = BillingContext(uow, project, contract)
+    period = open_period(ctx.calendar, contract.legal_entity_id, period)
+    for event in _recognise(ctx, period):
+        _book_revenue(ctx, event)
+    invoice = _invoice(ctx, period)
+    if invoice is not None:
+        entry = journal_for_invoice(
+            invoice,
+            entry_id=f"JE-{invoice.id}",
+            chart=ctx.chart,
+            calendar=ctx.calendar,
+            position=ctx.position,
+        )
+        if entry is not None:
+            uow.finance.add_journal(entry)
+        ctx.documents.append(invoice)
+    return invoice
+
+
+def _book_revenue(ctx: BillingContext, event: RevenueEvent) -> None:
+    entry = journal_for_revenue(
+        event, entry_id=f"JE-{event.id}", chart=ctx.chart, calendar=ctx.calendar, position=ctx.position
+    )
+    ctx.uow.finance.add_revenue_event(event)
+    if entry is not None:
+        ctx.uow.finance.add_journal(entry)
+    ctx.events.append(event)
+
+
+def _recognise(ctx: BillingContext, period: str) -> list[RevenueEvent]:
+    contract, project = ctx.contract, ctx.project
+    _, last = period_bounds(period)
+    taken = {e.id for e in ctx.events}
+    event_id = _numbered(f"REV-{contract.id}-{period}", taken)
+    if contract.billing_model == "time_and_materials":
+        priced = ctx.uow.time_entries.unrecognised(project.id, last)
+        if not priced:
+            return []
+        before = Money.sum([e.amount for e in ctx.events if e.method == "as_delivered"], contract.currency)
+        event = recognise_as_delivered(
+            event_id=event_id,
+            contract=contract,
+            project_id=project.id,
+            period=period,
+            priced=priced,
+            time_recognised_to_date=before,
+            rounding=ctx.rounding,
+        )
+        ctx.uow.time_entries.mark_recognised([p.entry_id for p in priced], event_id)
+        return [event] if event is not None else []
+    if contract.billing_model == "fixed_fee":
+        resources = {r.id: r.cost_rate for r in ctx.uow.objects.all("resource")}
+        cost = cost_to_date(
+            ctx.uow.time_entries.approved_for_project(project.id),
+            resources,
+            project_id=project.id,
+            period=period,
+            currency=contract.currency,
+            rounding=ctx.rounding,
+        )
+        before = Money.sum([e.amount for e in ctx.events], contract.currency)
+        poc = recognise_percent_complete(
+            event_id=event_id,
+            contract=contract,
+            project_id=project.id,
+            period=period,
+            cost=cost,
+            recognised_to_date=before,
+            rounding=ctx.rounding,
+        )
+        return [poc.event] if poc.event is not None else []
+    prefix = f"REV-{contract.id}"
+    recognised = [e.id.removeprefix(f"{prefix}-") for e in ctx.events if e.method == "milestone"]
+    return list(
+        recognise_milestones(
+            contract=contract,
+            project_id=project.id,
+            period=period,
+            recognised=recognised,
+            event_id_prefix=f"REV-{contract.id}",
+        )
+    )
+
+
+def _invoice(ctx: BillingContext, period: str) -> Invoice | None:
+    contract, project, uow = ctx.contract, ctx.project, ctx.uow
+    number = uow.invoices.count_for(project.id, period) + 1
+    invoice_id = f"INV-{project.id}-{period}-{number:02d}"
+    ledger = ctx.ledger()
+    common: dict[str, Any] = dict(
+        invoice_id=invoice_id,
+        contract=contract,
+        project_id=project.id,
+        period=period,
+        ledger=ledger,
+        expenses=ctx.expenses(),
+        fx=ctx.fx,
+        tax_code=ctx.tax_code,
+        rounding=ctx.rounding,
+    )
+    if contract.billing_model == "fixed_fee":
+        return _store(ctx, bill_installments(**common))
+    if contract.billing_model == "milestone":
+        return _store(ctx, bill_milestones(**common))
+    _, last = period_bounds(period)
+    candidates = uow.time_entries.billing_candidates(project.id, last)  # priced, so each carries its role
+    run = bill_time_and_materials(entries=candidates, **common)
+    already = [
+        d.entry_id for d in run.time.dispositions if d.reason.startswith("billed exactly once: already")
+    ]
+    if already:  # billed on an invoice that was loaded, not generated here
+        uow.time_entries.set_state(already, "billed")
+    if run.time.write_down is not None:
+        _propose_write_down(ctx, run.time.write_down, period)
+    return _store(ctx, run.invoice)
+
+
+def _propose_write_down(ctx: BillingContext, proposal: Any, period: str) -> None:
+    items = [{"entry": i.entry_id, "hours": str(i.hours), "rate": str(i.rate.amount)} for i in proposal.items]
+    ctx.uow.finance.add_proposal(
+        id=proposal.id,
+        kind="write_down",
+        contract_id=ctx.contract.id,
+        project_id=ctx.project.id,
+        period=period,
+        amount=proposal.amount.amount,
+        currency=proposal.amount.currency,
+        doc={"hours": str(proposal.hours), "items": items, "reason": proposal.reason},
+    )
+    # Held until a person decides; the part of a split entry that fits the cap is billed (see _store).
+    ctx.uow.time_entries.set_state([i.entry_id for i in proposal.items], "held")
+
+
+def _store(ctx: BillingContext, invoice: Invoice | None) -> Invoice | None:
+    if invoice is None:
+        return None
+    ctx.uow.invoices.add(invoice, f"project:{ctx.project.id}")
+    billed = [s.id for s in invoice.sources if s.type == "time_entry"]
+    if billed:
+        ctx.uow.time_entries.set_state(billed, "billed")
+    return invoice
