@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qs
 
 from sqlalchemy import Engine
@@ -32,6 +33,9 @@ class App:
     uow: UowFactory
     ports: Ports
     erps: dict[str, ErpPort] = field(default_factory=dict)
+    sources: dict[str, Any] = field(default_factory=dict)  # pull connectors by system name
+    lookups: Any = None  # mapping lookups over the store (xrefs, canonical objects)
+    systems: Any = None  # the SystemsConfig the app was wired from, if any
 
     def worker(self, **overrides: object) -> Worker:
         s = self.settings
@@ -46,6 +50,10 @@ class App:
         upgrade(self.engine)
 
     def close(self) -> None:
+        for connector in [*self.sources.values(), *self.erps.values()]:
+            closer = getattr(connector, "close", None)
+            if closer is not None:
+                closer()
         self.engine.dispose()
 
 
@@ -68,13 +76,48 @@ def _erps(spec: str) -> dict[str, ErpPort]:
     )
 
 
-def build(settings: Settings | None = None, *, erps: dict[str, ErpPort] | None = None) -> App:
-    """Wire the application. Nothing here runs at import time."""
+def build(
+    settings: Settings | None = None,
+    *,
+    erps: dict[str, ErpPort] | None = None,
+    systems: Any = None,
+    http: dict[str, Any] | None = None,
+) -> App:
+    """Wire the application. Nothing here runs at import time.
+
+    Args:
+        systems: a :class:`~handoffs.config.systems.SystemsConfig` (``handoffs.yaml``): its
+            ERPs become the flows' ERP ports (unless ``erps`` is given), its other systems
+            pull connectors in ``App.sources``, and its documented limits the shared buckets.
+        http: extra keyword arguments for every connector's HTTP client (policy, transport).
+    """
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url)
     registry = Registry(time_to_invoice.handlers())
     clock = SystemClock()
+    sources: dict[str, Any] = {}
+    lookups = None
+    limits: dict[str, RateLimit] = {}
+    if systems is not None:
+        from handoffs.connectors import registry as connectors
+        from handoffs.sync.lookups import StoreLookups
+
+        lookups = StoreLookups(engine)
+        limits = connectors.rate_limits(systems)
+        if erps is None:
+            erps = {}
+            for name, cfg in systems.systems.items():
+                erp = connectors.build_erp(cfg, lookups, **(http or {})) if cfg.role == "erp" else None
+                if erp is not None:
+                    erps[name] = erp
     erps = _erps(settings.erp) if erps is None else erps
-    limits = {name: RateLimit(rate=50, burst=100) for name in erps}
-    ports = Ports(clock=clock, ids=DeterministicIds(), erps=erps, guard=SystemGuard(engine, limits))
-    return App(settings, engine, registry, UowFactory(engine, registry.subscriptions, clock), ports, erps)
+    limits = {name: RateLimit(rate=50, burst=100) for name in erps} | limits
+    guard = SystemGuard(engine, limits)
+    if systems is not None:
+        for name, cfg in systems.systems.items():
+            source = connectors.build_source(cfg, guard, **(http or {})) if cfg.role != "erp" else None
+            if source is not None:
+                sources[name] = source
+    ports = Ports(clock=clock, ids=DeterministicIds(), erps=erps, guard=guard)
+    uow = UowFactory(engine, registry.subscriptions, clock)
+    return App(settings, engine, registry, uow, ports, erps, sources, lookups, systems)

@@ -47,6 +47,7 @@ class PullReport:
     load: LoadReport = field(default_factory=LoadReport)
     position: str | None = None
     record_ids: set[str] = field(default_factory=set)
+    label: str = "pull"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -166,6 +167,9 @@ class PullRunner:
                 on_page(len(page))
         self._flush(batch, failures, source, report)
         self._save(system, resource, stored, seen_now, newest, report)
+        commit = getattr(connector, "commit", None)
+        if commit is not None:  # e.g. a folder source archives the files it has read
+            commit(resource)
         return report
 
     def _flush(

@@ -53,6 +53,8 @@ def link_identities(hub: Any, firm: Firm) -> int:
         *(("resource", cid, "harvest", str(ext)) for cid, ext in walk["harvest"]["resource"].items()),
         *(("project", cid, "harvest", str(ext)) for cid, ext in walk["harvest"]["project"].items()),
         *(("customer", cid, "harvest", str(ext)) for cid, ext in walk["harvest"]["customer"].items()),
+        # the ERP's tax records, matched once by name when the ERP was set up
+        *(("tax_code", t.id, "odoo", str(i)) for i, t in enumerate(firm.tax_codes, start=1)),
     ]
     with hub.uow() as uow:
         for kind, cid, system, ext in links:

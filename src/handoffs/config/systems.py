@@ -1,0 +1,172 @@
+"""``handoffs.yaml``: the systems the hub talks to, validated at load with line numbers.
+
+::
+
+    version: 1
+    systems:
+      harvest:
+        role: time                      # crm, psa, hris, time, expense, billing, erp
+        connector: harvest              # a connector type (see CONNECTOR_TYPES)
+        base_url: https://api.harvestapp.com
+        credentials:                    # references only: env:NAME, file:/path (value: for simulators)
+          token: env:HARVEST_TOKEN
+          account_id: "424242"
+        limits: {rate: 6.6, burst: 100} # requests per second and burst, from the API's documented limit
+        mapping: builtin                # or a path to a mapping file (relative to handoffs.yaml)
+        resources: [users, projects, time_entries]
+
+Credentials are never written in the file itself except for ``value:`` references, which
+exist for the simulated systems' fixed, made-up credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "CONNECTOR_TYPES",
+    "ROLES",
+    "SystemConfig",
+    "SystemsConfig",
+    "SystemsConfigError",
+    "load_systems",
+    "parse_systems",
+]
+
+ROLES = ("crm", "psa", "hris", "time", "expense", "billing", "erp")
+CONNECTOR_TYPES = (
+    "salesforce",
+    "harvest",
+    "workday",
+    "expenses",
+    "netsuite",
+    "odoo",
+    "csv_time",
+    "legacy_gl",
+)
+_KEYS = {
+    "role",
+    "connector",
+    "base_url",
+    "credentials",
+    "limits",
+    "mapping",
+    "resources",
+    "options",
+    "folder",
+}
+
+
+class SystemsConfigError(ValueError):
+    def __init__(self, source: str, line: int | None, message: str) -> None:
+        super().__init__(f"{source}:{line}: {message}" if line else f"{source}: {message}")
+        self.line = line
+
+
+@dataclass(frozen=True, slots=True)
+class SystemConfig:
+    name: str
+    role: str
+    connector: str
+    entry: dict[str, Any]  # the whole entry, as connectors' ``from_entry`` read it
+    base_dir: Path = Path(".")
+    line: int = 0
+
+    @property
+    def base_url(self) -> str | None:
+        url = self.entry.get("base_url")
+        return str(url) if url else None
+
+    @property
+    def limits(self) -> dict[str, float] | None:
+        return self.entry.get("limits")
+
+    @property
+    def resources(self) -> list[str]:
+        return list(self.entry.get("resources") or [])
+
+    def mapping_path(self, builtin: Path) -> Path:
+        """The mapping file to use: the connector's own, or the one the entry names."""
+        chosen = self.entry.get("mapping", "builtin")
+        return builtin if chosen == "builtin" else (self.base_dir / str(chosen))
+
+
+@dataclass(frozen=True, slots=True)
+class SystemsConfig:
+    source: str
+    systems: dict[str, SystemConfig] = field(default_factory=dict)
+
+    def by_role(self, role: str) -> list[SystemConfig]:
+        return [s for s in self.systems.values() if s.role == role]
+
+
+def _fail(source: str, node: yaml.Node | None, message: str) -> SystemsConfigError:
+    return SystemsConfigError(source, node.start_mark.line + 1 if node is not None else None, message)
+
+
+def _entry(name: str, key: yaml.Node, node: yaml.Node, source: str, base_dir: Path) -> SystemConfig:
+    if not isinstance(node, yaml.MappingNode):
+        raise _fail(source, key, f"system {name!r} must be a mapping")
+    keys = {str(k.value): (k, v) for k, v in node.value}
+    for unknown in sorted(set(keys) - _KEYS):
+        raise _fail(source, keys[unknown][0], f"system {name!r}: unknown key {unknown!r}")
+    data = yaml.safe_load(yaml.serialize(node))
+    for required in ("role", "connector"):
+        if required not in data:
+            raise _fail(source, key, f"system {name!r} needs {required!r}")
+    if data["role"] not in ROLES:
+        raise _fail(source, keys["role"][1], f"system {name!r}: role must be one of {', '.join(ROLES)}")
+    if data["connector"] not in CONNECTOR_TYPES:
+        raise _fail(
+            source,
+            keys["connector"][1],
+            f"system {name!r}: connector must be one of {', '.join(CONNECTOR_TYPES)}",
+        )
+    if data["connector"] not in ("csv_time", "legacy_gl") and not data.get("base_url"):
+        raise _fail(source, key, f"system {name!r} needs base_url")
+    for cred, value in (data.get("credentials") or {}).items():
+        text = str(value)
+        secretish = any(w in cred for w in ("token", "secret", "password", "key"))
+        if secretish and not text.startswith(("env:", "file:", "value:")):
+            raise _fail(
+                source,
+                keys["credentials"][1],
+                f"system {name!r}: credential {cred!r} must be a reference (env:NAME or file:PATH)",
+            )
+    limits = data.get("limits")
+    if limits is not None:
+        ok = isinstance(limits, dict) and all(
+            isinstance(limits.get(k), int | float) and limits[k] > 0 for k in ("rate", "burst")
+        )
+        if not ok:
+            raise _fail(source, keys["limits"][1], f"system {name!r}: limits needs positive rate and burst")
+    return SystemConfig(name, data["role"], data["connector"], data, base_dir, key.start_mark.line + 1)
+
+
+def parse_systems(text: str, source: str = "handoffs.yaml", base_dir: Path | None = None) -> SystemsConfig:
+    """Parse and validate; raise :class:`SystemsConfigError` naming the line."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise SystemsConfigError(source, mark.line + 1 if mark else None, f"not valid YAML: {exc}") from None
+    if not isinstance(root, yaml.MappingNode):
+        raise SystemsConfigError(source, None, "the file must be a mapping with version and systems")
+    top = {str(k.value): (k, v) for k, v in root.value}
+    version = yaml.safe_load(yaml.serialize(top["version"][1])) if "version" in top else None
+    if version != 1:
+        raise _fail(source, top["version"][1] if "version" in top else None, "version must be 1")
+    if "systems" not in top or not isinstance(top["systems"][1], yaml.MappingNode):
+        raise _fail(source, root, "systems must be a mapping of name -> system")
+    base = base_dir or Path(source).parent
+    systems = {str(k.value): _entry(str(k.value), k, v, source, base) for k, v in top["systems"][1].value}
+    return SystemsConfig(source, systems)
+
+
+def load_systems(path: str | Path) -> SystemsConfig:
+    p = Path(path)
+    return parse_systems(p.read_text(encoding="utf-8"), str(p), p.parent)

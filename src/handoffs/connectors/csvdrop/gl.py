@@ -1,0 +1,112 @@
+"""The legacy ERP's general-ledger interface file, as an ErpPort: one batch per invoice.
+
+An invoice becomes a balanced journal (debit receivables, credit revenue and tax) written
+to ``inbox/<batch>.csv``; the ERP answers ``outbox/ACK_<batch>.csv`` or ``REJ_<batch>.csv``.
+The batch name is the idempotency key: a batch re-sent after a lost acknowledgement is
+refused as "already posted", which confirms the first posting without a duplicate.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from handoffs.connectors.base import Reachability
+from handoffs.domain.billing import Invoice
+from handoffs.engine.errors import TerminalError, TransientError
+from handoffs.flows.ports import ExternalRef
+
+__all__ = ["GL_HEADER", "LegacyGlConfig", "LegacyGlErp", "journal_lines"]
+
+DEFAULT_ACCOUNTS = {"receivable": "1100", "revenue": "4000", "tax": "2100"}
+GL_HEADER = ("company", "period", "journal", "account", "debit", "credit", "currency", "memo", "reference")
+
+
+@dataclass(frozen=True, slots=True)
+class LegacyGlConfig:
+    inbox: Path
+    outbox: Path
+    accounts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ACCOUNTS))
+    wait_seconds: float = 5.0  # how long one post waits for an acknowledgement
+    poll: float = 0.05
+
+    @classmethod
+    def from_entry(cls, entry: dict[str, Any], base_dir: Path = Path(".")) -> LegacyGlConfig:
+        folder = base_dir / str(entry["folder"])
+        options = entry.get("options") or {}
+        return cls(
+            folder / "inbox",
+            folder / "outbox",
+            {**DEFAULT_ACCOUNTS, **(options.get("accounts") or {})},
+            float(options.get("wait_seconds", 5.0)),
+        )
+
+
+def journal_lines(invoice: Invoice, accounts: dict[str, str]) -> list[tuple[str, ...]]:
+    """Debit receivables with the total; credit revenue with the net and tax with the tax."""
+    base = (invoice.legal_entity_id, invoice.period, "SALES")
+    ref = invoice.id
+    rows: list[tuple[str, ...]] = [
+        (*base, accounts["receivable"], str(invoice.total.amount), "", invoice.currency, "invoice", ref)
+    ]
+    rows.append(
+        (*base, accounts["revenue"], "", str(invoice.subtotal.amount), invoice.currency, "revenue", ref)
+    )
+    if invoice.tax.amount:
+        rows.append((*base, accounts["tax"], "", str(invoice.tax.amount), invoice.currency, "tax", ref))
+    return rows
+
+
+class LegacyGlErp:
+    def __init__(
+        self, system: str, config: LegacyGlConfig, *, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self.system, self.config, self.sleep = system, config, sleep
+
+    def post_invoice(self, invoice: Invoice, idempotency_key: str) -> ExternalRef:
+        batch = re.sub(r"[^A-Za-z0-9_.-]", "_", invoice.id)
+        answer = self._answer(batch)
+        if answer is None:
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(GL_HEADER)
+            writer.writerows(journal_lines(invoice, self.config.accounts))
+            tmp = self.config.inbox / f".{batch}.tmp"
+            tmp.write_text(out.getvalue(), encoding="utf-8")
+            tmp.replace(self.config.inbox / f"{batch}.csv")  # atomic: the ERP never reads half a file
+            answer = self._wait(batch)
+        kind, text = answer
+        if kind == "ACK" or "already posted" in text:
+            return ExternalRef(self.system, batch)
+        raise TerminalError(f"{self.system} rejected batch {batch}: {text.strip()}", category="rejected")
+
+    def _answer(self, batch: str) -> tuple[str, str] | None:
+        for kind in ("ACK", "REJ"):
+            path = self.config.outbox / f"{kind}_{batch}.csv"
+            if path.exists():
+                return kind, path.read_text(encoding="utf-8")
+        return None
+
+    def _wait(self, batch: str) -> tuple[str, str]:
+        deadline = time.monotonic() + self.config.wait_seconds
+        while time.monotonic() < deadline:
+            answer = self._answer(batch)
+            if answer is not None:
+                return answer
+            self.sleep(self.config.poll)
+        if (self.config.inbox / f"{batch}.csv").exists():
+            raise TransientError(f"{self.system} has not picked up batch {batch} yet", category="pending")
+        # taken but never acknowledged: send it again next time; a posted batch is refused as such
+        raise TransientError(
+            f"{self.system} took batch {batch} but sent no acknowledgement", category="lost_ack"
+        )
+
+    def check(self) -> Reachability:
+        ok = self.config.inbox.is_dir() and self.config.outbox.is_dir()
+        return Reachability(self.system, ok, f"inbox {self.config.inbox}" if ok else "folders missing")

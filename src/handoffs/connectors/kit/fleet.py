@@ -1,0 +1,68 @@
+"""``handoffs.yaml`` for a running simulated fleet: every system, its role, limits and URL.
+
+Credentials are ``value:`` references to the simulator's fixed, made-up credentials; a real
+deployment writes ``env:`` or ``file:`` references instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from handoffs.config.systems import SystemsConfig, parse_systems
+from handoffs.simulator.systems.credentials import ALL as SIM_CREDENTIALS
+
+__all__ = ["fleet_systems", "fleet_yaml"]
+
+# role, connector type, documented limit as (rate per second, burst), resources to pull
+_SYSTEMS: dict[str, tuple[str, str, tuple[float, float] | None, list[str]]] = {
+    "workday": ("hris", "workday", None, ["workers"]),
+    "salesforce": ("crm", "salesforce", (15000 / 86400 * 20, 200), ["accounts", "opportunities"]),
+    "harvest": ("time", "harvest", (100 / 15, 100), ["users", "projects", "time_entries"]),
+    "expenses": ("expense", "expenses", (2, 120), ["expenses"]),
+    "netsuite": ("erp", "netsuite", (25, 15), []),
+    "odoo": ("erp", "odoo", None, []),
+}
+
+
+def _credentials(name: str) -> dict[str, str]:
+    values = SIM_CREDENTIALS[name]
+    secret = ("token", "secret", "password", "key")
+    return {
+        k: f"value:{v}" if any(w in k for w in secret) or k == "client_id" else v for k, v in values.items()
+    }
+
+
+def fleet_yaml(
+    endpoints: dict[str, dict[str, Any]], erps: tuple[str, ...] = ("netsuite", "odoo", "legacy_gl")
+) -> str:
+    """The configuration text for ``fleet.endpoints()``."""
+    systems: dict[str, Any] = {}
+    for name, (role, kind, limit, resources) in _SYSTEMS.items():
+        if role == "erp" and name not in erps:
+            continue
+        entry: dict[str, Any] = {
+            "role": role,
+            "connector": kind,
+            "base_url": endpoints[name]["url"],
+            "credentials": _credentials(name),
+        }
+        if limit:
+            entry["limits"] = {"rate": round(limit[0], 3), "burst": limit[1]}
+        if resources:
+            entry["resources"] = resources
+        systems[name] = entry
+    if "legacy_gl" in erps:
+        folder = Path(endpoints["legacy_gl"]["inbox"]).parent
+        systems["legacy_gl"] = {"role": "erp", "connector": "legacy_gl", "folder": str(folder)}
+    return yaml.safe_dump({"version": 1, "systems": systems}, sort_keys=False)
+
+
+def fleet_systems(endpoints: dict[str, dict[str, Any]], path: Path | None = None, **kw: Any) -> SystemsConfig:
+    """Parse (and optionally write) the fleet's ``handoffs.yaml``."""
+    text = fleet_yaml(endpoints, **kw)
+    if path is not None:
+        path.write_text(text, encoding="utf-8")
+    return parse_systems(text, str(path or "handoffs.yaml"), Path("/"))

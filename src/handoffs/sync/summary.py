@@ -1,0 +1,160 @@
+"""The demo's summary and its controls, computed from the store and the systems' own state.
+
+* ``lost_records``: records a system holds that reached the hub neither as a stored object
+  (an xref to its id) nor as an exception keeping the raw record. Must be 0.
+* ``double_billed_entries``: from :func:`handoffs.reconcile.billing.check_billing`.
+* ``straight_through_rate``: the share of distinct records pulled that went into the hub
+  without needing a person (no exception of any kind on them).
+* ``unexplained_exceptions``: mapping exceptions on records no fault touched (must be 0).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select
+
+from handoffs.bootstrap import App
+from handoffs.domain.work import Project
+from handoffs.reconcile.billing import check_billing
+from handoffs.simulator.systems.fleet import Fleet
+from handoffs.store.serde import from_doc
+from handoffs.store.tables import exceptions, objects, time_entries, xrefs
+from handoffs.sync.pull import PullReport
+
+__all__ = ["source_truth", "summarise"]
+
+
+def source_truth(fleet: Fleet) -> dict[tuple[str, str], set[str]]:
+    """Every record id each simulated system holds, by (system, resource)."""
+    s: Any = fleet.systems
+    harvest, workday, expenses, sf = s["harvest"], s["workday"], s["expenses"], s["salesforce"]
+    return {
+        ("harvest", "time_entries"): {str(r["id"]) for r in harvest.data.get("time_entries", [])},
+        ("harvest", "users"): {str(r["id"]) for r in harvest.data.get("users", [])},
+        ("harvest", "projects"): {str(r["id"]) for r in harvest.data.get("projects", [])},
+        ("workday", "workers"): {str(w["Employee_ID"]) for w in workday.workers},
+        ("expenses", "expenses"): {
+            str(line["id"]) for r in expenses.reports.values() for line in r.get("line_items", [])
+        },
+        ("salesforce", "accounts"): {str(r["Id"]) for r in sf.objects.get("Account", [])},
+        ("salesforce", "opportunities"): {
+            str(r["Id"]) for r in sf.objects.get("Opportunity", []) if r["IsWon"]
+        },
+    }
+
+
+def _accounted(conn: Any) -> tuple[dict[str, set[str]], dict[tuple[str, str], set[str]], Counter[str]]:
+    linked: dict[str, set[str]] = defaultdict(set)
+    for row in conn.execute(select(xrefs.c.system, xrefs.c.external_id)):
+        linked[row.system].add(row.external_id)
+    excepted: dict[tuple[str, str], set[str]] = defaultdict(set)
+    categories: Counter[str] = Counter()
+    for row in conn.execute(
+        select(exceptions.c.source, exceptions.c.detail, exceptions.c.raw, exceptions.c.category)
+    ):
+        detail = orjson.loads(row.detail)
+        system, _, resource = str(row.source).partition(":")
+        record = detail.get("record_id") or str(detail.get("record", "")).rsplit(" ", 1)[-1]
+        if record:
+            excepted[(system, resource)].add(str(record))
+            categories[row.category] += 1
+        try:
+            raw = orjson.loads(row.raw)
+        except orjson.JSONDecodeError:
+            continue
+        for line in (raw.get("lines") or raw.get("line_items") or []) if isinstance(raw, dict) else []:
+            if isinstance(line, dict) and "id" in line:
+                excepted[(system, resource)].add(str(line["id"]))
+    return linked, excepted, categories
+
+
+def _hours_by_entity(conn: Any) -> dict[str, dict[str, str]]:
+    projects = {
+        r.id: from_doc(Project, r.doc)
+        for r in conn.execute(select(objects.c.id, objects.c.doc).where(objects.c.type == "project"))
+    }
+    approved = (time_entries.c.status == "approved") & time_entries.c.billable.is_(True)
+    rows = conn.execute(
+        select(time_entries.c.project_id, time_entries.c.billing_state, func.sum(time_entries.c.hours))
+        .where(approved)
+        .group_by(time_entries.c.project_id, time_entries.c.billing_state)
+    )
+    out: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for project_id, state, hours in rows:
+        project = projects.get(project_id)
+        entity = project.legal_entity_id if project else "unknown"
+        out[entity]["approved_billable_hours"] += Decimal(hours)
+        if state == "billed":
+            out[entity]["billed_hours"] += Decimal(hours)
+        elif state == "not_hourly":
+            out[entity]["fixed_fee_or_milestone_hours"] += Decimal(hours)
+    return {le: {k: str(v) for k, v in sorted(d.items())} for le, d in sorted(out.items())}
+
+
+def _unexplained(fleet: Fleet, excepted: dict[tuple[str, str], set[str]], conn: Any) -> int:
+    touched: dict[str, set[str]] = defaultdict(set)
+    for name, sim in fleet.systems.items():
+        for event in sim.faults.log:
+            if event["fault"] in ("malformed", "incomplete", "schema_drift") and event.get("id") is not None:
+                touched[name].add(str(event["id"]))
+    count = 0
+    query = select(exceptions.c.source, exceptions.c.detail).where(
+        exceptions.c.category.in_(("mapping", "schema_drift"))
+    )
+    for row in conn.execute(query):
+        system = str(row.source).partition(":")[0]
+        if str(orjson.loads(row.detail).get("record_id")) not in touched[system]:
+            count += 1
+    return count
+
+
+def summarise(
+    hub: App, fleet: Fleet, pulls: list[PullReport], worker: dict[str, int], seconds: float
+) -> dict[str, Any]:
+    truth = source_truth(fleet)
+    with hub.uow() as uow:
+        conn = uow.connection
+        check = check_billing(conn)
+        deliveries = uow.deliveries.count_by_status()
+        by_category = uow.exceptions.count_by_category()
+        linked, excepted, _ = _accounted(conn)
+        hours = _hours_by_entity(conn)
+        unexplained = _unexplained(fleet, excepted, conn)
+        posted = Counter(
+            r.system for r in conn.execute(select(xrefs.c.system).where(xrefs.c.canonical_type == "invoice"))
+        )
+    lost = {
+        f"{system}:{resource}": len(ids - linked[system] - excepted[(system, resource)])
+        for (system, resource), ids in truth.items()
+    }
+    first = [p for p in pulls if p.label == "pull"]
+    pulled: Counter[str] = Counter()
+    for p in first:
+        pulled[p.system] += p.fetched
+    distinct = sum(len(ids) for ids in truth.values())
+    needing_person = sum(len(excepted[key] & ids) for key, ids in truth.items())
+    return {
+        "records_pulled": dict(pulled),
+        "records_pulled_by_resource": {f"{p.system}:{p.resource}": p.as_dict() for p in first},
+        "re_pull_new_records": sum(p.mapped for p in pulls if p.label != "pull"),
+        "invoices_generated": check.invoices,
+        "invoices_posted": sum(posted.values()),
+        "invoices_posted_by_erp": dict(sorted(posted.items())),
+        "deliveries": deliveries,
+        "invoice_totals": check.as_dict()["totals_by_currency"],
+        "straight_through_rate": round(1 - needing_person / distinct, 4) if distinct else 1.0,
+        "exceptions_by_category": by_category,
+        "unexplained_exceptions": unexplained,
+        "lost_records": sum(lost.values()),
+        "lost_records_by_resource": lost,
+        "double_billed_entries": check.double_billed_entries,
+        "approved_billable_entries": check.approved_billable_entries,
+        "billed_entries": check.billed_entries,
+        "hours_by_legal_entity": hours,
+        "worker": worker,
+        "duration_s": round(seconds, 2),
+    }
