@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from handoffs.cli import db, demo, exceptions, export, generate, load, simulate, worker
+from handoffs.cli import apikey, audit, db, demo, exceptions, export, generate, load, serve, simulate, worker
 
 app = typer.Typer(
     name="handoffs",
@@ -17,6 +17,9 @@ app.add_typer(export.app, name="export")
 app.add_typer(exceptions.app, name="exceptions")
 app.add_typer(generate.app, name="generate")
 app.add_typer(simulate.app, name="simulate")
+app.add_typer(apikey.app, name="apikey")
+app.add_typer(audit.app, name="audit")
+app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("load")(load.load)
 app.command("worker")(worker.worker)

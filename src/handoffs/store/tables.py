@@ -312,3 +312,112 @@ proposals = Table(
     Column("decided_by", String(128)),
     Column("reason", Text),
 )
+
+# --- Governed API (api/), events out (engine/relay*) and the audit log (audit/) ---
+
+# An API client: who calls the hub, with which scopes, for which legal entities ("*" = all).
+api_clients = Table(
+    "api_clients",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("scopes", Text, nullable=False),  # space-separated, as in OAuth2
+    Column("entities", Text, nullable=False),  # space-separated legal entity ids, or "*"
+    Column("rate", Float, nullable=False),  # requests per second on average
+    Column("burst", Float, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# API keys are stored as a SHA-256 of the whole key; the prefix identifies a key in lists and logs.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("client_id", String(64), nullable=False, index=True),
+    Column("prefix", String(32), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+)
+
+# Small named secrets the API keeps for itself (the JWT signing key), made on first use.
+api_secrets = Table(
+    "api_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# The first response to each (client, Idempotency-Key), kept at least 24 hours.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+# Append-only, hash-chained: each row's hash covers its fields and the previous row's hash.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(255), nullable=False),
+    Column("before", Text, nullable=False),
+    Column("after", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# The chain's head (one row): serialises appenders and lets verify notice a deleted last row.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# Who receives events out: a signed webhook URL or a NATS JetStream subject.
+event_subscriptions = Table(
+    "event_subscriptions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("client_id", String(64), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),  # webhook | nats
+    Column("target", String(1000), nullable=False),
+    Column("event_types", Text, nullable=False),  # space-separated, or "*"
+    Column("entities", Text, nullable=False),  # the creating client's entities, or "*"
+    Column("secret", String(128)),  # webhook signing secret (shown once, never returned again)
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# One row per (subscription, event): delivered exactly once, or dead for that subscriber only.
+event_deliveries = Table(
+    "event_deliveries",
+    metadata,
+    Column("subscription_id", String(40), primary_key=True),
+    Column("message_id", String(64), primary_key=True),
+    Column("status", String(12), nullable=False),  # pending, delivered, dead
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Shared secrets of connected systems that send the hub webhooks.
+webhook_receivers = Table(
+    "webhook_receivers",
+    metadata,
+    Column("system", String(64), primary_key=True),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)

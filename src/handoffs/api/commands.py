@@ -1,0 +1,248 @@
+"""What the process and system layers do, each in the caller's unit of work.
+
+Routes parse and hand over; these functions check visibility, reuse the hub's own paths
+(the ingest path that ``handoffs load`` uses, the outbox, the work queue) and describe the
+change for the audit log. Nothing here commits: :func:`handoffs.api.idempotency.run_once`
+commits the change, its audit rows and the stored response together.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from handoffs.api.context import Principal
+from handoffs.api.entities import entity_of, project_entity, require_visible, writable
+from handoffs.api.idempotency import Audit, Result
+from handoffs.api.problems import Conflict, NotFound
+from handoffs.domain.catalog import OBJECT_TYPES, decode_record
+from handoffs.domain.codec import encode
+from handoffs.domain.errors import DomainError
+from handoffs.domain.messages import GenerateInvoice
+from handoffs.flows.ingest import SourceRecord, correlation_for_project, ingest_lines, ingest_records
+from handoffs.flows.ports import Ports
+from handoffs.store.repositories.read_models import ReadModels
+from handoffs.store.serde import from_doc
+from handoffs.store.uow import SqlUnitOfWork
+
+__all__ = ["approve_time", "ignore_exception", "replay", "retry_exception", "run_invoices", "upsert"]
+
+
+class _Joined:
+    """Lends the caller's open unit of work to code that opens and commits its own."""
+
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def __call__(self) -> _Joined:
+        return self
+
+    def __enter__(self) -> _Joined:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def commit(self) -> None:  # the caller commits once, with the audit rows
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow, name)
+
+
+def _check_writable(
+    uow: SqlUnitOfWork, principal: Principal, records: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """404 for any record the caller may not write; returns the stored versions, for the audit."""
+    batch_projects = {r.get("id"): r.get("legal_entity_id") for r in records if r.get("type") == "project"}
+    reads = ReadModels(uow.connection)
+    before: dict[str, Any] = {}
+    for data in records:
+        try:
+            record = decode_record(data)
+        except DomainError:
+            continue  # the ingest path turns it into a validation exception, as `handoffs load` does
+        entity = entity_of(uow, record.type, record.obj)
+        if entity is None and record.type in ("time_entry", "expense", "assignment", "resource_request"):
+            entity = batch_projects.get(record.obj.project_id)
+        stored = reads.stored(record.type, record.obj.id)
+        label = f"{record.type} {record.obj.id}"
+        old = (
+            None
+            if stored is None
+            else entity_of(uow, record.type, from_doc(OBJECT_TYPES[record.type], stored.doc))
+        )
+        if not writable(principal, entity) or (stored is not None and not writable(principal, old)):
+            raise NotFound(f"{label}: its legal entity or project was not found")
+        before[f"{record.type}:{record.obj.id}"] = None if stored is None else stored.version
+    return before
+
+
+def upsert(uow: SqlUnitOfWork, ports: Ports, principal: Principal, records: list[dict[str, Any]]) -> Result:
+    before = _check_writable(uow, principal, records)
+    lines = [orjson.dumps(r).decode() for r in records]
+    report = ingest_lines(lines, _Joined(uow), ports, source=f"api:{principal.client_id}")
+    return Result(
+        200, report.as_dict(), [Audit("system.upsert", f"{len(records)} record(s)", before, report.as_dict())]
+    )
+
+
+def _next_version(version: str | None, now: datetime) -> str | None:
+    if version is None:
+        return None
+    try:
+        return str(int(version) + 1)
+    except ValueError:
+        return max(version, now.isoformat())
+
+
+def approve_time(
+    uow: SqlUnitOfWork, ports: Ports, principal: Principal, entry_ids: list[str], approved_by: str | None
+) -> Result:
+    reads = ReadModels(uow.connection)
+    records: list[SourceRecord] = []
+    unchanged: list[str] = []
+    for entry_id in dict.fromkeys(entry_ids):
+        stored = uow.time_entries.get(entry_id)
+        entity = None if stored is None else project_entity(uow, stored.entry.project_id)
+        if stored is None or not principal.sees(entity):
+            raise NotFound(f"time entry {entry_id} was not found")
+        if stored.entry.status == "approved":
+            unchanged.append(entry_id)
+            continue
+        row = reads.stored("time_entry", entry_id)
+        assert row is not None
+        data = encode(stored.entry) | {
+            "status": "approved",
+            "approved_by": approved_by or principal.name,
+            "approved_at": uow.now.isoformat(),
+        }
+        data |= {
+            "type": "time_entry",
+            "source_system": principal.actor,
+            "source_version": _next_version(row.source_version, uow.now),
+        }
+        records.append(SourceRecord(f"api approval {entry_id}", orjson.dumps(data).decode(), data))
+    report = ingest_records(records, _Joined(uow), ports, source=principal.actor)
+    approved = [r.data["id"] for r in records]
+    body = {"approved": approved, "unchanged": unchanged, "approvals_published": report.approvals_published}
+    audit = Audit(
+        "process.approve_time",
+        f"time_entry:{','.join(approved)[:200]}",
+        {i: "not approved" for i in approved},
+        {i: "approved" for i in approved},
+    )
+    return Result(200, body, [audit] if approved else [])
+
+
+def run_invoices(
+    uow: SqlUnitOfWork, ports: Ports, principal: Principal, project_id: str, period: str, key: str
+) -> Result:
+    require_visible(principal, project_entity(uow, project_id), f"project {project_id}")
+    if uow.objects.get("project", project_id) is None:
+        raise NotFound(f"project {project_id} was not found")
+    command = GenerateInvoice(
+        message_id=ports.ids.derive("api-generate-invoice", principal.client_id, key, project_id, period),
+        occurred_at=uow.now,
+        correlation_id=correlation_for_project(project_id),
+        project_id=project_id,
+        period=period,
+    )
+    uow.publish(command)
+    body = {
+        "command_id": command.message_id,
+        "type": "GenerateInvoice",
+        "correlation_id": command.correlation_id,
+    }
+    return Result(
+        202,
+        body,
+        [
+            Audit(
+                "process.generate_invoice",
+                f"project:{project_id}",
+                None,
+                {"period": period, "command_id": command.message_id},
+            )
+        ],
+    )
+
+
+def _exception(uow: SqlUnitOfWork, principal: Principal, exception_id: int) -> Any:
+    record = uow.exceptions.get(exception_id)
+    entity = None
+    if record is not None and record.object_type == "time_entry" and record.object_id:
+        stored = uow.time_entries.get(record.object_id)
+        entity = None if stored is None else project_entity(uow, stored.entry.project_id)
+    elif record is not None and (record.correlation_id or "").startswith("project:"):
+        entity = project_entity(uow, (record.correlation_id or "")[len("project:") :])
+    if record is None or not principal.sees(entity):
+        raise NotFound(f"exception {exception_id} was not found")
+    if record.state in ("resolved", "ignored"):
+        raise Conflict(f"exception {exception_id} is already {record.state}")
+    return record
+
+
+def _exception_body(record: Any, state: str, reason: str, requeued: bool) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "category": record.category,
+        "state": state,
+        "reason": record.reason,
+        "resolution": reason,
+        "work_requeued": requeued,
+    }
+
+
+def retry_exception(uow: SqlUnitOfWork, principal: Principal, exception_id: int, reason: str) -> Result:
+    record = _exception(uow, principal, exception_id)
+    if record.work_id is None:
+        raise Conflict(
+            f"exception {exception_id} has no work item to retry; fix the source and load it again"
+        )
+    uow.queue.requeue(record.work_id, uow.now.timestamp())
+    uow.exceptions.set_state(exception_id, "retrying", reason)
+    audit = Audit(
+        "process.retry_exception",
+        f"exception:{exception_id}",
+        {"state": record.state},
+        {"state": "retrying", "reason": reason},
+    )
+    return Result(200, _exception_body(record, "retrying", reason, True), [audit])
+
+
+def ignore_exception(uow: SqlUnitOfWork, principal: Principal, exception_id: int, reason: str) -> Result:
+    record = _exception(uow, principal, exception_id)
+    uow.exceptions.set_state(exception_id, "ignored", reason)
+    audit = Audit(
+        "process.ignore_exception",
+        f"exception:{exception_id}",
+        {"state": record.state},
+        {"state": "ignored", "reason": reason},
+    )
+    return Result(200, _exception_body(record, "ignored", reason, False), [audit])
+
+
+def replay(
+    uow: SqlUnitOfWork,
+    subscriptions: Any,
+    principal: Principal,
+    correlation_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Result:
+    if principal.entities is not None:
+        project = (
+            (correlation_id or "")[len("project:") :] if (correlation_id or "").startswith("project:") else ""
+        )
+        require_visible(principal, project_entity(uow, project), f"correlation id {correlation_id}")
+    selected = uow.messages.select(since=since, until=until, correlation_id=correlation_id)
+    queued = uow.queue.enqueue_replay(selected, subscriptions, uow.now.timestamp())
+    criteria = {"correlation_id": correlation_id, "since": since, "until": until}
+    return Result(
+        200,
+        {"queued": queued},
+        [Audit("process.replay", correlation_id or "time range", None, {**criteria, "queued": queued})],
+    )

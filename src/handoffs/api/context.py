@@ -1,0 +1,60 @@
+"""What every request shares: the wired application and the API's own settings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from handoffs.bootstrap import App
+
+__all__ = ["ApiContext", "ApiSettings", "Principal"]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    """Knobs of the governed API.
+
+    Attributes:
+        token_ttl: lifetime of an OAuth2 access token, seconds.
+        idempotency_keep: how long a stored first response answers a repeated key (>= 24 h).
+        webhook_window: an inbound webhook older or newer than this (seconds) is refused.
+        default_rate / default_burst: a client's token bucket unless set on the client.
+    """
+
+    token_ttl: int = 3600
+    idempotency_keep: timedelta = timedelta(hours=24)
+    webhook_window: int = 300
+    default_rate: float = 20.0
+    default_burst: float = 40.0
+
+    def __post_init__(self) -> None:
+        if self.idempotency_keep < timedelta(hours=24):
+            raise ValueError("idempotency keys are kept at least 24 hours")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller: its client, scopes, legal entities (None = all) and key."""
+
+    client_id: str
+    name: str
+    scopes: frozenset[str]
+    entities: frozenset[str] | None
+    key_id: str
+
+    def sees(self, entity: str | None) -> bool:
+        """Whether this caller may know that an object of ``entity`` exists."""
+        return self.entities is None or (entity is not None and entity in self.entities)
+
+    @property
+    def actor(self) -> str:
+        return f"client:{self.client_id}"
+
+
+@dataclass(slots=True)
+class ApiContext:
+    app: App
+    settings: ApiSettings = field(default_factory=ApiSettings)
+    now: Callable[[], float] = time.time

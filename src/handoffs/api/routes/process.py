@@ -1,0 +1,122 @@
+"""Process layer: commands handed to the hub's flows through the outbox and the work queue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse
+
+from handoffs.api import commands
+from handoffs.api.deps import Ctx, ProcessWrite
+from handoffs.api.idempotency import IdempotencyKey, run_once
+from handoffs.api.problems import Unprocessable
+from handoffs.api.routes import POSTED, problems
+from handoffs.api.schemas import (
+    ApprovalIn,
+    ApprovalOut,
+    CommandAccepted,
+    ExceptionActionIn,
+    ExceptionOut,
+    InvoiceRunIn,
+    ReplayIn,
+    ReplayOut,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/process", tags=["process"])
+ExceptionId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.post("/time-approvals", response_model=ApprovalOut, responses=problems(*POSTED))
+def approve_time(
+    body: ApprovalIn, request: Request, ctx: Ctx, principal: ProcessWrite, key: IdempotencyKey
+) -> JSONResponse:
+    """Approve time entries (all or none): each newly approved entry is priced and invoiced by the flow."""
+    return run_once(
+        ctx,
+        request,
+        principal,
+        key,
+        body.model_dump(mode="json"),
+        lambda uow: commands.approve_time(uow, ctx.app.ports, principal, body.entry_ids, body.approved_by),
+    )
+
+
+@router.post("/invoice-runs", status_code=202, response_model=CommandAccepted, responses=problems(*POSTED))
+def run_invoices(
+    body: InvoiceRunIn, request: Request, ctx: Ctx, principal: ProcessWrite, key: IdempotencyKey
+) -> JSONResponse:
+    """Publish ``GenerateInvoice`` for a project and period; the worker invoices its priced time."""
+    return run_once(
+        ctx,
+        request,
+        principal,
+        key,
+        body.model_dump(mode="json"),
+        lambda uow: commands.run_invoices(uow, ctx.app.ports, principal, body.project_id, body.period, key),
+    )
+
+
+@router.post("/exceptions/{exception_id}/retry", response_model=ExceptionOut, responses=problems(*POSTED))
+def retry_exception(
+    exception_id: ExceptionId,
+    body: ExceptionActionIn,
+    request: Request,
+    ctx: Ctx,
+    principal: ProcessWrite,
+    key: IdempotencyKey,
+) -> JSONResponse:
+    """Put an exception's dead work item back in the queue, and mark it ``retrying`` with a reason."""
+    return run_once(
+        ctx,
+        request,
+        principal,
+        key,
+        body.model_dump(mode="json"),
+        lambda uow: commands.retry_exception(uow, principal, exception_id, body.reason),
+    )
+
+
+@router.post("/exceptions/{exception_id}/ignore", response_model=ExceptionOut, responses=problems(*POSTED))
+def ignore_exception(
+    exception_id: ExceptionId,
+    body: ExceptionActionIn,
+    request: Request,
+    ctx: Ctx,
+    principal: ProcessWrite,
+    key: IdempotencyKey,
+) -> JSONResponse:
+    """Close an exception as ``ignored``, with the reason kept and audited."""
+    return run_once(
+        ctx,
+        request,
+        principal,
+        key,
+        body.model_dump(mode="json"),
+        lambda uow: commands.ignore_exception(uow, principal, exception_id, body.reason),
+    )
+
+
+@router.post("/replays", response_model=ReplayOut, responses=problems(*POSTED))
+def replay(
+    body: ReplayIn, request: Request, ctx: Ctx, principal: ProcessWrite, key: IdempotencyKey
+) -> JSONResponse:
+    """Run stored messages through their consumers again, by correlation id and/or time range."""
+    if body.correlation_id is None and body.since is None and body.until is None:
+        raise Unprocessable("say what to replay: correlation_id, since/until, or both")
+    for name in ("since", "until"):
+        value = getattr(body, name)
+        if value is not None and value.tzinfo is None:
+            raise Unprocessable(f"{name} needs a time zone (for example 2026-10-01T00:00:00Z)")
+    return run_once(
+        ctx,
+        request,
+        principal,
+        key,
+        body.model_dump(mode="json"),
+        lambda uow: commands.replay(
+            uow, ctx.app.uow.subscriptions, principal, body.correlation_id, body.since, body.until
+        ),
+    )

@@ -1,0 +1,269 @@
+"""The API's request and response bodies (pydantic), kept apart from domain objects and tables.
+
+Amounts and hours travel as decimal strings, never as JSON numbers, so no client rounds them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from handoffs.domain.catalog import OBJECT_TYPES
+from handoffs.domain.messages import MESSAGE_TYPES, Event
+
+__all__ = [
+    "EVENT_TYPES",
+    "ApprovalIn",
+    "ApprovalOut",
+    "CatalogEntry",
+    "CommandAccepted",
+    "ExceptionActionIn",
+    "ExceptionOut",
+    "InvoiceRunIn",
+    "Kpis",
+    "LoadReportOut",
+    "ObjectOut",
+    "RecordIn",
+    "ReplayIn",
+    "ReplayOut",
+    "TokenOut",
+    "UpsertIn",
+]
+
+EVENT_TYPES = sorted(n for n, c in MESSAGE_TYPES.items() if issubclass(c, Event))
+if TYPE_CHECKING:
+    ObjectType = str
+    EventType = str
+else:  # enumerations in the OpenAPI spec, built from the catalogs
+    ObjectType = Literal[tuple(OBJECT_TYPES)]
+    EventType = Literal[tuple(EVENT_TYPES)]
+Id = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+Period = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])
+Dec = str
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RecordIn(BaseModel):
+    """One canonical record: ``type`` plus the object's fields (see docs/canonical-format.md)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+    type: ObjectType
+    source_version: str | int | None = None
+
+
+class UpsertIn(_In):
+    records: list[RecordIn] = Field(min_length=1, max_length=1000)
+
+
+class LoadReportOut(BaseModel):
+    lines: int
+    failed: int
+    outcomes: dict[str, int]
+    by_type: dict[str, int]
+    approvals_published: int
+
+
+class ObjectOut(BaseModel):
+    type: str
+    id: str
+    version: int
+    source_system: str
+    source_version: str | None
+    data: dict[str, Any]
+    billing_state: str | None = None
+    status: str | None = None
+
+
+class ApprovalIn(_In):
+    entry_ids: list[str] = Field(min_length=1, max_length=500)
+    approved_by: str | None = Field(default=None, max_length=128)
+
+
+class ApprovalOut(BaseModel):
+    approved: list[str]
+    unchanged: list[str]
+    approvals_published: int
+
+
+class InvoiceRunIn(_In):
+    project_id: str = Id
+    period: str = Period
+
+
+class CommandAccepted(BaseModel):
+    command_id: str
+    type: str
+    correlation_id: str
+
+
+class ExceptionActionIn(_In):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ExceptionOut(BaseModel):
+    id: int
+    category: str
+    state: str
+    reason: str
+    resolution: str | None
+    work_requeued: bool = False
+
+
+class ReplayIn(_In):
+    correlation_id: str | None = Field(default=None, min_length=1, max_length=160)
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class ReplayOut(BaseModel):
+    queued: int
+
+
+class TimesheetEntry(BaseModel):
+    id: str
+    project_id: str
+    work_date: date
+    hours: Dec
+    status: str
+    billing_state: str
+
+
+class Timesheet(BaseModel):
+    resource_id: str
+    period: str | None
+    hours_by_status: dict[str, Dec]
+    entries: list[TimesheetEntry]
+
+
+class InvoiceStatus(BaseModel):
+    id: str
+    kind: str
+    project_id: str
+    period: str
+    currency: str
+    total: Dec
+    status: str
+    issue_date: date
+    erp_ids: dict[str, str]
+
+
+class ClientInvoices(BaseModel):
+    customer_id: str
+    invoices: list[InvoiceStatus]
+
+
+class Kpis(BaseModel):
+    approved_hours: Dec
+    billed_hours: Dec
+    unbilled_approved_hours: Dec
+    invoices: int
+    invoiced: dict[str, Dec]
+    open_exceptions: int | None = Field(description="Firm-wide only; null for entity-scoped clients.")
+
+
+class LineageSource(BaseModel):
+    type: str
+    id: str
+    released_by: str | None
+    source_system: str | None
+    source_version: str | None
+    external_ids: dict[str, str]
+    status: str | None
+    approved_by: str | None
+    approved_at: datetime | None
+    hours: Dec | None
+
+
+class LineageDelivery(BaseModel):
+    system: str
+    status: str
+    attempts: int
+    external_id: str | None
+
+
+class Lineage(BaseModel):
+    invoice_id: str
+    line_id: str
+    line_no: int
+    kind: str
+    quantity: Dec
+    unit_price: Dec
+    amount: Dec
+    currency: str
+    role: str | None
+    rate_card_version: int | None
+    sources: list[LineageSource]
+    deliveries: list[LineageDelivery]
+    erp_ids: dict[str, str]
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
+    expires_in: int
+    scope: str
+
+
+class CatalogEntry(BaseModel):
+    name: str
+    layer: str
+    path: str
+    owner: str
+    version: str
+    lifecycle: Literal["experimental", "stable", "deprecated", "retired"]
+    description: str
+    deprecation: str | None = None
+    sunset: str | None = None
+    successor: str | None = None
+
+
+class SubscriptionIn(_In):
+    kind: Literal["webhook", "nats"]
+    target: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="An http(s) URL (webhook) or a subject under handoffs. (nats).",
+    )
+    event_types: list[EventType] | None = Field(default=None, description="Omit for every type.")
+
+
+class SubscriptionOut(BaseModel):
+    id: str
+    kind: str
+    target: str
+    event_types: list[str] | None
+    active: bool
+    created_at: datetime
+    secret: str | None = Field(default=None, description="The signing secret, shown only on creation.")
+
+
+class DeliveryOut(BaseModel):
+    subscription_id: str
+    message_id: str
+    status: str
+    attempts: int
+    last_error: str | None
+
+
+class RedeliveryIn(_In):
+    message_id: str = Field(min_length=1, max_length=64)
+
+
+class ReceiverSecretOut(BaseModel):
+    system: str
+    secret: str
+
+
+class WebhookIn(BaseModel):
+    records: list[dict[str, Any]] = Field(max_length=1000)
+
+
+class WebhookOut(BaseModel):
+    delivery_id: str
+    duplicate: bool
+    report: LoadReportOut | None

@@ -1,0 +1,79 @@
+"""Inbound webhooks: verify the signature and the replay window, drop repeats, ingest the rest.
+
+The scheme follows Standard Webhooks: the sender signs ``"<id>.<timestamp>.<raw body>"``
+with HMAC-SHA256 and sends ``Webhook-Id``, ``Webhook-Timestamp`` (epoch seconds) and
+``Webhook-Signature: v1,<base64 digest>`` (several space-separated during key rotation).
+A delivery id already seen is acknowledged (``duplicate: true``) and not applied again.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+import orjson
+from pydantic import ValidationError as PydanticError
+
+from handoffs.api.commands import _Joined
+from handoffs.api.context import ApiContext
+from handoffs.api.problems import Unauthorized, Unprocessable
+from handoffs.api.schemas import LoadReportOut, WebhookIn, WebhookOut
+from handoffs.audit import append
+from handoffs.flows.ingest import ingest_lines
+from handoffs.store.repositories.subscriptions import SubscriptionRepository
+
+__all__ = ["receive", "sign"]
+
+
+def sign(secret: str, delivery_id: str, timestamp: int | str, body: bytes) -> str:
+    """The ``Webhook-Signature`` value for one delivery."""
+    mac = hmac.new(secret.encode(), f"{delivery_id}.{timestamp}.".encode() + body, hashlib.sha256)
+    return "v1," + base64.b64encode(mac.digest()).decode()
+
+
+def _verify(
+    secret: str, delivery_id: str, timestamp: str, signature: str, body: bytes, now: float, window: int
+) -> None:
+    try:
+        sent = int(timestamp)
+    except ValueError:
+        raise Unauthorized("Webhook-Timestamp must be epoch seconds") from None
+    if abs(now - sent) > window:
+        raise Unauthorized(f"the delivery is outside the {window} s replay window")
+    expected = sign(secret, delivery_id, sent, body)
+    if not any(hmac.compare_digest(expected, s) for s in signature.split()):
+        raise Unauthorized("the webhook signature does not match")
+
+
+def receive(
+    ctx: ApiContext, system: str, delivery_id: str, timestamp: str, signature: str, body: bytes
+) -> WebhookOut | None:
+    """Apply one signed delivery; None when ``system`` has no receiver set up."""
+    with ctx.app.uow() as uow:
+        secret = SubscriptionRepository(uow.connection, uow.now).receiver_secret(system)
+    if secret is None:
+        return None
+    _verify(secret, delivery_id, timestamp, signature, body, ctx.now(), ctx.settings.webhook_window)
+    try:
+        payload = WebhookIn.model_validate(orjson.loads(body))
+    except (orjson.JSONDecodeError, PydanticError):
+        raise Unprocessable('the body must be {"records": [canonical records]}') from None
+    consumer = f"webhook:{system}"
+    with ctx.app.uow() as uow:
+        if uow.inbox.seen(consumer, [delivery_id]):
+            return WebhookOut(delivery_id=delivery_id, duplicate=True, report=None)
+        lines = [orjson.dumps(r).decode() for r in payload.records]
+        report = ingest_lines(lines, _Joined(uow), ctx.app.ports, source=system)
+        uow.inbox.record(consumer, [delivery_id])
+        append(
+            uow.connection,
+            at=uow.now,
+            actor=f"system:{system}",
+            action="system.webhook",
+            target=f"delivery:{delivery_id}",
+            before=None,
+            after=report.as_dict(),
+        )
+        uow.commit()
+    return WebhookOut(delivery_id=delivery_id, duplicate=False, report=LoadReportOut(**report.as_dict()))

@@ -1,0 +1,32 @@
+"""``handoffs serve``: the governed HTTP API and its docs, on uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from handoffs.cli.common import DbOption, console, open_app
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    database_url: DbOption = None,
+    upgrade: Annotated[bool, typer.Option(help="Bring the database schema up to date first.")] = True,
+) -> None:
+    """Serve the API (OpenAPI at /openapi.json, docs at /docs). Create keys with: handoffs apikey create."""
+    import uvicorn
+
+    from handoffs.api import create_app
+    from handoffs.engine.relay import attach, relays_from_env
+
+    hub = open_app(database_url)
+    if upgrade:
+        hub.upgrade()
+    attach(hub, relays_from_env())
+    console.print(f"Handoffs API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    try:
+        uvicorn.run(create_app(hub), host=host, port=port, log_level="info", access_log=False)
+    finally:
+        hub.close()

@@ -1,0 +1,179 @@
+"""Event subscriptions (webhooks, NATS subjects) and each subscriber's delivery of each event."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from handoffs.store.tables import event_deliveries as ed
+from handoffs.store.tables import event_subscriptions as es
+from handoffs.store.tables import webhook_receivers
+
+__all__ = ["DeliveryState", "Subscription", "SubscriptionRepository"]
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: str
+    client_id: str
+    kind: str
+    target: str
+    event_types: frozenset[str] | None  # None = every type
+    entities: frozenset[str] | None  # None = every legal entity
+    secret: str | None
+    active: bool
+    created_at: datetime
+
+    def wants(self, event_type: str, entity: str | None) -> bool:
+        if not self.active or (self.event_types is not None and event_type not in self.event_types):
+            return False
+        return self.entities is None or (entity is not None and entity in self.entities)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryState:
+    subscription_id: str
+    message_id: str
+    status: str
+    attempts: int
+    last_error: str | None
+
+
+def _set(value: str) -> frozenset[str] | None:
+    return None if value == "*" else frozenset(value.split())
+
+
+def _sub(r: Any) -> Subscription:
+    return Subscription(
+        r.id,
+        r.client_id,
+        r.kind,
+        r.target,
+        _set(r.event_types),
+        _set(r.entities),
+        r.secret,
+        bool(r.active),
+        r.created_at,
+    )
+
+
+class SubscriptionRepository:
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self._conn = conn
+        self._now = now
+
+    def add(
+        self,
+        sub_id: str,
+        client_id: str,
+        kind: str,
+        target: str,
+        event_types: Sequence[str] | None,
+        entities: frozenset[str] | None,
+        secret: str | None,
+    ) -> None:
+        self._conn.execute(
+            insert(es).values(
+                id=sub_id,
+                client_id=client_id,
+                kind=kind,
+                target=target,
+                event_types="*" if not event_types else " ".join(sorted(set(event_types))),
+                entities="*" if entities is None else " ".join(sorted(entities)),
+                secret=secret,
+                active=True,
+                created_at=self._now,
+            )
+        )
+
+    def get(self, sub_id: str) -> Subscription | None:
+        row = self._conn.execute(select(es).where(es.c.id == sub_id)).first()
+        return None if row is None else _sub(row)
+
+    def find(
+        self, *, client_id: str | None = None, kind: str | None = None, active_only: bool = False
+    ) -> list[Subscription]:
+        query = select(es).order_by(es.c.created_at, es.c.id)
+        if client_id is not None:
+            query = query.where(es.c.client_id == client_id)
+        if kind is not None:
+            query = query.where(es.c.kind == kind)
+        if active_only:
+            query = query.where(es.c.active.is_(True))
+        return [_sub(r) for r in self._conn.execute(query)]
+
+    def deactivate(self, sub_id: str) -> None:
+        self._conn.execute(update(es).where(es.c.id == sub_id).values(active=False))
+
+    def deliveries(self, message_id: str) -> dict[str, DeliveryState]:
+        rows = self._conn.execute(select(ed).where(ed.c.message_id == message_id))
+        return {
+            r.subscription_id: DeliveryState(
+                r.subscription_id, r.message_id, r.status, r.attempts, r.last_error
+            )
+            for r in rows
+        }
+
+    def delivery(self, sub_id: str, message_id: str) -> DeliveryState | None:
+        return self.deliveries(message_id).get(sub_id)
+
+    def mark(
+        self, sub_id: str, message_id: str, status: str, error: str | None = None, *, attempted: bool = True
+    ) -> None:
+        """Record one attempt's outcome (or a state change such as ``dead`` or ``pending``)."""
+        current = self.delivery(sub_id, message_id)
+        if current is None:
+            try:
+                with self._conn.begin_nested():
+                    self._conn.execute(
+                        insert(ed).values(
+                            subscription_id=sub_id,
+                            message_id=message_id,
+                            status=status,
+                            attempts=int(attempted),
+                            last_error=error,
+                            updated_at=self._now,
+                        )
+                    )
+                return
+            except IntegrityError:
+                current = self.delivery(sub_id, message_id)
+        attempts = (current.attempts if current else 0) + int(attempted)
+        self._conn.execute(
+            update(ed)
+            .where(ed.c.subscription_id == sub_id, ed.c.message_id == message_id)
+            .values(status=status, attempts=attempts, last_error=error, updated_at=self._now)
+        )
+
+    def list_deliveries(
+        self, sub_id: str, status: str | None = None, limit: int = 100
+    ) -> list[DeliveryState]:
+        query = select(ed).where(ed.c.subscription_id == sub_id).order_by(ed.c.updated_at.desc()).limit(limit)
+        if status is not None:
+            query = query.where(ed.c.status == status)
+        return [
+            DeliveryState(r.subscription_id, r.message_id, r.status, r.attempts, r.last_error)
+            for r in self._conn.execute(query)
+        ]
+
+    def receiver_secret(self, system: str) -> str | None:
+        row = self._conn.execute(
+            select(webhook_receivers.c.secret).where(webhook_receivers.c.system == system)
+        ).first()
+        return None if row is None else str(row.secret)
+
+    def set_receiver_secret(self, system: str, secret: str) -> None:
+        exists = self.receiver_secret(system) is not None
+        if exists:
+            self._conn.execute(
+                update(webhook_receivers).where(webhook_receivers.c.system == system).values(secret=secret)
+            )
+        else:
+            self._conn.execute(
+                insert(webhook_receivers).values(system=system, secret=secret, created_at=self._now)
+            )
