@@ -129,6 +129,7 @@ class PullRunner:
         self.lookups.clear()
         for page in connector.fetch(resource, since):
             report.pages += 1
+            page_failures: list[tuple[MappingFailure, dict[str, Any]]] = []
             for record in page:
                 report.fetched += 1
                 key = record_key(spec, record) or "?"
@@ -137,7 +138,7 @@ class PullRunner:
                 moment = parse_version(version)
                 if moment and (newest is None or moment > newest):
                     newest = moment
-                if key in seen_now and seen_now[key] == version:
+                if key in seen_now and seen_now[key] == (version or ""):
                     report.duplicates += 1
                     continue
                 if version is not None and stored.seen.get(key) == version:
@@ -147,9 +148,7 @@ class PullRunner:
                 try:
                     mapped = apply_mapping(spec, record, system, self.lookups)
                 except MappingFailure as failure:
-                    failures.append(self._failure(failure, record, baseline, source, resource))
-                    report.failed += 1
-                    report.failures[failures[-1]["category"]] += 1
+                    page_failures.append((failure, record))
                     continue
                 if not baseline:
                     baseline = set(record)
@@ -160,9 +159,15 @@ class PullRunner:
                 ref = f"{system} {resource} {key}"
                 batch.append(SourceRecord(ref, _raw(record), data, key, spec.link_only))
                 report.mapped += 1
-                if len(batch) + len(failures) >= self.batch_size:
-                    self._flush(batch, failures, source, report)
-                    batch, failures = [], []
+            systematic = _systematic(page_failures, len(page))
+            for failure, record in page_failures:
+                drift = failure.field in systematic
+                failures.append(self._failure(failure, record, baseline, source, resource, drift))
+                report.failed += 1
+                report.failures[failures[-1]["category"]] += 1
+            if len(batch) + len(failures) >= self.batch_size:
+                self._flush(batch, failures, source, report)
+                batch, failures = [], []
             if on_page:
                 on_page(len(page))
         self._flush(batch, failures, source, report)
@@ -206,13 +211,19 @@ class PullRunner:
 
     @staticmethod
     def _failure(
-        failure: MappingFailure, record: dict[str, Any], baseline: set[str], source: str, resource: str
+        failure: MappingFailure,
+        record: dict[str, Any],
+        baseline: set[str],
+        source: str,
+        resource: str,
+        systematic: bool,
     ) -> dict[str, Any]:
         added = sorted(set(record) - baseline) if baseline else []
-        drift = failure.rule == "required" and bool(added)
+        drift = failure.rule == "required" and "missing" in failure.reason and (bool(added) or systematic)
         reason = str(failure)
         if drift:
-            reason += f"; the record has fields this mapping does not know: {', '.join(added)} (schema drift)"
+            new = f"; fields this mapping has not seen: {', '.join(added)}" if added else ""
+            reason += f"{new} (schema drift: the system changed its record shape)"
         raw = _raw(record)
         return {
             "category": "schema_drift" if drift else "mapping",
@@ -231,3 +242,11 @@ class PullRunner:
                 :32
             ],
         }
+
+
+def _systematic(failures: list[tuple[MappingFailure, dict[str, Any]]], page_size: int) -> set[str]:
+    """Fields missing from most of a page: a changed shape (drift), not one damaged record."""
+    counts: Counter[str] = Counter(
+        f.field for f, _ in failures if f.rule == "required" and "missing" in f.reason
+    )
+    return {name for name, n in counts.items() if n >= 2 and n * 2 >= page_size}
