@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from handoffs.api import ApiSettings, create_app
@@ -33,8 +34,16 @@ def firm(entity: str = "LE-US") -> list[str]:
     lines = [_submitted(line) for line in backfill_lines(entries=3, projects=1)]
     if entity == "LE-US":
         return lines
-    swaps = {"LE-US": entity, "P-001": "P-901", "C-001": "C-901", "K-001": "K-901", "R-000": "R-900",
-             "A-000": "A-900", "TE-0000000": "TE-9000000", "TX-US-EXEMPT": "TX-UK"}
+    swaps = {
+        "LE-US": entity,
+        "P-001": "P-901",
+        "C-001": "C-901",
+        "K-001": "K-901",
+        "R-000": "R-900",
+        "A-000": "A-900",
+        "TE-0000000": "TE-9000000",
+        "TX-US-EXEMPT": "TX-UK",
+    }
     out = []
     for line in lines:
         for a, b in swaps.items():
@@ -48,11 +57,13 @@ def seed(hub: App) -> None:
     assert report.failed == 0, report.as_dict()
 
 
-def make_key(hub: App, client_id: str, scopes: list[str] | None = None, entities: list[str] | None = None,
-             **kw: Any) -> str:
+def make_key(
+    hub: App, client_id: str, scopes: list[str] | None = None, entities: list[str] | None = None, **kw: Any
+) -> str:
     with hub.uow() as uow:
-        key = create_client(uow, "operator:test", client_id, ALL_SCOPES if scopes is None else scopes,
-                            entities, **kw)
+        key = create_client(
+            uow, "operator:test", client_id, ALL_SCOPES if scopes is None else scopes, entities, **kw
+        )
         uow.commit()
     return key.secret
 
@@ -71,6 +82,7 @@ def idem() -> str:
 @dataclass
 class Api:
     hub: App
+    app: FastAPI
     http: TestClient
     admin: str  # every scope, every legal entity
     us: str  # every scope, LE-US only
@@ -88,5 +100,6 @@ def api(hub: App) -> Iterator[Api]:
     seed(hub)
     admin = make_key(hub, "admin", rate=1000, burst=1000)
     us = make_key(hub, "us-portal", entities=["LE-US"], rate=1000, burst=1000)
-    with TestClient(create_app(hub, ApiSettings()), raise_server_exceptions=False) as http:
-        yield Api(hub, http, admin, us)
+    app = create_app(hub, ApiSettings())
+    with TestClient(app, raise_server_exceptions=False) as http:
+        yield Api(hub, app, http, admin, us)

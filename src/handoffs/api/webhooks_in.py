@@ -8,8 +8,6 @@ A delivery id already seen is acknowledged (``duplicate: true``) and not applied
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 
 import orjson
@@ -20,16 +18,11 @@ from handoffs.api.context import ApiContext
 from handoffs.api.problems import Unauthorized, Unprocessable
 from handoffs.api.schemas import LoadReportOut, WebhookIn, WebhookOut
 from handoffs.audit import append
+from handoffs.engine.relay import sign
 from handoffs.flows.ingest import ingest_lines
 from handoffs.store.repositories.subscriptions import SubscriptionRepository
 
 __all__ = ["receive", "sign"]
-
-
-def sign(secret: str, delivery_id: str, timestamp: int | str, body: bytes) -> str:
-    """The ``Webhook-Signature`` value for one delivery."""
-    mac = hmac.new(secret.encode(), f"{delivery_id}.{timestamp}.".encode() + body, hashlib.sha256)
-    return "v1," + base64.b64encode(mac.digest()).decode()
 
 
 def _verify(

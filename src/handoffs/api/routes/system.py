@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import partial
 from typing import Annotated
 
 import orjson
@@ -13,7 +14,7 @@ from handoffs.api.commands import upsert
 from handoffs.api.deps import Ctx, SystemRead, SystemWrite
 from handoffs.api.entities import entity_of, require_visible
 from handoffs.api.idempotency import Audit, IdempotencyKey, Result, run_once
-from handoffs.api.problems import Forbidden, NotFound
+from handoffs.api.problems import Forbidden, NotFound, Unauthorized
 from handoffs.api.routes import AUTHED, POSTED, problems
 from handoffs.api.schemas import LoadReportOut, ObjectOut, ObjectType, ReceiverSecretOut, UpsertIn, WebhookOut
 from handoffs.api.webhooks_in import receive
@@ -91,9 +92,9 @@ async def receive_webhook(
     system: SystemName,
     request: Request,
     ctx: Ctx,
-    webhook_id: Annotated[str, Header(alias="Webhook-Id", min_length=1, max_length=96)],
-    webhook_timestamp: Annotated[str, Header(alias="Webhook-Timestamp", max_length=20)],
-    webhook_signature: Annotated[str, Header(alias="Webhook-Signature", max_length=1000)],
+    webhook_id: Annotated[str | None, Header(alias="Webhook-Id", max_length=96)] = None,
+    webhook_timestamp: Annotated[str | None, Header(alias="Webhook-Timestamp", max_length=20)] = None,
+    webhook_signature: Annotated[str | None, Header(alias="Webhook-Signature", max_length=1000)] = None,
 ) -> WebhookOut:
     """Canonical records pushed by a connected system.
 
@@ -101,12 +102,13 @@ async def receive_webhook(
     "<id>.<timestamp>.<body>">``. Refused (401) when the signature is wrong or the timestamp
     is outside the replay window; a delivery id seen before is acknowledged and not applied.
     """
+    if not (webhook_id and webhook_timestamp and webhook_signature):
+        raise Unauthorized("a webhook needs Webhook-Id, Webhook-Timestamp and Webhook-Signature headers")
     body = await request.body()
     import anyio.to_thread
 
-    result = await anyio.to_thread.run_sync(
-        lambda: receive(ctx, system, webhook_id, webhook_timestamp, webhook_signature, body)
-    )
+    call = partial(receive, ctx, system, webhook_id, webhook_timestamp, webhook_signature, body)
+    result = await anyio.to_thread.run_sync(call)
     if result is None:
         raise NotFound(f"no webhook receiver is set up for {system}")
     return result

@@ -1,0 +1,235 @@
+"""Every route against every kind of caller: none, wrong scope, another entity, revoked, valid.
+
+The test fails when a route exists that the matrix does not list, so new routes join it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from handoffs.api.clients import revoke_key
+from handoffs.engine.relay import attach, relay_handlers
+from handoffs.engine.relay_webhook import WebhookSender
+from handoffs.store.tables import invoice_lines, messages
+from tests.api.conftest import ALL_SCOPES, Api, auth, idem, make_key
+
+PUBLIC = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/v1/catalog", "/v1/scopes"}
+
+
+@dataclass
+class Case:
+    method: str
+    route: str
+    scope: str | None  # None: public, or authenticated otherwise (token endpoint, signed webhook)
+    body: Any = None
+    entity_bound: bool = True  # another entity's client gets 404
+    firm_wide: bool = False  # an entity-scoped client gets 403
+    ok: tuple[int, ...] = (200,)
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        return self.route.format(**self.params)
+
+
+def _world(api: Api) -> dict[str, str]:
+    """An invoice with lines, two exceptions, a subscription and a stored event, all of LE-US."""
+    r = api.post("/v1/process/time-approvals", {"entry_ids": ["TE-00000001", "TE-00000002"]})
+    assert r.status_code == 200, r.text
+    api.hub.worker(sleep=lambda s: None).run(until_idle=True)
+    with api.hub.uow() as uow:
+        line = uow.connection.execute(select(invoice_lines.c.id, invoice_lines.c.invoice_id)).first()
+        assert line is not None, "the flow made no invoice"
+        event = uow.connection.execute(
+            select(messages.c.message_id).where(messages.c.type == "TimeEntryApproved")
+        ).scalar()
+        ids = [
+            uow.exceptions.add(
+                category="dead_letter",
+                source="consumer:x",
+                reason="boom",
+                raw="{}",
+                work_id=10**9,
+                object_type="time_entry",
+                object_id="TE-00000003",
+                correlation_id="project:P-001",
+            )
+            for _ in range(2)
+        ]
+        uow.commit()
+    r = api.post("/v1/subscriptions", {"kind": "webhook", "target": "http://127.0.0.1:9/hook"}, key=api.us)
+    assert r.status_code == 201, r.text
+    return {
+        "invoice": line.invoice_id,
+        "line": line.id,
+        "retry": str(ids[0]),
+        "ignore": str(ids[1]),
+        "sub": r.json()["id"],
+        "event": str(event),
+    }
+
+
+def _cases(w: dict[str, str]) -> list[Case]:
+    s = w["sub"]
+    return [
+        Case(
+            "POST",
+            "/v1/system/objects",
+            "system:write",
+            {
+                "records": [
+                    {
+                        "type": "customer",
+                        "id": "C-001",
+                        "name": "Client One",
+                        "legal_entity_id": "LE-US",
+                        "currency": "USD",
+                        "source_version": 2,
+                    }
+                ]
+            },
+        ),
+        Case(
+            "GET", "/v1/system/objects/{type}/{id}", "system:read", params={"type": "project", "id": "P-001"}
+        ),
+        Case(
+            "POST",
+            "/v1/system/webhooks/{system}/secret",
+            "system:write",
+            {},
+            entity_bound=False,
+            firm_wide=True,
+            params={"system": "harvest"},
+        ),
+        Case("POST", "/v1/process/time-approvals", "process:write", {"entry_ids": ["TE-00000003"]}),
+        Case(
+            "POST",
+            "/v1/process/invoice-runs",
+            "process:write",
+            {"project_id": "P-001", "period": "2026-01"},
+            ok=(202,),
+        ),
+        Case(
+            "POST",
+            "/v1/process/exceptions/{exception_id}/retry",
+            "process:write",
+            {"reason": "fixed"},
+            params={"exception_id": w["retry"]},
+        ),
+        Case(
+            "POST",
+            "/v1/process/exceptions/{exception_id}/ignore",
+            "process:write",
+            {"reason": "noise"},
+            params={"exception_id": w["ignore"]},
+        ),
+        Case("POST", "/v1/process/replays", "process:write", {"correlation_id": "project:P-001"}),
+        Case(
+            "GET",
+            "/v1/experience/consultants/{resource_id}/timesheet",
+            "experience:read",
+            params={"resource_id": "R-0001"},
+        ),
+        Case(
+            "GET",
+            "/v1/experience/clients/{customer_id}/invoices",
+            "experience:read",
+            params={"customer_id": "C-001"},
+        ),
+        Case("GET", "/v1/experience/kpis", "experience:read", entity_bound=False),
+        Case("GET", "/v1/experience/executive-kpis", "experience:read", entity_bound=False),
+        Case(
+            "GET",
+            "/v1/experience/invoices/{invoice_id}/lines/{line_id}/lineage",
+            "experience:read",
+            params={"invoice_id": w["invoice"], "line_id": w["line"]},
+        ),
+        Case(
+            "POST",
+            "/v1/subscriptions",
+            "events:manage",
+            {"kind": "nats", "target": "handoffs.portal"},
+            entity_bound=False,
+            ok=(201,),
+        ),
+        Case("GET", "/v1/subscriptions", "events:manage", entity_bound=False),
+        Case("GET", "/v1/subscriptions/{subscription_id}", "events:manage", params={"subscription_id": s}),
+        Case(
+            "GET",
+            "/v1/subscriptions/{subscription_id}/deliveries",
+            "events:manage",
+            params={"subscription_id": s},
+        ),
+        Case(
+            "POST",
+            "/v1/subscriptions/{subscription_id}/redeliveries",
+            "events:manage",
+            {"message_id": w["event"]},
+            ok=(202,),
+            params={"subscription_id": s},
+        ),
+        Case("DELETE", "/v1/subscriptions/{subscription_id}", "events:manage", params={"subscription_id": s}),
+    ]
+
+
+def _call(api: Api, case: Case, key: str | None) -> int:
+    headers = auth(key) if key else {}
+    if case.method == "POST":
+        headers["Idempotency-Key"] = idem()
+    r = api.http.request(case.method, case.path, headers=headers, json=case.body)
+    assert r.headers["content-type"].startswith(
+        "application/problem+json" if r.status_code >= 400 else "application/json"
+    ), (case.path, r.status_code, r.headers["content-type"])
+    return r.status_code
+
+
+def test_auth_matrix(api: Api) -> None:
+    attach(api.hub, relay_handlers([WebhookSender()]))
+    world = _world(api)
+    cases = {(c.method, c.route): c for c in _cases(world)}
+    paths = api.app.openapi()["paths"]
+    routes = {(m.upper(), path) for path, ops in paths.items() for m in ops}
+    special = {("POST", "/v1/oauth/token"), ("POST", "/v1/system/webhooks/{system}")}  # see their own tests
+    listed = {k for k in routes if k[1] not in PUBLIC and k not in special}
+    assert listed == set(cases), f"routes missing from the matrix: {listed - set(cases)}"
+
+    everything = {
+        s: make_key(
+            api.hub, f"no-{s.replace(':', '-')}", [x for x in ALL_SCOPES if x != s], rate=1000, burst=1000
+        )
+        for s in ALL_SCOPES
+    }
+    uk = make_key(api.hub, "uk-portal", entities=["LE-UK"], rate=1000, burst=1000)
+    revoked = make_key(api.hub, "gone", rate=1000, burst=1000)
+    with api.hub.uow() as uow:
+        assert revoke_key(uow, "operator:test", revoked.split("_")[2])
+        uow.commit()
+
+    results: list[tuple[str, str, str, int, tuple[int, ...]]] = []
+    for (method, route), case in cases.items():
+        expect = {
+            "no credentials": (None, (401,)),
+            "wrong scope": (everything[case.scope or ""], (403,)),
+            "other entity": (uk, (404,) if case.entity_bound else (403,) if case.firm_wide else case.ok),
+            "revoked key": (revoked, (401,)),
+            "valid": (api.us if not case.firm_wide else api.admin, case.ok),
+        }
+        for label, (key, allowed) in expect.items():
+            status = _call(api, case, key)
+            results.append(
+                (f"{method} {route}", label, "ok" if status in allowed else "FAIL", status, allowed)
+            )
+    for row in results:
+        print(*row)
+    failures = [r for r in results if r[2] != "ok"]
+    assert not failures, failures
+    assert len(results) == 5 * len(cases)
+
+
+@pytest.mark.parametrize("path", sorted(PUBLIC - {"/docs/oauth2-redirect"}))
+def test_public_routes_need_no_credentials(api: Api, path: str) -> None:
+    assert api.http.get(path).status_code == 200
