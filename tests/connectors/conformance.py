@@ -54,6 +54,9 @@ class SourceConformance:
     def secret(self) -> str:
         raise NotImplementedError
 
+    def prepare(self, hub: App) -> None:
+        """Onboarding a source needs beyond the firm's master data (identity links)."""
+
     def bad_connector(self, url: str, tmp_path: Any) -> Any:
         """A connector holding a wrong credential (None when the source has none)."""
         raise NotImplementedError
@@ -63,6 +66,7 @@ class SourceConformance:
         self, firm_hub: App, seeds: Any, serve: Any, tmp_path: Any
     ) -> None:
         sim, connector = self.start(seeds, serve, tmp_path)
+        self.prepare(firm_hub)
         report = pull(firm_hub, connector, self.resource, self.spec())
         assert report.pages > 1 or self.single_page
         assert report.failed == 0
@@ -74,6 +78,7 @@ class SourceConformance:
         self, any_db_hub: App, seeds: Any, serve: Any, tmp_path: Any
     ) -> None:
         sim, connector = self.start(seeds, serve, tmp_path)
+        self.prepare(any_db_hub)
         first = pull(any_db_hub, connector, self.resource, self.spec())
         again = pull(any_db_hub, connector, self.resource, self.spec())
         assert first.mapped == len(self.truth(sim))
@@ -84,6 +89,7 @@ class SourceConformance:
         self, firm_hub: App, seeds: Any, serve: Any, tmp_path: Any
     ) -> None:
         sim, connector = self.start(seeds, serve, tmp_path)
+        self.prepare(firm_hub)
         pull(firm_hub, connector, self.resource, self.spec())
         key = sorted(self.truth(sim))[0]
         self.touch(sim, key)
@@ -96,6 +102,7 @@ class SourceConformance:
         sim, connector = self.start(
             seeds, serve, tmp_path, outage_windows=((1, 1),), throttle_rate=0.3, retry_after_seconds=1
         )
+        self.prepare(firm_hub)
         report = pull(firm_hub, connector, self.resource, self.spec())
         assert self.truth(sim) <= accounted(firm_hub, self.system, self.resource)
         assert report.failed == 0
@@ -106,6 +113,7 @@ class SourceConformance:
         self, firm_hub: App, seeds: Any, serve: Any, tmp_path: Any
     ) -> None:
         sim, connector = self.start(seeds, serve, tmp_path, duplicate_rate=0.3, out_of_order_rate=0.3)
+        self.prepare(firm_hub)
         report = pull(firm_hub, connector, self.resource, self.spec())
         assert report.failed == 0 and report.mapped == len(self.truth(sim))
         assert self.truth(sim) <= accounted(firm_hub, self.system, self.resource)
@@ -114,6 +122,7 @@ class SourceConformance:
         self, firm_hub: App, seeds: Any, serve: Any, tmp_path: Any
     ) -> None:
         sim, connector = self.start(seeds, serve, tmp_path, schema_drift=True)
+        self.prepare(firm_hub)
         report = pull(firm_hub, connector, self.resource, self.spec())
         assert report.failed > 0
         rows = [r for r in exception_rows(firm_hub) if r.category == "schema_drift"]
@@ -128,6 +137,7 @@ class SourceConformance:
     ) -> None:
         caplog.set_level(logging.DEBUG)
         _sim, connector = self.start(seeds, serve, tmp_path, malformed_rate=0.2, outage_windows=((1, 1),))
+        self.prepare(firm_hub)
         pull(firm_hub, connector, self.resource, self.spec())
         bad = self.bad_connector(getattr(connector, "base_url", ""), tmp_path)
         if bad is not None:

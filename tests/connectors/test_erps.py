@@ -1,0 +1,128 @@
+"""NetSuite, Odoo (both RPC modes) and the legacy GL file drop pass the ERP conformance suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handoffs.bootstrap import App
+from handoffs.connectors.csvdrop import LegacyGlConfig, LegacyGlErp
+from handoffs.connectors.mapping import load_mapping
+from handoffs.connectors.netsuite import NetSuiteConfig, NetSuiteErp
+from handoffs.connectors.odoo import OdooConfig, OdooErp
+from handoffs.connectors.registry import builtin_mapping
+from handoffs.connectors.secrets import Secret
+from handoffs.simulator.firm import Firm
+from handoffs.simulator.systems.legacy_gl import LegacyGl
+from handoffs.simulator.systems.netsuite import NETSUITE_TOKEN, NetSuiteSim
+from handoffs.simulator.systems.odoo import ODOO_DB, ODOO_LOGIN, ODOO_PASSWORD, OdooSim
+from handoffs.sync import StoreLookups
+from tests.connectors.conformance import ErpConformance
+from tests.connectors.support import FAST, firm_invoice
+
+
+def _mappings(kind: str) -> dict[str, Any]:
+    path = builtin_mapping(kind)
+    assert path is not None
+    return dict(load_mapping(path).mappings)
+
+
+class TestNetSuite(ErpConformance):
+    def start(self, seeds: Any, serve: Any, hub: App, tmp_path: Path, **o: Any) -> tuple[Any, Any]:
+        token = "wrong-secret-netsuite" if o.pop("wrong_secret", False) else NETSUITE_TOKEN
+        sim = NetSuiteSim(seeds["netsuite"], seed=5, async_pending_polls=2, **o)
+        config = NetSuiteConfig(serve(sim), Secret(token), poll_interval=0.01)
+        return sim, NetSuiteErp(
+            "netsuite", config, _mappings("netsuite"), StoreLookups(hub.engine), policy=FAST
+        )
+
+    def posted(self, sim: Any, invoice_id: str) -> int:
+        return sum(1 for r in sim.records["invoice"].values() if r.get("externalId") == invoice_id)
+
+    def secret(self) -> str:
+        return NETSUITE_TOKEN
+
+    def test_posting_polls_the_async_job(
+        self, firm_hub: App, firm: Firm, seeds: Any, serve: Any, tmp_path: Path
+    ) -> None:
+        sim, erp = self.start(seeds, serve, firm_hub, tmp_path)
+        invoice = firm_invoice(firm)
+        ref = erp.post_invoice(invoice, "k")
+        stored = sim.records["invoice"][ref.external_id]
+        assert stored["externalId"] == invoice.id and len(stored["item"]["items"]) == len(invoice.lines)
+        assert any(r["operation"] == "async_accepted" for r in sim.received)
+
+
+class _Odoo(ErpConformance):
+    mode = "session"
+
+    def start(self, seeds: Any, serve: Any, hub: App, tmp_path: Path, **o: Any) -> tuple[Any, Any]:
+        password = "wrong-secret-odoo" if o.pop("wrong_secret", False) else ODOO_PASSWORD
+        sim = OdooSim(seeds["odoo"], seed=5, **o)
+        config = OdooConfig(serve(sim), ODOO_DB, ODOO_LOGIN, Secret(password), mode=self.mode)
+        return sim, OdooErp("odoo", config, _mappings("odoo"), StoreLookups(hub.engine), policy=FAST)
+
+    def posted(self, sim: Any, invoice_id: str) -> int:
+        return sum(1 for r in sim.store.tables["account.move"].values() if r.get("ref") == invoice_id)
+
+    def secret(self) -> str:
+        return ODOO_PASSWORD
+
+    def test_the_invoice_is_posted_with_its_lines(
+        self, firm_hub: App, firm: Firm, seeds: Any, serve: Any, tmp_path: Path
+    ) -> None:
+        sim, erp = self.start(seeds, serve, firm_hub, tmp_path)
+        invoice = firm_invoice(firm)
+        ref = erp.post_invoice(invoice, "k")
+        move = sim.store.tables["account.move"][int(ref.external_id)]
+        assert move["state"] == "posted" and len(move["invoice_line_ids"]) == len(invoice.lines)
+
+
+class TestOdooSession(_Odoo):
+    mode = "session"
+
+    def test_session_mode_avoids_password_checks(
+        self, firm_hub: App, firm: Firm, seeds: Any, serve: Any, tmp_path: Path
+    ) -> None:
+        sim, erp = self.start(seeds, serve, firm_hub, tmp_path)
+        erp.post_invoice(firm_invoice(firm), "k")
+        assert sim.slow_password_checks == 0 and erp.rpc.logins == 1
+
+
+class TestOdooJsonRpc(_Odoo):
+    mode = "jsonrpc"
+
+
+class TestLegacyGl(ErpConformance):
+    def start(self, seeds: Any, serve: Any, hub: App, tmp_path: Path, **o: Any) -> tuple[Any, Any]:
+        if o.pop("wrong_secret", False):
+            pytest.skip("a folder drop has no credential")
+        sim = LegacyGl(seeds["legacy_gl"], tmp_path / "gl", seed=5, **o)
+        sim.start_polling(0.02)
+        self._sims.append(sim)
+        config = LegacyGlConfig(sim.inbox, sim.outbox, wait_seconds=3, poll=0.01)
+        return sim, LegacyGlErp("legacy_gl", config)
+
+    @pytest.fixture(autouse=True)
+    def _stop_polling(self) -> Any:
+        self._sims: list[LegacyGl] = []
+        yield
+        for sim in self._sims:
+            sim.stop()
+
+    def posted(self, sim: Any, invoice_id: str) -> int:
+        return len({r["batch"] for r in sim.posted if r["reference"] == invoice_id})
+
+    def secret(self) -> str:
+        return "no-secret-in-a-folder-drop"
+
+    def test_the_journal_balances(
+        self, firm_hub: App, firm: Firm, seeds: Any, serve: Any, tmp_path: Path
+    ) -> None:
+        sim, erp = self.start(seeds, serve, firm_hub, tmp_path)
+        invoice = firm_invoice(firm)
+        erp.post_invoice(invoice, "k")
+        debits = sum(float(r["debit"] or 0) for r in sim.posted)
+        assert sim.outcomes and debits == float(invoice.total.amount)
