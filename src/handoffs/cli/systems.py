@@ -1,0 +1,75 @@
+"""``handoffs systems check``: validate ``handoffs.yaml`` and ask every system if it answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from handoffs.cli.common import JsonOption, console, err_console, print_json
+from handoffs.config.systems import SystemsConfigError, load_systems
+from handoffs.connectors.base import Reachability
+from handoffs.connectors.http import HttpPolicy
+from handoffs.connectors.mapping import MappingSpecError, NoLookups
+from handoffs.connectors.registry import build_erp, build_source, load_system_mapping
+from handoffs.connectors.secrets import SecretError
+
+app = typer.Typer(help="The systems in handoffs.yaml.", no_args_is_help=True)
+QUICK = HttpPolicy(connect_timeout=3, read_timeout=5, attempts=2, backoff=0.2, max_wait=2)
+
+
+@app.command("check")
+def check(
+    file: Annotated[Path, typer.Option("--file", "-f", help="The systems configuration.")] = Path(
+        "handoffs.yaml"
+    ),
+    as_json: JsonOption = False,
+) -> None:
+    """Validate the file and its mappings, then make one authenticated call to each system."""
+    try:
+        config = load_systems(file)
+    except (OSError, SystemsConfigError) as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    results: list[dict[str, object]] = []
+    for name, cfg in config.systems.items():
+        mapping = "builtin"
+        try:
+            loaded = load_system_mapping(cfg)
+            mapping = f"{len(loaded.mappings)} mappings" if loaded else "none needed"
+            connector = (
+                build_erp(cfg, NoLookups(), policy=QUICK)
+                if cfg.role == "erp"
+                else build_source(cfg, policy=QUICK)
+            )
+            found = connector.check() if connector is not None else Reachability(name, False, "no connector")
+            close = getattr(connector, "close", None)
+            if close:
+                close()
+        except (MappingSpecError, SecretError, OSError, KeyError, ValueError) as exc:
+            found = Reachability(name, False, f"configuration: {exc}")
+        results.append(
+            {
+                "system": name,
+                "role": cfg.role,
+                "connector": cfg.connector,
+                "mapping": mapping,
+                "reachable": found.ok,
+                "detail": found.detail,
+            }
+        )
+    if as_json:
+        print_json({"file": str(file), "valid": True, "systems": results})
+    else:
+        table = Table(title=f"{file}: valid")
+        for column in ("system", "role", "connector", "mapping", "reachable", "detail"):
+            table.add_column(column)
+        for r in results:
+            table.add_row(
+                *(str(r[c]) if c != "reachable" else ("yes" if r[c] else "[red]no[/red]") for c in r)
+            )
+        console.print(table)
+    if not all(r["reachable"] for r in results):
+        raise typer.Exit(1)

@@ -1,0 +1,35 @@
+"""The main job end to end: ``handoffs demo --json`` over HTTP against a small simulated firm."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from handoffs.cli.main import app
+
+KEYS = {
+    "records_pulled",
+    "invoices_posted",
+    "straight_through_rate",
+    "exceptions_by_category",
+    "lost_records",
+    "double_billed_entries",
+    "duration_s",
+}
+
+
+def test_demo_over_http_loses_nothing_and_bills_nothing_twice(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["demo", "--seed", "7", "--size", "small", "--out-dir", str(tmp_path), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert set(summary) >= KEYS
+    assert summary["lost_records"] == 0 and summary["double_billed_entries"] == 0
+    assert summary["unexplained_exceptions"] == 0
+    assert set(summary["records_pulled"]) == {"workday", "salesforce", "harvest", "expenses"}
+    assert summary["invoices_posted"] == 3 * summary["invoices_generated"] > 0  # NetSuite, Odoo, legacy GL
+    assert summary["re_pull_new_records"] == 0
+    assert (tmp_path / "handoffs.yaml").exists()
