@@ -97,6 +97,33 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # 
 
 
 @pytest.fixture
+def fresh_hub(request: pytest.FixtureRequest, database_url: str, tmp_path):  # type: ignore[no-untyped-def]
+    """Make more hubs, each on its own new database of the same kind as ``database_url``."""
+    made: list[tuple[App, str | None]] = []
+
+    def make() -> App:
+        n = len(made)
+        if database_url.startswith("sqlite"):
+            url, name = f"sqlite:///{tmp_path / f'hub-{n}.db'}", None
+            engine = make_engine(url)
+            upgrade(engine)
+            engine.dispose()
+        else:
+            name, url = _fresh_postgres(request.getfixturevalue("postgres_template"))
+        app = build(
+            Settings(database_url=url, erp="memory", batch_size=200, backoff_base=0.01, max_attempts=4)
+        )
+        made.append((app, name))
+        return app
+
+    yield make
+    for app, name in made:
+        app.close()
+        if name is not None:
+            _drop_postgres(request.getfixturevalue("postgres_template"), name)
+
+
+@pytest.fixture
 def hub(database_url: str, tmp_path) -> Iterator[App]:  # type: ignore[no-untyped-def]
     """The application wired to the test database, posting to an in-memory ERP."""
     app = build(

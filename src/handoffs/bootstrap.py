@@ -15,7 +15,7 @@ from handoffs.engine.ratelimit import RateLimit
 from handoffs.engine.registry import Registry
 from handoffs.engine.retry import Backoff
 from handoffs.engine.worker import Worker, WorkerSettings
-from handoffs.flows import time_to_invoice
+from handoffs.flows import operations, time_to_invoice
 from handoffs.flows.ports import ErpPort, Ports
 from handoffs.settings import Settings
 from handoffs.store.db import make_engine
@@ -93,7 +93,7 @@ def build(
     """
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url)
-    registry = Registry(time_to_invoice.handlers())
+    registry = Registry([*time_to_invoice.handlers(), *operations.handlers()])
     clock = SystemClock()
     sources: dict[str, Any] = {}
     lookups = None

@@ -7,31 +7,35 @@ import io
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
 from handoffs.bench.datagen import backfill_lines
 
-COMMANDS = [
-    [],
-    ["db"],
-    ["db", "upgrade"],
-    ["load"],
-    ["worker"],
-    ["replay"],
-    ["export"],
-    ["export", "invoices"],
-    ["exceptions"],
-    ["exceptions", "list"],
-    ["exceptions", "show"],
-    ["generate"],
-    ["generate", "backfill"],
-    ["generate", "schemas"],
-    ["demo"],
-    ["simulate"],
-]
+
+def _commands() -> list[list[str]]:
+    """Every command and sub-command of the CLI, read from the application itself."""
+    import typer
+
+    from handoffs.cli.main import app
+
+    found: list[list[str]] = []
+
+    def walk(command: Any, path: list[str]) -> None:
+        found.append(path)
+        if hasattr(command, "commands"):  # a group (typer bundles its own click)
+            for name, sub in command.commands.items():
+                walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+COMMANDS = _commands()
 
 
 def run(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -59,9 +63,21 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "handoffs")
 def test_every_command_has_help(command: list[str], env: dict[str, str]) -> None:
-    result = run(*command, "--help", env=env)
-    assert "Usage:" in result.stdout
-    assert len(result.stdout.splitlines()) > 4
+    import typer
+    from typer.testing import CliRunner
+
+    from handoffs.cli.main import app
+
+    target: Any = typer.main.get_command(app)
+    for name in command:
+        target = target.commands[name]
+    assert (target.help or "").strip(), f"'handoffs {' '.join(command)}' has no help text"
+    result = CliRunner().invoke(app, [*command, "--help"], env=env)
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_the_installed_command_answers_help(env: dict[str, str]) -> None:
+    assert "Usage:" in run("--help", env=env).stdout
 
 
 def test_commands_refuse_a_database_that_is_not_set_up(env: dict[str, str], tmp_path: Path) -> None:
@@ -122,3 +138,61 @@ def test_the_published_schemas_match_the_model(tmp_path: Path, env: dict[str, st
         assert (tmp_path / "schemas" / name).read_text() == (published / name).read_text(), (
             f"schemas/{name} is stale: run handoffs generate schemas"
         )
+
+
+def test_explain_credit_and_rebill_on_the_example_firm(env: dict[str, str], tmp_path: Path) -> None:
+    firm = Path(__file__).parents[2] / "examples" / "firm.jsonl"
+    run("db", "upgrade", env=env)
+    run("load", str(firm), env=env, check=False)  # the example has three malformed lines
+    run("worker", "--until-idle", env=env)
+    invoices = orjson.loads(run("export", "invoices", env=env).stdout)
+    assert len(invoices) == 20  # ten projects, two months
+    line = invoices[0]["lines"][0]
+
+    lineage = orjson.loads(run("explain", "invoice-line", line["id"], "--json", env=env).stdout)
+    assert [s["id"] for s in lineage["sources"]] == [s["id"] for s in line["sources"]]
+    for source in lineage["sources"]:
+        assert source["approval"]["status"] == "approved" and source["approval"]["approved_by"]
+        assert source["source_system"] == "timesheets" and source["source_version"] == "1"
+    assert lineage["rate_card_version"]["version"] == line["rate_card_version"]
+    assert lineage["journal"]["id"] == f"JE-{invoices[0]['id']}"
+    assert [d["status"] for d in lineage["deliveries"]] == ["confirmed"]
+    assert lineage["erp_ids"]["erp"].startswith("ERP-")
+    text = run("explain", "invoice-line", line["id"], env=env).stdout
+    assert "rate card v" in text and "delivery to erp: confirmed" in text
+
+    journals = orjson.loads(run("export", "journals", env=env).stdout)
+    assert len(journals) == 40  # each invoice and each revenue event, journalled
+    for journal in journals:
+        debit = sum(Decimal(x["debit"]["amount"]) for x in journal["lines"])
+        assert debit == sum(Decimal(x["credit"]["amount"]) for x in journal["lines"])
+    revenue = list(csv.DictReader(io.StringIO(run("export", "revenue", "--format", "csv", env=env).stdout)))
+    assert sum(Decimal(r["amount"]) for r in revenue) == sum(
+        Decimal(i["subtotal"]["amount"]) for i in invoices
+    )
+
+    first = invoices[0]
+    run("credit-note", first["id"], "--reason", "wrong purchase order", "--issue-date", "2026-03-05", env=env)
+    run(
+        "bill",
+        "--period",
+        first["period"],
+        "--project",
+        first["project_id"],
+        "--issue-date",
+        "2026-03-05",
+        env=env,
+    )
+    run("worker", "--until-idle", env=env)
+    [note] = orjson.loads(run("export", "credit-notes", env=env).stdout)
+    assert (
+        note["credits_invoice_id"] == first["id"]
+        and note["total"]["amount"] == f"-{first['total']['amount']}"
+    )
+    again = orjson.loads(run("export", "invoices", env=env).stdout)
+    [rebill] = [i for i in again if i["id"] not in {x["id"] for x in invoices}]
+    assert rebill["total"] == first["total"] and rebill["issue_date"] == "2026-03-05"
+    assert {i["status"] for i in again} == {"posted"}
+    assert orjson.loads(run("proposals", "list", "--json", env=env).stdout) == []
+    bad = run("bill", "--period", "2026-13", env=env, check=False)
+    assert bad.returncode == 2 and "YYYY-MM" in bad.stderr

@@ -52,21 +52,122 @@ _CSV_COLUMNS = [
 ]
 
 
-@app.command("invoices")
-def invoices(database_url: DbOption = None, fmt: FormatOption = Format.json, out: OutOption = None) -> None:
-    """Every invoice with its lines, the entries each line bills, status and ERP ids."""
+def _documents(database_url: str | None, kind: str) -> list[dict[str, Any]]:
     hub = open_app(database_url, erp="none")
     require_schema(hub)
     with hub.uow() as uow:
         docs = [
             {**encode(inv), "status": status, "external_ids": uow.xrefs.for_object("invoice", inv.id)}
             for inv, status in uow.invoices.iter_all()
+            if inv.kind == kind
         ]
     hub.close()
+    return docs
+
+
+@app.command("invoices")
+def invoices(database_url: DbOption = None, fmt: FormatOption = Format.json, out: OutOption = None) -> None:
+    """Every invoice with its lines, the entries each line bills, status and ERP ids."""
+    docs = _documents(database_url, "invoice")
+    _write_json(docs, out) if fmt is Format.json else _write_csv(docs, out)
+
+
+@app.command("credit-notes")
+def credit_notes(
+    database_url: DbOption = None, fmt: FormatOption = Format.json, out: OutOption = None
+) -> None:
+    """Every credit note, the invoice it credits, and the sources it released."""
+    docs = _documents(database_url, "credit_note")
+    _write_json(docs, out) if fmt is Format.json else _write_csv(docs, out)
+
+
+@app.command("revenue")
+def revenue(database_url: DbOption = None, fmt: FormatOption = Format.json, out: OutOption = None) -> None:
+    """Every revenue event: contract, period, method, amount and basis."""
+    hub = open_app(database_url, erp="none")
+    require_schema(hub)
+    with hub.uow() as uow:
+        rows = [encode(e) for e in uow.finance.revenue_events()]
+    hub.close()
     if fmt is Format.json:
-        _write_json(docs, out)
-    else:
-        _write_csv(docs, out)
+        _write_json(rows, out)
+        return
+    flat = [
+        {
+            **{k: v for k, v in r.items() if k != "amount"},
+            "amount": r["amount"]["amount"],
+            "currency": r["amount"]["currency"],
+        }
+        for r in rows
+    ]
+    _write_rows(
+        flat,
+        [
+            "id",
+            "contract_id",
+            "project_id",
+            "legal_entity_id",
+            "period",
+            "recognised_on",
+            "method",
+            "amount",
+            "currency",
+            "basis",
+        ],
+        out,
+    )
+
+
+@app.command("journals")
+def journals(database_url: DbOption = None, fmt: FormatOption = Format.json, out: OutOption = None) -> None:
+    """Every journal entry (CSV: one row per journal line); each balances per entity and currency."""
+    hub = open_app(database_url, erp="none")
+    require_schema(hub)
+    with hub.uow() as uow:
+        rows = [encode(e) for e in uow.finance.journal_entries()]
+    hub.close()
+    if fmt is Format.json:
+        _write_json(rows, out)
+        return
+    flat = [
+        {
+            "journal_id": r["id"],
+            "legal_entity_id": r["legal_entity_id"],
+            "period": r["period"],
+            "entry_date": r["entry_date"],
+            "currency": r["currency"],
+            "account": line["account"],
+            "debit": line["debit"]["amount"],
+            "credit": line["credit"]["amount"],
+            "memo": line["memo"],
+        }
+        for r in rows
+        for line in r["lines"]
+    ]
+    _write_rows(
+        flat,
+        [
+            "journal_id",
+            "legal_entity_id",
+            "period",
+            "entry_date",
+            "currency",
+            "account",
+            "debit",
+            "credit",
+            "memo",
+        ],
+        out,
+    )
+
+
+def _write_rows(rows: list[dict[str, Any]], columns: list[str], out: Path | None) -> None:
+    fh = out.open("w", newline="", encoding="utf-8") if out else sys.stdout
+    writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    if out:
+        fh.close()
 
 
 def _write_json(docs: list[dict[str, Any]], out: Path | None) -> None:

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from handoffs.cli import apikey, audit, db, demo, exceptions, export, generate, load, serve, simulate, worker
+from handoffs.cli import (
+    apikey,
+    audit,
+    billing,
+    db,
+    demo,
+    exceptions,
+    explain,
+    export,
+    generate,
+    load,
+    serve,
+    simulate,
+    worker,
+)
 
 app = typer.Typer(
     name="handoffs",
@@ -17,6 +31,10 @@ app.add_typer(export.app, name="export")
 app.add_typer(exceptions.app, name="exceptions")
 app.add_typer(generate.app, name="generate")
 app.add_typer(simulate.app, name="simulate")
+app.add_typer(explain.app, name="explain")
+app.add_typer(billing.proposals_app, name="proposals")
+app.command("bill")(billing.bill)
+app.command("credit-note")(billing.credit_note_)
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(audit.app, name="audit")
 app.command("serve")(serve.serve)

@@ -7,13 +7,14 @@ facts in the past tense (``InvoicePosted``) kept in the event log and published 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Final
 
 __all__ = [
     "MESSAGE_TYPES",
     "Command",
+    "ContractAmended",
     "Event",
     "GenerateInvoice",
     "InvoiceDeliveryFailed",
@@ -51,8 +52,11 @@ class TimeEntryApproved(Event):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class GenerateInvoice(Command):
+    """Run billing for a project and period; ``issue_date`` overrides the period's last day."""
+
     project_id: str
     period: str
+    issue_date: date | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -84,6 +88,14 @@ class InvoiceDeliveryFailed(Event):
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ContractAmended(Event):
+    """A contract changed after handoff (for example a new rate-card version)."""
+
+    contract_id: str
+    version: int
+
+
 MESSAGE_TYPES: Final[dict[str, type[Message]]] = {
     cls.__name__: cls
     for cls in (
@@ -93,5 +105,6 @@ MESSAGE_TYPES: Final[dict[str, type[Message]]] = {
         PostInvoice,
         InvoicePosted,
         InvoiceDeliveryFailed,
+        ContractAmended,
     )
 }

@@ -12,22 +12,25 @@ next open period, and the journals say why.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from handoffs.domain.billing import Invoice, RevenueEvent
 from handoffs.domain.contract_billing import bill_installments, bill_milestones, bill_time_and_materials
 from handoffs.domain.contracts import Contract
+from handoffs.domain.expenses import expense_charge
 from handoffs.domain.fx import FxTable
 from handoffs.domain.journals import (
     ChartOfAccounts,
     ContractPosition,
     chart_from_accounts,
+    journal_for_expense_claim,
     journal_for_invoice,
     journal_for_revenue,
 )
 from handoffs.domain.ledger import BillingLedger
 from handoffs.domain.money import Money
-from handoffs.domain.periods import PeriodCalendar, next_period
+from handoffs.domain.periods import PeriodCalendar, next_period, period_of
 from handoffs.domain.pricing import period_bounds
 from handoffs.domain.revenue import (
     cost_to_date,
@@ -36,7 +39,7 @@ from handoffs.domain.revenue import (
     recognise_percent_complete,
 )
 from handoffs.domain.tax import resolve_tax_code
-from handoffs.domain.work import Project
+from handoffs.domain.work import Expense, Project
 
 __all__ = ["BillingContext", "open_period", "run_billing"]
 
@@ -91,13 +94,15 @@ def _numbered(prefix: str, taken: set[str]) -> str:
     return f"{prefix}-{n:02d}"
 
 
-def run_billing(uow: Any, project: Project, contract: Contract, period: str) -> Invoice | None:
+def run_billing(
+    uow: Any, project: Project, contract: Contract, period: str, issue_date: date | None = None
+) -> Invoice | None:
     """Recognise, invoice and journal what is due for ``project`` up to ``period``'s end."""
     ctx = BillingContext(uow, project, contract)
     period = open_period(ctx.calendar, contract.legal_entity_id, period)
     for event in _recognise(ctx, period):
         _book_revenue(ctx, event)
-    invoice = _invoice(ctx, period)
+    invoice = _invoice(ctx, period, issue_date)
     if invoice is not None:
         entry = journal_for_invoice(
             invoice,
@@ -109,6 +114,7 @@ def run_billing(uow: Any, project: Project, contract: Contract, period: str) -> 
         if entry is not None:
             uow.finance.add_journal(entry)
         ctx.documents.append(invoice)
+    _journal_claims(ctx, period_bounds(period)[1])
     return invoice
 
 
@@ -128,21 +134,7 @@ def _recognise(ctx: BillingContext, period: str) -> list[RevenueEvent]:
     taken = {e.id for e in ctx.events}
     event_id = _numbered(f"REV-{contract.id}-{period}", taken)
     if contract.billing_model == "time_and_materials":
-        priced = ctx.uow.time_entries.unrecognised(project.id, last)
-        if not priced:
-            return []
-        before = Money.sum([e.amount for e in ctx.events if e.method == "as_delivered"], contract.currency)
-        event = recognise_as_delivered(
-            event_id=event_id,
-            contract=contract,
-            project_id=project.id,
-            period=period,
-            priced=priced,
-            time_recognised_to_date=before,
-            rounding=ctx.rounding,
-        )
-        ctx.uow.time_entries.mark_recognised([p.entry_id for p in priced], event_id)
-        return [event] if event is not None else []
+        return _recognise_delivered(ctx, last)
     if contract.billing_model == "fixed_fee":
         resources = {r.id: r.cost_rate for r in ctx.uow.objects.all("resource")}
         cost = cost_to_date(
@@ -177,7 +169,61 @@ def _recognise(ctx: BillingContext, period: str) -> list[RevenueEvent]:
     )
 
 
-def _invoice(ctx: BillingContext, period: str) -> Invoice | None:
+def _recognise_delivered(ctx: BillingContext, last: date) -> list[RevenueEvent]:
+    """Time and materials: one event per period the work was delivered in (a late item's
+    event belongs to its own period; its journal lands in the next open one)."""
+    contract, project = ctx.contract, ctx.project
+    priced = ctx.uow.time_entries.unrecognised(project.id, last)
+    spent = _unrecognised_expenses(ctx, last)
+    periods = sorted({period_of(p.work_date) for p in priced} | {period_of(x.incurred_on) for x in spent})
+    events: list[RevenueEvent] = []
+    for period in periods:
+        time = [p for p in priced if period_of(p.work_date) == period]
+        costs = [x for x in spent if period_of(x.incurred_on) == period]
+        before = Money.sum(
+            [e.amount for e in (*ctx.events, *events) if e.method == "as_delivered"], contract.currency
+        )
+        event_id = _numbered(f"REV-{contract.id}-{period}", {e.id for e in (*ctx.events, *events)})
+        event = recognise_as_delivered(
+            event_id=event_id,
+            contract=contract,
+            project_id=project.id,
+            period=period,
+            priced=time,
+            expense_charges=[expense_charge(x, contract, ctx.fx, ctx.rounding)[1] for x in costs],
+            time_recognised_to_date=before,
+            rounding=ctx.rounding,
+        )
+        ctx.uow.time_entries.mark_recognised([p.entry_id for p in time], event_id)
+        ctx.uow.finance.mark_recognised("expense", [x.id for x in costs], event_id)
+        if event is not None:
+            events.append(event)
+    return events
+
+
+def _unrecognised_expenses(ctx: BillingContext, last: date) -> list[Expense]:
+    due = [x for x in ctx.expenses() if x.status == "approved" and x.billable and x.incurred_on <= last]
+    done = ctx.uow.finance.recognised("expense", [x.id for x in due])
+    return [x for x in due if x.id not in done]
+
+
+def _journal_claims(ctx: BillingContext, last: date) -> None:
+    """Reimbursable expenses owe their claimant: one journal per approved claim, once."""
+    for expense in ctx.expenses():
+        if expense.status != "approved" or not expense.reimbursable or expense.incurred_on > last:
+            continue
+        entry_id = f"JE-CLAIM-{expense.id}"
+        if ctx.uow.finance.journal(entry_id) is None:
+            resource = ctx.uow.objects.get("resource", expense.resource_id)
+            entity = resource.legal_entity_id if resource else ctx.contract.legal_entity_id
+            ctx.uow.finance.add_journal(
+                journal_for_expense_claim(
+                    expense, entry_id=entry_id, legal_entity_id=entity, chart=ctx.chart, calendar=ctx.calendar
+                )
+            )
+
+
+def _invoice(ctx: BillingContext, period: str, issue_date: date | None) -> Invoice | None:
     contract, project, uow = ctx.contract, ctx.project, ctx.uow
     number = uow.invoices.count_for(project.id, period) + 1
     invoice_id = f"INV-{project.id}-{period}-{number:02d}"
@@ -192,6 +238,7 @@ def _invoice(ctx: BillingContext, period: str) -> Invoice | None:
         fx=ctx.fx,
         tax_code=ctx.tax_code,
         rounding=ctx.rounding,
+        issue_date=issue_date,
     )
     if contract.billing_model == "fixed_fee":
         return _store(ctx, bill_installments(**common))

@@ -17,7 +17,7 @@ import orjson
 from handoffs.domain.billing import Invoice
 from handoffs.domain.catalog import CanonicalRecord, decode_record
 from handoffs.domain.errors import DomainError, ValidationError
-from handoffs.domain.messages import TimeEntryApproved
+from handoffs.domain.messages import ContractAmended, TimeEntryApproved
 from handoffs.domain.work import TimeEntry
 from handoffs.flows.ports import Ports
 
@@ -113,6 +113,8 @@ def _store(
     for result in uow.objects.upsert([r for _, _, r in objects]):
         report.outcomes[result.outcome] += 1
         report.by_type[result.record.type] += 1
+        if result.record.type == "contract" and result.outcome == "updated":
+            uow.publish(_amended(result.record.obj.id, result.version, ports))
     entries = by_kind.get("time_entry", [])
     raw_by_id = {r.obj.id: (n, raw) for n, raw, r in entries}
     for result in uow.time_entries.upsert([r for _, _, r in entries]):
@@ -232,6 +234,16 @@ def ingest_records(
         _store(uow, good, ports, source, report)
         uow.commit()
     return report
+
+
+def _amended(contract_id: str, version: int, ports: Ports) -> ContractAmended:
+    return ContractAmended(
+        message_id=ports.ids.derive("contract-amended", contract_id, str(version)),
+        occurred_at=ports.clock.now(),
+        correlation_id=f"contract:{contract_id}",
+        contract_id=contract_id,
+        version=version,
+    )
 
 
 def _approved(entry: TimeEntry, version: int, ports: Ports) -> TimeEntryApproved:

@@ -1,7 +1,9 @@
 """Time-to-invoice: price approved time, invoice each project and period, post to the ERP.
 
-    TimeEntryApproved --price--> (entry priced) --> GenerateInvoice(project, period)
-    GenerateInvoice --invoice--> Invoice + lines listing their entries --> InvoiceGenerated
+    TimeEntryApproved --price--> (entry priced) --> GenerateInvoice(project, period) once the
+                                 period has ended (or when ``handoffs bill`` closes it)
+    GenerateInvoice --invoice--> billing run: revenue, Invoice listing its sources, journals
+                                 --> InvoiceGenerated
     InvoiceGenerated --deliver--> one Delivery per ERP --> PostInvoice(system)
     PostInvoice --post (outbound, idempotency key)--> InvoicePosted
 
@@ -24,7 +26,7 @@ from handoffs.domain.messages import (
     PostInvoice,
     TimeEntryApproved,
 )
-from handoffs.domain.pricing import price_entry
+from handoffs.domain.pricing import period_bounds, price_entry
 from handoffs.domain.work import Project, TimeEntry, check_entry_in_schedule
 from handoffs.engine.errors import TerminalError, TransientError
 from handoffs.engine.registry import Handler
@@ -39,10 +41,15 @@ def delivery_key(system: str, invoice_id: str) -> str:
 
 
 def price_approved_time(events: list[TimeEntryApproved], uow: UnitOfWork, ports: Ports) -> None:
-    """Price each newly approved entry; ask for an invoice once per project and period."""
+    """Price each newly approved entry; for a period that has ended, ask for its billing run.
+
+    Time of a period still running waits for the period's close (``handoffs bill``), so a
+    project gets one invoice per period rather than one per approval batch.
+    """
+    today = ports.clock.now().date()
     due: dict[tuple[str, str], TimeEntryApproved] = {}
     for event in events:
-        if _price(event, uow):
+        if _price(event, uow) and period_bounds(event.period)[1] < today:
             due.setdefault((event.project_id, event.period), event)
     for (project_id, period), cause in sorted(due.items()):
         uow.publish(
@@ -116,7 +123,7 @@ def generate_invoices(commands: list[GenerateInvoice], uow: UnitOfWork, ports: P
         if not project.billable:
             continue
         try:
-            invoice = run_billing(uow, project, _contract(uow, project), cmd.period)
+            invoice = run_billing(uow, project, _contract(uow, project), cmd.period, cmd.issue_date)
         except DomainError as exc:
             raise TerminalError(
                 f"billing {cmd.project_id} {cmd.period}: {exc}", category="validation"

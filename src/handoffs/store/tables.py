@@ -41,6 +41,7 @@ __all__ = [
     "objects",
     "proposals",
     "rate_limits",
+    "recognitions",
     "time_entries",
     "work_queue",
     "xrefs",
@@ -311,6 +312,15 @@ proposals = Table(
     Column("decided_at", UtcDateTime),
     Column("decided_by", String(128)),
     Column("reason", Text),
+)
+
+# Which revenue event recognised which billable source other than time (expenses), once.
+recognitions = Table(
+    "recognitions",
+    metadata,
+    Column("source_type", String(16), primary_key=True),
+    Column("source_id", Id, primary_key=True),
+    Column("event_id", Id, nullable=False),
 )
 
 # --- Governed API (api/), events out (engine/relay*) and the audit log (audit/) ---

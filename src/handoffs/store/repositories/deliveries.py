@@ -85,6 +85,14 @@ class DeliveryRepository:
             )
         )
 
+    def for_object(self, object_type: str, object_id: str) -> list[dict[str, object]]:
+        rows = self._conn.execute(
+            select(deliveries).where(
+                deliveries.c.object_type == object_type, deliveries.c.object_id == object_id
+            )
+        )
+        return [{str(k): v for k, v in r._mapping.items()} for r in rows]
+
     def count_by_status(self) -> dict[str, int]:
         rows = self._conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status))
         return {r[0]: int(r[1]) for r in rows}

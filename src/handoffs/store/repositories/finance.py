@@ -17,7 +17,7 @@ from sqlalchemy import Connection, insert, select, update
 from handoffs.domain.billing import JournalEntry, RevenueEvent
 from handoffs.domain.catalog import CanonicalRecord
 from handoffs.store.repositories.objects import ObjectRepository
-from handoffs.store.tables import proposals
+from handoffs.store.tables import proposals, recognitions
 
 __all__ = ["FinanceRepository", "Proposal"]
 
@@ -111,6 +111,25 @@ class FinanceRepository:
             .where(proposals.c.id == proposal_id, proposals.c.state == "open")
             .values(state=state, decided_at=self._now, decided_by=by, reason=reason)
         )
+
+    def recognised(self, source_type: str, ids: Sequence[str]) -> set[str]:
+        rows = self._conn.execute(
+            select(recognitions.c.source_id).where(
+                recognitions.c.source_type == source_type, recognitions.c.source_id.in_(ids)
+            )
+        )
+        return {r.source_id for r in rows}
+
+    def mark_recognised(self, source_type: str, ids: Sequence[str], event_id: str) -> None:
+        if ids:
+            self._conn.execute(
+                insert(recognitions),
+                [{"source_type": source_type, "source_id": i, "event_id": event_id} for i in ids],
+            )
+
+    def journal(self, entry_id: str) -> JournalEntry | None:
+        found: JournalEntry | None = self._objects.get("journal_entry", entry_id)
+        return found
 
     def count(self, ids: Sequence[str]) -> int:
         return len(self._conn.execute(select(proposals.c.id).where(proposals.c.id.in_(ids))).all())

@@ -109,6 +109,10 @@ class InvoiceRepository:
         )
         return [from_doc(Invoice, r.doc) for r in rows]
 
+    def invoice_of_line(self, line_id: str) -> str | None:
+        query = select(invoice_lines.c.invoice_id).where(invoice_lines.c.id == line_id)
+        return self._conn.execute(query).scalar_one_or_none()
+
     def sources_of_line(self, line_id: str) -> list[tuple[str, str, str | None]]:
         rows = self._conn.execute(
             select(billed_sources.c.source_type, billed_sources.c.source_id, billed_sources.c.released_by)

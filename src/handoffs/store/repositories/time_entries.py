@@ -89,6 +89,21 @@ class TimeEntryRepository:
             None if row is None else StoredEntry(from_doc(TimeEntry, row.doc), row.billing_state, row.version)
         )
 
+    def meta(self, entry_id: str) -> dict[str, Any] | None:
+        """Where the stored entry came from and where it stands."""
+        row = self._conn.execute(
+            select(
+                te.c.source_system,
+                te.c.source_version,
+                te.c.version,
+                te.c.billing_state,
+                te.c.recognised_by,
+                te.c.rate,
+                te.c.rate_card_version,
+            ).where(te.c.id == entry_id)
+        ).first()
+        return None if row is None else {str(k): v for k, v in row._mapping.items()}
+
     def set_priced(self, entry_id: str, priced: PricedEntry) -> None:
         self._conn.execute(
             update(te)

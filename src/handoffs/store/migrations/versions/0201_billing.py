@@ -1,4 +1,4 @@
-"""billing: revenue recognition marker on time entries, and proposals a person decides
+"""billing: revenue recognition markers, and proposals a person decides
 
 Revision ID: 0201
 Revises: 0001
@@ -39,9 +39,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_proposals")),
     )
     op.create_index(op.f("ix_proposals_contract_id"), "proposals", ["contract_id"], unique=False)
+    op.create_table(
+        "recognitions",
+        sa.Column("source_type", sa.String(length=16), nullable=False),
+        sa.Column("source_id", sa.String(length=128), nullable=False),
+        sa.Column("event_id", sa.String(length=128), nullable=False),
+        sa.PrimaryKeyConstraint("source_type", "source_id", name=op.f("pk_recognitions")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("recognitions")
     op.drop_index(op.f("ix_proposals_contract_id"), table_name="proposals")
     op.drop_table("proposals")
     with op.batch_alter_table("time_entries") as batch_op:

@@ -1,0 +1,168 @@
+"""``handoffs bill``, ``credit-note``, ``proposals``: the billing decisions a person makes."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from handoffs.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    open_app,
+    print_json,
+    require_schema,
+)
+from handoffs.domain.errors import ValidationError
+from handoffs.flows.operations import decide_proposal, issue_credit_note, request_billing
+
+proposals_app = typer.Typer(
+    help="Write-downs and credit-and-rebills waiting for a decision.", no_args_is_help=True
+)
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _period(value: str) -> str:
+    if not _PERIOD.match(value):
+        raise typer.BadParameter("must be YYYY-MM")
+    return value
+
+
+def bill(
+    period: Annotated[str, typer.Option(help="The billing period to close, YYYY-MM.", callback=_period)],
+    project: Annotated[str | None, typer.Option(help="Only this project.")] = None,
+    issue_date: Annotated[
+        str | None, typer.Option(help="Invoice date YYYY-MM-DD (default: the period's last day).")
+    ] = None,
+    database_url: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Queue billing runs for a period: fixed-fee installments due, accepted milestones, T&M time.
+
+    Each run recognises revenue, invoices what is due and journals both; run the worker after.
+    """
+    hub = open_app(database_url, erp="none")
+    require_schema(hub)
+    try:
+        with hub.uow() as uow:
+            day = date.fromisoformat(issue_date) if issue_date else None
+            queued = request_billing(uow, hub.ports, period, project, day)
+            uow.commit()
+    except ValidationError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        hub.close()
+    if as_json:
+        print_json({"period": period, "projects": queued})
+    else:
+        console.print(
+            f"Queued billing runs for {len(queued)} project(s) in {period}. Run: handoffs worker --until-idle"
+        )
+
+
+def credit_note_(
+    invoice_id: Annotated[str, typer.Argument(help="The invoice to credit in full.")],
+    reason: Annotated[str, typer.Option(help="Why: recorded on the credit note and its journal.")],
+    issue_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: today).")] = None,
+    database_url: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Credit an invoice. What it billed is released and billed again by the next billing run."""
+    hub = open_app(database_url, erp="none")
+    require_schema(hub)
+    day = date.fromisoformat(issue_date) if issue_date else hub.ports.clock.now().date()
+    try:
+        with hub.uow() as uow:
+            note = issue_credit_note(uow, hub.ports, invoice_id, reason, day)
+            uow.commit()
+    except ValidationError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        hub.close()
+    if as_json:
+        print_json({"credit_note": note.id, "total": str(note.total.amount), "currency": note.currency})
+    else:
+        console.print(f"Issued {note.id} for {note.total}. It is delivered by the worker.")
+
+
+@proposals_app.command("list")
+def list_proposals(
+    state: Annotated[str | None, typer.Option(help="open, approved or rejected.")] = None,
+    database_url: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List proposals with their money impact."""
+    hub = open_app(database_url, erp="none")
+    require_schema(hub)
+    with hub.uow() as uow:
+        found = uow.finance.proposals(state=state)
+    hub.close()
+    rows = [
+        {
+            "id": p.id,
+            "kind": p.kind,
+            "state": p.state,
+            "contract_id": p.contract_id,
+            "project_id": p.project_id,
+            "period": p.period,
+            "amount": str(p.amount),
+            "currency": p.currency,
+            "reason": p.reason,
+            "detail": p.doc,
+        }
+        for p in found
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"{len(rows)} proposal(s)")
+    for col in ("id", "kind", "state", "project_id", "period", "amount"):
+        table.add_column(col)
+    for r in rows:
+        cells = [str(r[k]) for k in ("id", "kind", "state", "project_id", "period")]
+        table.add_row(*cells, f"{r['amount']} {r['currency']}")
+    console.print(table)
+
+
+def _decide(proposal_id: str, approve: bool, reason: str, by: str, database_url: str | None) -> None:
+    hub = open_app(database_url, erp="none")
+    require_schema(hub)
+    try:
+        with hub.uow() as uow:
+            decide_proposal(uow, hub.ports, proposal_id, approve=approve, by=by, reason=reason)
+            uow.commit()
+    except ValidationError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        hub.close()
+    console.print(f"{proposal_id}: {'approved' if approve else 'rejected'}.")
+
+
+@proposals_app.command("approve")
+def approve(
+    proposal_id: Annotated[str, typer.Argument(help="The proposal's id.")],
+    reason: Annotated[str, typer.Option(help="Why it is approved (kept with the decision).")],
+    by: Annotated[str, typer.Option(help="Who decides.")] = "operator",
+    database_url: DbOption = None,
+) -> None:
+    """Approve: a write-down writes the hours off; a credit-and-rebill issues both documents."""
+    _decide(proposal_id, True, reason, by, database_url)
+
+
+@proposals_app.command("reject")
+def reject(
+    proposal_id: Annotated[str, typer.Argument(help="The proposal's id.")],
+    reason: Annotated[str, typer.Option(help="Why it is rejected.")],
+    by: Annotated[str, typer.Option(help="Who decides.")] = "operator",
+    database_url: DbOption = None,
+) -> None:
+    """Reject a credit-and-rebill proposal; the invoice stands as issued."""
+    _decide(proposal_id, False, reason, by, database_url)

@@ -1,0 +1,81 @@
+"""``handoffs explain``: the lineage behind a number."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.tree import Tree
+
+from handoffs.cli.common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    open_app,
+    print_json,
+    require_schema,
+)
+from handoffs.flows.lineage import invoice_line_lineage
+
+app = typer.Typer(help="Explain where a figure came from.", no_args_is_help=True)
+
+
+@app.command("invoice-line")
+def invoice_line(
+    line_id: Annotated[str, typer.Argument(help="The invoice line's id, e.g. INV-P-001-2026-01-01-L0001.")],
+    database_url: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """What the line bills (with source ids and approvals), its rate, FX, tax, journal and deliveries."""
+    hub = open_app(database_url, erp="none")
+    require_schema(hub)
+    with hub.uow() as uow:
+        data = invoice_line_lineage(uow, line_id)
+    hub.close()
+    if data is None:
+        err_console.print(f"[red]No invoice line {line_id}.[/red]")
+        raise typer.Exit(1)
+    if as_json:
+        print_json(data)
+        return
+    line, inv = data["line"], data["invoice"]
+    tree = Tree(
+        f"[bold]{line['id']}[/bold]: {line['quantity']} x {line['unit_price']['amount']} = "
+        f"{line['amount']['amount']} + tax {line['tax']['amount']} {inv['currency']}"
+    )
+    tree.add(
+        f"invoice {inv['id']} ({inv['kind']}, {inv['status']}), period {inv['period']}, "
+        f"project {inv['project_id']}, contract {inv['contract_id']}"
+    )
+    rate = data["rate_card_version"]
+    if rate:
+        tree.add(f"rate card v{rate['version']} effective {rate['effective_from']}: {rate['rates']}")
+    if data["fx"]:
+        tree.add(f"FX {data['fx']['rate_id']} at {data['fx']['rate']}")
+    tax = data["tax_rule"]
+    tree.add(f"tax {tax.get('id', '-')} at {tax['rate']}")
+    tree.add(f"policy version: {data['policy_version'] or 'none applied (no policy files configured)'}")
+    sources = tree.add(f"bills {len(data['sources'])} source record(s)")
+    for s in data["sources"]:
+        label = f"{s['type']} {s['id']}"
+        if s.get("approval"):
+            a = s["approval"]
+            label += (
+                f": {s['hours']} h on {s['work_date']} by {s['resource_id']}, {a['status']} by "
+                f"{a['approved_by']} at {a['approved_at']}; from {s['source_system']} v{s['source_version']}"
+            )
+            if s["system_ids"]:
+                label += f"; ids {s['system_ids']}"
+        sources.add(label)
+    journal = data["journal"]
+    if journal:
+        j = tree.add(f"journal {journal['id']} in {journal['period']}")
+        for jl in journal["lines"]:
+            j.add(f"{jl['account']}: debit {jl['debit']['amount']} credit {jl['credit']['amount']}")
+    for d in data["deliveries"]:
+        tree.add(
+            f"delivery to {d['system']}: {d['status']} after {d['attempts']} attempt(s), "
+            f"key {d['idempotency_key']}, ERP id {d['external_id']}"
+        )
+    console.print(tree)

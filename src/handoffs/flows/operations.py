@@ -1,0 +1,199 @@
+"""What a person does to billing: close a period, credit an invoice, decide a proposal, amend.
+
+Each function takes a unit of work and ports, changes the books in that one transaction,
+and publishes ``InvoiceGenerated`` for every new document so it is delivered to the ERP
+like any other.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import orjson
+
+from handoffs.domain.amendments import reprice_for_amendment
+from handoffs.domain.billing import Invoice
+from handoffs.domain.codec import decode, encode
+from handoffs.domain.contracts import Contract
+from handoffs.domain.credit_notes import credit_note
+from handoffs.domain.errors import DomainError, ValidationError
+from handoffs.domain.journals import journal_for_invoice
+from handoffs.domain.messages import ContractAmended, GenerateInvoice, InvoiceGenerated
+from handoffs.domain.pricing import PricedEntry, period_bounds
+from handoffs.engine.errors import TerminalError
+from handoffs.engine.registry import Handler
+from handoffs.flows.billing_run import BillingContext
+from handoffs.flows.ingest import correlation_for_project
+from handoffs.flows.ports import Ports
+
+__all__ = ["decide_proposal", "handlers", "issue_credit_note", "request_billing"]
+
+
+def request_billing(
+    uow: Any, ports: Ports, period: str, project_id: str | None = None, issue_date: date | None = None
+) -> list[str]:
+    """Queue a billing run for every billable project active in ``period`` (or just one)."""
+    first, last = period_bounds(period)
+    stamp = ports.clock.now().isoformat()
+    queued = []
+    for project in uow.objects.all("project"):
+        if project_id is not None and project.id != project_id:
+            continue
+        if (
+            not project.billable
+            or project.start_date > last
+            or (project.end_date and project.end_date < first)
+        ):
+            continue
+        uow.publish(
+            GenerateInvoice(
+                message_id=ports.ids.derive("bill", project.id, period, stamp, str(issue_date)),
+                occurred_at=ports.clock.now(),
+                correlation_id=correlation_for_project(project.id),
+                project_id=project.id,
+                period=period,
+                issue_date=issue_date,
+            )
+        )
+        queued.append(project.id)
+    if project_id is not None and not queued:
+        raise ValidationError("project", f"{project_id} is not a billable project active in {period}")
+    return queued
+
+
+def _context(uow: Any, invoice: Invoice) -> BillingContext:
+    project = uow.objects.get("project", invoice.project_id)
+    contract = uow.objects.get("contract", invoice.contract_id)
+    return BillingContext(uow, project, contract)
+
+
+def _book(uow: Any, ports: Ports, ctx: BillingContext, document: Invoice) -> None:
+    """Store a document, release or bill its time, journal it, and send it to the ERP."""
+    uow.invoices.add(document, correlation_for_project(document.project_id))
+    time = [s.id for s in document.sources if s.type == "time_entry"]
+    uow.time_entries.set_state(time, "priced" if document.kind == "credit_note" else "billed")
+    entry = journal_for_invoice(
+        document, entry_id=f"JE-{document.id}", chart=ctx.chart, calendar=ctx.calendar, position=ctx.position
+    )
+    if entry is not None:
+        uow.finance.add_journal(entry)
+    ctx.documents.append(document)
+    uow.publish(
+        InvoiceGenerated(
+            message_id=ports.ids.derive("invoice-generated", document.id),
+            occurred_at=ports.clock.now(),
+            correlation_id=correlation_for_project(document.project_id),
+            invoice_id=document.id,
+            project_id=document.project_id,
+            period=document.period,
+            currency=document.currency,
+            total=document.total.amount,
+        )
+    )
+
+
+def issue_credit_note(uow: Any, ports: Ports, invoice_id: str, reason: str, issue_date: date) -> Invoice:
+    """Credit a whole invoice; what it billed may be billed again by the next billing run."""
+    invoice = uow.invoices.get(invoice_id)
+    if invoice is None or invoice.kind != "invoice":
+        raise ValidationError("invoice", f"{invoice_id} is not an issued invoice")
+    ctx = _context(uow, invoice)
+    taken = {d.id for d in ctx.documents}
+    number = sum(1 for d in ctx.documents if d.credits_invoice_id == invoice_id) + 1
+    note_id = f"CN-{invoice_id}" if number == 1 else f"CN-{invoice_id}-{number:02d}"
+    assert note_id not in taken
+    note = credit_note(
+        credit_note_id=note_id, invoice=invoice, ledger=ctx.ledger(), issue_date=issue_date, reason=reason
+    )
+    _book(uow, ports, ctx, note)
+    return note
+
+
+def decide_proposal(uow: Any, ports: Ports, proposal_id: str, *, approve: bool, by: str, reason: str) -> None:
+    """Approve or reject an open proposal. Approving a credit-and-rebill issues both documents as proposed;
+    approving a write-down writes the held hours off for good."""
+    [proposal] = [p for p in uow.finance.proposals() if p.id == proposal_id] or [None]
+    if proposal is None or proposal.state != "open":
+        raise ValidationError("proposal", f"{proposal_id} is not an open proposal")
+    if proposal.kind == "write_down" and not approve:
+        raise ValidationError(
+            "proposal", "held cap overflow cannot be billed: a write-down can only be approved"
+        )
+    uow.finance.decide(proposal_id, "approved" if approve else "rejected", by, reason)
+    if not approve or proposal.kind != "credit_and_rebill":
+        return
+    note: Invoice = decode(Invoice, proposal.doc["credit_note"])
+    ctx = _context(uow, note)
+    _book(uow, ports, ctx, note)
+    if proposal.doc.get("rebill"):
+        _book(uow, ports, ctx, decode(Invoice, proposal.doc["rebill"]))
+
+
+def reprice_amended_contract(events: list[ContractAmended], uow: Any, ports: Ports) -> None:
+    """Re-price unbilled time from the amendment's date; propose credit-and-rebill for billed time."""
+    for event in events:
+        versions = dict(uow.objects.history("contract", event.contract_id))
+        if event.version not in versions or event.version - 1 not in versions:
+            continue
+        old = decode(Contract, orjson.loads(versions[event.version - 1]))
+        new = decode(Contract, orjson.loads(versions[event.version]))
+        if old.rate_card == new.rate_card:
+            continue  # amended, but not its prices
+        try:
+            _reprice(uow, event, old, new)
+        except DomainError as exc:
+            raise TerminalError(f"amendment of {new.id}: {exc}", category="validation") from exc
+
+
+def _reprice(uow: Any, event: ContractAmended, old: Contract, new: Contract) -> None:
+    projects = [p for p in uow.objects.all("project") if p.contract_id == new.id]
+    if not projects:
+        return
+    ctx = BillingContext(uow, projects[0], new)
+    entries = [e for p in projects for e in uow.time_entries.approved_for_project(p.id) if e.billable]
+    roles = {r.id: r.role for r in uow.objects.all("resource")}
+    result = reprice_for_amendment(
+        old_contract=old,
+        new_contract=new,
+        entries=entries,
+        ledger=ctx.ledger(),
+        issue_date=event.occurred_at.date(),
+        proposal_prefix=f"AMD-{new.id}-{event.version}",
+        roles=roles,
+        tax_code=ctx.tax_code,
+        rounding=ctx.rounding,
+    )
+    for item in result.unbilled:
+        stored = uow.time_entries.get(item.entry_id)
+        if stored is not None and stored.billing_state == "priced":
+            e = stored.entry
+            role = e.role or roles[e.resource_id]
+            uow.time_entries.set_priced(
+                e.id,
+                PricedEntry(e.id, e.resource_id, role, e.work_date, e.hours, item.new_rate, item.new_version),
+            )
+    for proposal in result.proposals:
+        if uow.finance.count([proposal.id]):
+            continue
+        uow.finance.add_proposal(
+            id=proposal.id,
+            kind="credit_and_rebill",
+            contract_id=new.id,
+            project_id=proposal.credit_note.project_id,
+            period=proposal.credit_note.period,
+            amount=proposal.impact_net.amount,
+            currency=proposal.impact_net.currency,
+            doc={
+                "invoice_id": proposal.invoice_id,
+                "reason": proposal.reason,
+                "credit_note": encode(proposal.credit_note),
+                "rebill": encode(proposal.rebill) if proposal.rebill else None,
+                "impact_net": str(proposal.impact_net.amount),
+                "impact_total": str(proposal.impact_total.amount),
+            },
+        )
+
+
+def handlers() -> list[Handler]:
+    return [Handler("contract-amendment.reprice", ContractAmended, handle=reprice_amended_contract)]
