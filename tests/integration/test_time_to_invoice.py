@@ -13,6 +13,7 @@ from handoffs.connectors.fake.erp import ErpFaults, InMemoryErp
 from handoffs.engine.breaker import BreakerPolicy
 from handoffs.engine.guard import SystemGuard
 from handoffs.engine.replay import replay
+from handoffs.flows.operations import decide_proposal
 from tests.support.flow import billing, drain, firm_lines, load, snapshot
 
 
@@ -202,7 +203,7 @@ def test_an_older_version_arriving_late_does_not_overwrite_a_newer_one(hub: App)
         assert uow.time_entries.get(entry["id"]).entry.hours == Decimal(2)
 
 
-def test_a_change_to_a_billed_entry_is_refused_and_raised(hub: App) -> None:
+def test_a_change_to_a_billed_entry_waits_as_an_adjustment_proposal(hub: App) -> None:
     lines = firm_lines(entries=10, projects=1)
     load(hub, lines)
     drain(hub)
@@ -213,9 +214,27 @@ def test_a_change_to_a_billed_entry_is_refused_and_raised(hub: App) -> None:
     drain(hub)
     with hub.uow() as uow:
         [problem] = uow.exceptions.list(category="billed_entry_changed")
-        assert uow.time_entries.get(entry["id"]).entry.hours == Decimal(entry["hours"])
+        assert uow.time_entries.get(entry["id"]).entry.hours == Decimal(
+            entry["hours"]
+        )  # not applied silently
+        [proposal] = uow.finance.proposals(state="open")
     assert problem.object_id == entry["id"]
-    assert billing(hub).double_billed_entries == 0
+    assert proposal.kind == "credit_and_rebill" and "billed entry locked" in proposal.doc["reason"]
+    rate = Decimal(proposal.doc["credit_note"]["lines"][0]["unit_price"]["amount"])
+    assert Decimal(proposal.doc["impact_net"]) == (
+        (Decimal("1.5") - Decimal(entry["hours"])) * rate
+    ).quantize(Decimal("0.01"))
+    with hub.uow() as uow:
+        decide_proposal(uow, hub.ports, proposal.id, approve=True, by="controller", reason="client confirmed")
+        uow.commit()
+    drain(hub)
+    check = billing(hub)
+    assert check.double_billed_entries == 0 and check.lines_rate_mismatch == []
+    assert check.invoices_total_mismatch == []
+    with hub.uow() as uow:
+        assert uow.time_entries.get(entry["id"]).entry.hours == Decimal("1.5")
+        kinds = sorted(inv.kind for inv, _ in uow.invoices.iter_all())
+    assert kinds == ["credit_note", "invoice", "invoice"]
 
 
 def test_a_transient_failure_past_the_retry_budget_is_dead_lettered(hub: App) -> None:

@@ -13,6 +13,7 @@ from typing import Final
 
 __all__ = [
     "MESSAGE_TYPES",
+    "BilledTimeChanged",
     "Command",
     "ContractAmended",
     "Event",
@@ -96,6 +97,17 @@ class ContractAmended(Event):
     version: int
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BilledTimeChanged(Event):
+    """A source system changed a time entry that is already billed; the change waits for a person.
+
+    ``entry`` is the proposed version in canonical JSON.
+    """
+
+    entry_id: str
+    entry: str
+
+
 MESSAGE_TYPES: Final[dict[str, type[Message]]] = {
     cls.__name__: cls
     for cls in (
@@ -106,5 +118,6 @@ MESSAGE_TYPES: Final[dict[str, type[Message]]] = {
         InvoicePosted,
         InvoiceDeliveryFailed,
         ContractAmended,
+        BilledTimeChanged,
     )
 }

@@ -16,8 +16,9 @@ import orjson
 
 from handoffs.domain.billing import Invoice
 from handoffs.domain.catalog import CanonicalRecord, decode_record
+from handoffs.domain.codec import encode
 from handoffs.domain.errors import DomainError, ValidationError
-from handoffs.domain.messages import ContractAmended, TimeEntryApproved
+from handoffs.domain.messages import BilledTimeChanged, ContractAmended, TimeEntryApproved
 from handoffs.domain.work import TimeEntry
 from handoffs.flows.ports import Ports
 
@@ -124,6 +125,7 @@ def _store(
         if result.outcome == "locked":
             number, raw = raw_by_id[entry.id]
             _report_locked(uow, source, number, raw, entry)
+            uow.publish(_billed_changed(entry, raw, ports))
         elif result.outcome in ("inserted", "updated") and entry.status == "approved":
             uow.publish(_approved(entry, result.version, ports))
             report.approvals_published += 1
@@ -236,6 +238,16 @@ def ingest_records(
     return report
 
 
+def _billed_changed(entry: TimeEntry, raw: str, ports: Ports) -> BilledTimeChanged:
+    return BilledTimeChanged(
+        message_id=ports.ids.derive("billed-time-changed", entry.id, _fingerprint(raw)),
+        occurred_at=ports.clock.now(),
+        correlation_id=correlation_for_project(entry.project_id),
+        entry_id=entry.id,
+        entry=orjson.dumps(encode(entry), option=orjson.OPT_SORT_KEYS).decode(),
+    )
+
+
 def _amended(contract_id: str, version: int, ports: Ports) -> ContractAmended:
     return ContractAmended(
         message_id=ports.ids.derive("contract-amended", contract_id, str(version)),
@@ -276,7 +288,8 @@ def _report_locked(uow: Any, source: str, number: Any, raw: str, entry: TimeEntr
     uow.exceptions.add(
         category="billed_entry_changed",
         source=source,
-        reason=f"{_label(number)}: time entry {entry.id} is already billed; the change was not applied",
+        reason=f"{_label(number)}: time entry {entry.id} is already billed; the change waits as an "
+        "adjustment proposal (handoffs proposals list)",
         raw=raw,
         detail={"line" if isinstance(number, int) else "record": number, "entry_id": entry.id},
         object_type="time_entry",

@@ -12,15 +12,16 @@ from typing import Any
 
 import orjson
 
-from handoffs.domain.amendments import reprice_for_amendment
-from handoffs.domain.billing import Invoice
+from handoffs.domain.amendments import credit_and_rebill, guard_billed_edit, reprice_for_amendment
+from handoffs.domain.billing import Invoice, SourceRef
 from handoffs.domain.codec import decode, encode
 from handoffs.domain.contracts import Contract
 from handoffs.domain.credit_notes import credit_note
 from handoffs.domain.errors import DomainError, ValidationError
 from handoffs.domain.journals import journal_for_invoice
-from handoffs.domain.messages import ContractAmended, GenerateInvoice, InvoiceGenerated
+from handoffs.domain.messages import BilledTimeChanged, ContractAmended, GenerateInvoice, InvoiceGenerated
 from handoffs.domain.pricing import PricedEntry, period_bounds
+from handoffs.domain.work import TimeEntry
 from handoffs.engine.errors import TerminalError
 from handoffs.engine.registry import Handler
 from handoffs.flows.billing_run import BillingContext
@@ -126,6 +127,8 @@ def decide_proposal(uow: Any, ports: Ports, proposal_id: str, *, approve: bool, 
     note: Invoice = decode(Invoice, proposal.doc["credit_note"])
     ctx = _context(uow, note)
     _book(uow, ports, ctx, note)
+    if proposal.doc.get("entry_update"):  # the held change to billed time applies now
+        uow.time_entries.apply_held_change(decode(TimeEntry, orjson.loads(proposal.doc["entry_update"])))
     if proposal.doc.get("rebill"):
         _book(uow, ports, ctx, decode(Invoice, proposal.doc["rebill"]))
 
@@ -174,26 +177,77 @@ def _reprice(uow: Any, event: ContractAmended, old: Contract, new: Contract) -> 
                 PricedEntry(e.id, e.resource_id, role, e.work_date, e.hours, item.new_rate, item.new_version),
             )
     for proposal in result.proposals:
-        if uow.finance.count([proposal.id]):
+        if not uow.finance.count([proposal.id]):
+            _store_proposal(uow, proposal, new.id)
+
+
+def _store_proposal(uow: Any, proposal: Any, contract_id: str, entry_update: str | None = None) -> None:
+    uow.finance.add_proposal(
+        id=proposal.id,
+        kind="credit_and_rebill",
+        contract_id=contract_id,
+        project_id=proposal.credit_note.project_id,
+        period=proposal.credit_note.period,
+        amount=proposal.impact_net.amount,
+        currency=proposal.impact_net.currency,
+        doc={
+            "invoice_id": proposal.invoice_id,
+            "reason": proposal.reason,
+            "credit_note": encode(proposal.credit_note),
+            "rebill": encode(proposal.rebill) if proposal.rebill else None,
+            "impact_net": str(proposal.impact_net.amount),
+            "impact_total": str(proposal.impact_total.amount),
+            "entry_update": entry_update,
+        },
+    )
+
+
+def propose_adjustment(events: list[BilledTimeChanged], uow: Any, ports: Ports) -> None:
+    """A change to billed time becomes a credit-and-rebill proposal that carries the change."""
+    for event in events:
+        stored = uow.time_entries.get(event.entry_id)
+        if stored is None:
             continue
-        uow.finance.add_proposal(
-            id=proposal.id,
-            kind="credit_and_rebill",
-            contract_id=new.id,
-            project_id=proposal.credit_note.project_id,
-            period=proposal.credit_note.period,
-            amount=proposal.impact_net.amount,
-            currency=proposal.impact_net.currency,
-            doc={
-                "invoice_id": proposal.invoice_id,
-                "reason": proposal.reason,
-                "credit_note": encode(proposal.credit_note),
-                "rebill": encode(proposal.rebill) if proposal.rebill else None,
-                "impact_net": str(proposal.impact_net.amount),
-                "impact_total": str(proposal.impact_total.amount),
-            },
-        )
+        after = decode(TimeEntry, orjson.loads(event.entry))
+        project = uow.objects.get("project", after.project_id)
+        contract = uow.objects.get("contract", project.contract_id) if project else None
+        if contract is None:
+            raise TerminalError(f"no contract for the project of {after.id}", category="missing_reference")
+        ctx = BillingContext(uow, project, contract)
+        ledger = ctx.ledger()
+        reason = guard_billed_edit(stored.entry, after, ledger)
+        if reason is None:
+            continue
+        line_id = ledger.line_billing(SourceRef(type="time_entry", id=after.id))
+        if line_id is None:  # guard_billed_edit found it billed, so this cannot happen
+            continue
+        invoice, _ = ledger.line(line_id)
+        others = {e.id: e for e in uow.time_entries.approved_for_project(project.id)}
+        others[after.id] = after
+        proposal_id = f"ADJ-{after.id}-{ports.ids.derive(event.message_id)[:8]}"
+        if uow.finance.count([proposal_id]):
+            continue
+        try:
+            proposal = credit_and_rebill(
+                proposal_id=proposal_id,
+                invoice=invoice,
+                line_ids=[line_id],
+                contract=contract,
+                entries=list(others.values()),
+                ledger=ledger,
+                issue_date=event.occurred_at.date(),
+                reason=reason,
+                roles={r.id: r.role for r in uow.objects.all("resource")},
+                tax_code=ctx.tax_code,
+                rounding=ctx.rounding,
+            )
+        except DomainError as exc:
+            raise TerminalError(f"adjustment for {after.id}: {exc}", category="validation") from exc
+        _store_proposal(uow, proposal, contract.id, entry_update=event.entry)
 
 
 def handlers() -> list[Handler]:
-    return [Handler("contract-amendment.reprice", ContractAmended, handle=reprice_amended_contract)]
+    return [
+        Handler("contract-amendment.reprice", ContractAmended, handle=reprice_amended_contract),
+        Handler("billing.adjust-billed-time", BilledTimeChanged, handle=propose_adjustment),
+    ]

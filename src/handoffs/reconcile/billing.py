@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, func, select
 
 from handoffs.domain.money import Money
 from handoffs.domain.reference import LegalEntity
 from handoffs.store.serde import from_doc
-from handoffs.store.tables import billed_sources, invoice_lines, invoices, objects, time_entries
+from handoffs.store.tables import billed_sources, invoice_lines, invoices, objects, proposals, time_entries
 
 __all__ = ["BillingCheck", "check_billing"]
 
@@ -84,19 +85,31 @@ def _roundings(conn: Connection) -> dict[str, str]:
 
 def _check_lines(conn: Connection, result: BillingCheck) -> None:
     te, bs, il, inv = time_entries, billed_sources, invoice_lines, invoices
+    # Hours behind each line's live links (a credited line has none left to compare with).
     hours: dict[str, Decimal] = defaultdict(Decimal)
     rows = conn.execute(
-        select(bs.c.invoice_line_id, te.c.hours)
+        select(bs.c.invoice_line_id, bs.c.source_id, te.c.hours)
         .join(te, te.c.id == bs.c.source_id)
         .where(bs.c.source_type == "time_entry", bs.c.released_by.is_(None))
     )
-    for line_id, h in rows:
+    line_sources: dict[str, set[str]] = defaultdict(set)
+    for line_id, source_id, h in rows:
         hours[line_id] += h
+        line_sources[line_id].add(source_id)
+    held = _held_entries(conn)
     roundings = _roundings(conn)
     headers = {
         r.id: r
         for r in conn.execute(
-            select(inv.c.id, inv.c.legal_entity_id, inv.c.currency, inv.c.subtotal, inv.c.tax, inv.c.total)
+            select(
+                inv.c.id,
+                inv.c.kind,
+                inv.c.legal_entity_id,
+                inv.c.currency,
+                inv.c.subtotal,
+                inv.c.tax,
+                inv.c.total,
+            )
         )
     }
     sums: dict[str, Decimal] = defaultdict(Decimal)
@@ -117,9 +130,13 @@ def _check_lines(conn: Connection, result: BillingCheck) -> None:
         taxes[line.invoice_id] += line.tax
         if line.kind == "time":
             mode = roundings.get(headers[line.invoice_id].legal_entity_id, "half_up")
-            worked = hours.get(line.id, Decimal(0))
-            expected = Money(worked * line.unit_price, line.currency).rounded(mode).amount
-            if worked != line.quantity or expected != line.amount:
+            expected = Money(line.quantity * line.unit_price, line.currency).rounded(mode).amount
+            # A line bills exactly its entries' hours; fewer only where a cap split one (held).
+            worked = hours.get(line.id)
+            off = worked is not None and line.quantity != worked
+            if off and worked is not None and line.quantity < worked and line_sources[line.id] & held:
+                off = False
+            if expected != line.amount or off:
                 result.lines_rate_mismatch.append(line.id)
     for row in headers.values():
         result.invoices += 1
@@ -128,3 +145,11 @@ def _check_lines(conn: Connection, result: BillingCheck) -> None:
         )
         if sums[row.id] != row.subtotal or taxes[row.id] != row.tax or row.subtotal + row.tax != row.total:
             result.invoices_total_mismatch.append(row.id)
+
+
+def _held_entries(conn: Connection) -> set[str]:
+    """Entries with hours held on a write-down proposal (cap overflow) that is not rejected."""
+    rows = conn.execute(
+        select(proposals.c.doc).where(proposals.c.kind == "write_down", proposals.c.state != "rejected")
+    )
+    return {item["entry"] for r in rows for item in orjson.loads(r.doc)["items"]}

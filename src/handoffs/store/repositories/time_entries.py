@@ -104,6 +104,18 @@ class TimeEntryRepository:
         ).first()
         return None if row is None else {str(k): v for k, v in row._mapping.items()}
 
+    def apply_held_change(self, entry: TimeEntry) -> None:
+        """Apply a change to billed time that a person approved with its credit-and-rebill."""
+        row = self._stored([entry.id])[entry.id]
+        values = _values(
+            entry,
+            CanonicalRecord("time_entry", entry, "handoffs", row["source_version"]),
+            to_doc(entry),
+            row["version"] + 1,
+        )
+        values["billing_state"] = row["billing_state"]
+        self._write([], [values])
+
     def set_priced(self, entry_id: str, priced: PricedEntry) -> None:
         self._conn.execute(
             update(te)
