@@ -147,8 +147,8 @@ class PullRunner:
                 report.record_ids.add(key)
                 try:
                     mapped = apply_mapping(spec, record, system, self.lookups)
-                except MappingFailure as failure:
-                    page_failures.append((failure, record))
+                except MappingFailure as problem:
+                    page_failures.append((problem, record))
                     continue
                 if not baseline:
                     baseline = set(record)

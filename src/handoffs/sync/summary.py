@@ -3,8 +3,9 @@
 * ``lost_records``: records a system holds that reached the hub neither as a stored object
   (an xref to its id) nor as an exception keeping the raw record. Must be 0.
 * ``double_billed_entries``: from :func:`handoffs.reconcile.billing.check_billing`.
-* ``straight_through_rate``: the share of distinct records pulled that went into the hub
-  without needing a person (no exception of any kind on them).
+* ``straight_through_rate``: the share of distinct source records that needed no person:
+  not held in a mapping exception, not named by a dead letter, and (approved billable time)
+  not left priced but unbilled because its invoice run failed.
 * ``unexplained_exceptions``: mapping exceptions on records no fault touched (must be 0).
 """
 
@@ -72,6 +73,33 @@ def _accounted(conn: Any) -> tuple[dict[str, set[str]], dict[tuple[str, str], se
     return linked, excepted, categories
 
 
+def _needing_person(conn: Any) -> dict[str, set[str]]:
+    """Native ids (by system) of records a dead letter names or a failed billing run left behind."""
+    canonical: set[str] = set()
+    for row in conn.execute(select(exceptions.c.raw).where(exceptions.c.source.like("consumer:%"))):
+        try:
+            raw = orjson.loads(row.raw)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(raw, dict) and isinstance(raw.get("entry_id"), str):
+            canonical.add(raw["entry_id"])
+    stuck = select(time_entries.c.id).where(
+        (time_entries.c.status == "approved") & time_entries.c.billable.is_(True),
+        time_entries.c.billing_state == "priced",
+    )
+    canonical |= {r.id for r in conn.execute(stuck)}
+    found: dict[str, set[str]] = defaultdict(set)
+    rows = conn.execute(
+        select(xrefs.c.system, xrefs.c.canonical_id, xrefs.c.external_id).where(
+            xrefs.c.canonical_type == "time_entry"
+        )
+    )
+    for r in rows:
+        if r.canonical_id in canonical:
+            found[r.system].add(r.external_id)
+    return found
+
+
 def _hours_by_entity(conn: Any) -> dict[str, dict[str, str]]:
     projects = {
         r.id: from_doc(Project, r.doc)
@@ -124,6 +152,7 @@ def summarise(
         linked, excepted, _ = _accounted(conn)
         hours = _hours_by_entity(conn)
         unexplained = _unexplained(fleet, excepted, conn)
+        held = _needing_person(conn)
         posted = Counter(
             r.system for r in conn.execute(select(xrefs.c.system).where(xrefs.c.canonical_type == "invoice"))
         )
@@ -136,7 +165,7 @@ def summarise(
     for p in first:
         pulled[p.system] += p.fetched
     distinct = sum(len(ids) for ids in truth.values())
-    needing_person = sum(len(excepted[key] & ids) for key, ids in truth.items())
+    needing_person = sum(len((excepted[key] | held[key[0]]) & ids) for key, ids in truth.items())
     return {
         "records_pulled": dict(pulled),
         "records_pulled_by_resource": {f"{p.system}:{p.resource}": p.as_dict() for p in first},
@@ -149,6 +178,7 @@ def summarise(
         "straight_through_rate": round(1 - needing_person / distinct, 4) if distinct else 1.0,
         "exceptions_by_category": by_category,
         "unexplained_exceptions": unexplained,
+        "time_entries_needing_a_person": sum(len(v) for v in held.values()),
         "lost_records": sum(lost.values()),
         "lost_records_by_resource": lost,
         "double_billed_entries": check.double_billed_entries,
