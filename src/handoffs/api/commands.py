@@ -8,6 +8,7 @@ commits the change, its audit rows and the stored response together.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -62,7 +63,7 @@ def _check_writable(
     for data in records:
         try:
             record = decode_record(data)
-        except DomainError:
+        except (DomainError, TypeError, ValueError, OverflowError):
             continue  # the ingest path turns it into a validation exception, as `handoffs load` does
         entity = entity_of(uow, record.type, record.obj)
         if entity is None and record.type in ("time_entry", "expense", "assignment", "resource_request"):
@@ -82,7 +83,7 @@ def _check_writable(
 
 def upsert(uow: SqlUnitOfWork, ports: Ports, principal: Principal, records: list[dict[str, Any]]) -> Result:
     before = _check_writable(uow, principal, records)
-    lines = [orjson.dumps(r).decode() for r in records]
+    lines = [json.dumps(r) for r in records]  # orjson refuses ints beyond 64 bits; ingest reports them
     report = ingest_lines(lines, _Joined(uow), ports, source=f"api:{principal.client_id}")
     return Result(
         200, report.as_dict(), [Audit("system.upsert", f"{len(records)} record(s)", before, report.as_dict())]

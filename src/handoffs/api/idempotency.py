@@ -12,6 +12,7 @@ either answers with the response of a change that happened, or the change never 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -62,7 +63,8 @@ def _dumps(body: Any) -> str:
 
 
 def _fingerprint(request: Request, payload: Any) -> str:
-    text = _dumps([request.method, request.url.path, payload])
+    # The stdlib encoder, since orjson refuses integers beyond 64 bits that a body may carry.
+    text = json.dumps([request.method, request.url.path, payload], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

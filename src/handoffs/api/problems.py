@@ -15,6 +15,7 @@ server log, never in the response.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -110,12 +111,22 @@ def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status, exc.body(request.url.path), exc.headers)
 
 
+def _allowed(request: Request) -> str | None:
+    """Every method the spec documents for this path (a router answers 405 with only its own)."""
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, request.url.path):
+            return ", ".join(sorted(m.upper() for m in operations))
+    return None
+
+
 def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return problem_response(
-        exc.status_code, problem_body(exc.status_code, detail, request.url.path), exc.headers
-    )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (allowed := _allowed(request)):
+        headers["Allow"] = allowed
+    return problem_response(exc.status_code, problem_body(exc.status_code, detail, request.url.path), headers)
 
 
 def _on_validation(request: Request, exc: Exception) -> JSONResponse:

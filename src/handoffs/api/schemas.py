@@ -6,9 +6,20 @@ Amounts and hours travel as decimal strings, never as JSON numbers, so no client
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from handoffs.domain.catalog import OBJECT_TYPES
 from handoffs.domain.messages import MESSAGE_TYPES, Event
@@ -53,7 +64,7 @@ class RecordIn(BaseModel):
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
     type: ObjectType
-    source_version: str | int | None = None
+    source_version: StrictStr | StrictInt | None = None
 
 
 class UpsertIn(_In):
@@ -115,9 +126,32 @@ class ExceptionOut(BaseModel):
 
 
 class ReplayIn(_In):
-    correlation_id: str | None = Field(default=None, min_length=1, max_length=160)
-    since: datetime | None = None
-    until: datetime | None = None
+    """At least one of ``correlation_id``, ``since`` and ``until`` (RFC 3339 times with an offset)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [{"required": ["correlation_id"]}, {"required": ["since"]}, {"required": ["until"]}]
+        },
+    )
+    correlation_id: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=160)
+    since: AwareDatetime | SkipJsonSchema[None] = None
+    until: AwareDatetime | SkipJsonSchema[None] = None
+
+    @field_validator("correlation_id", "since", "until", mode="before")
+    @classmethod
+    def _no_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            raise ValueError("leave the field out instead of sending null")
+        if info.field_name != "correlation_id" and not isinstance(value, str):
+            raise ValueError("must be an RFC 3339 date-time string with an offset")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> ReplayIn:
+        if self.correlation_id is None and self.since is None and self.until is None:
+            raise ValueError("say what to replay: correlation_id, since, until, or a combination")
+        return self
 
 
 class ReplayOut(BaseModel):
@@ -222,14 +256,25 @@ class CatalogEntry(BaseModel):
     successor: str | None = None
 
 
-class SubscriptionIn(_In):
-    kind: Literal["webhook", "nats"]
+class WebhookSubscriptionIn(_In):
+    kind: Literal["webhook"]
     target: str = Field(
-        min_length=1,
         max_length=1000,
-        description="An http(s) URL (webhook) or a subject under handoffs. (nats).",
+        pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$",
+        description="An http(s) URL.",
     )
     event_types: list[EventType] | None = Field(default=None, description="Omit for every type.")
+
+
+class NatsSubscriptionIn(_In):
+    kind: Literal["nats"]
+    target: str = Field(
+        max_length=200, pattern=r"^handoffs(\.[A-Za-z0-9_-]+)+$", description="A subject under handoffs."
+    )
+    event_types: list[EventType] | None = Field(default=None, description="Omit for every type.")
+
+
+SubscriptionIn = Annotated[WebhookSubscriptionIn | NatsSubscriptionIn, Field(discriminator="kind")]
 
 
 class SubscriptionOut(BaseModel):

@@ -9,6 +9,7 @@ A delivery id already seen is acknowledged (``duplicate: true``) and not applied
 from __future__ import annotations
 
 import hmac
+import json
 
 import orjson
 from pydantic import ValidationError as PydanticError
@@ -56,7 +57,7 @@ def receive(
     with ctx.app.uow() as uow:
         if uow.inbox.seen(consumer, [delivery_id]):
             return WebhookOut(delivery_id=delivery_id, duplicate=True, report=None)
-        lines = [orjson.dumps(r).decode() for r in payload.records]
+        lines = [json.dumps(r) for r in payload.records]
         report = ingest_lines(lines, _Joined(uow), ctx.app.ports, source=system)
         uow.inbox.record(consumer, [delivery_id])
         append(

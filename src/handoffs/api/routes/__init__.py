@@ -46,5 +46,5 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-AUTHED = (401, 403, 404, 422, 429, 500)
+AUTHED = (400, 401, 403, 404, 422, 429, 500)
 POSTED = (*AUTHED, 409)

@@ -51,9 +51,11 @@ def read_object(type: ObjectType, id: ObjectId, ctx: Ctx, principal: SystemRead)
     """One canonical object with its hub version and its source system's version."""
     with ctx.app.uow() as uow:
         stored = ReadModels(uow.connection).stored(type, id)
-        obj = None if stored is None else from_doc(OBJECT_TYPES[type], stored.doc)
-        require_visible(principal, None if obj is None else entity_of(uow, type, obj), f"{type} {id}")
-    assert stored is not None
+        if stored is None:
+            raise NotFound(f"{type} {id} was not found")
+        require_visible(
+            principal, entity_of(uow, type, from_doc(OBJECT_TYPES[type], stored.doc)), f"{type} {id}"
+        )
     return ObjectOut(
         type=type,
         id=id,
