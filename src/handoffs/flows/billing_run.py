@@ -60,8 +60,21 @@ class BillingContext:
         tax_codes = {t.id: t for t in uow.objects.all("tax_code")}
         self.tax_code = resolve_tax_code(contract, self.entity, tax_codes, customer)
         self.fx = FxTable(uow.objects.all("fx_rate"))
-        self.documents: list[Invoice] = uow.invoices.for_contract(contract.id)
-        self.events: list[RevenueEvent] = uow.finance.revenue_events(contract.id)
+        self._documents: list[Invoice] | None = None
+        self._events: list[RevenueEvent] | None = None
+
+    @property
+    def documents(self) -> list[Invoice]:
+        """Every invoice and credit note of the contract (read when first needed)."""
+        if self._documents is None:
+            self._documents = self.uow.invoices.for_contract(self.contract.id)
+        return self._documents
+
+    @property
+    def events(self) -> list[RevenueEvent]:
+        if self._events is None:
+            self._events = self.uow.finance.revenue_events(self.contract.id)
+        return self._events
 
     @property
     def position(self) -> ContractPosition:
@@ -100,6 +113,8 @@ def run_billing(
     """Recognise, invoice and journal what is due for ``project`` up to ``period``'s end."""
     ctx = BillingContext(uow, project, contract)
     period = open_period(ctx.calendar, contract.legal_entity_id, period)
+    if contract.billing_model == "time_and_materials" and not _has_work(ctx, period):
+        return None  # asked again by a later approval batch: nothing new since the last run
     for event in _recognise(ctx, period):
         _book_revenue(ctx, event)
     invoice = _invoice(ctx, period, issue_date)
@@ -116,6 +131,23 @@ def run_billing(
         ctx.documents.append(invoice)
     _journal_claims(ctx, period_bounds(period)[1])
     return invoice
+
+
+def _has_work(ctx: BillingContext, period: str) -> bool:
+    last = period_bounds(period)[1]
+    entries = ctx.uow.time_entries
+    return bool(
+        entries.billing_candidates(ctx.project.id, last)
+        or entries.unrecognised(ctx.project.id, last)
+        or _unrecognised_expenses(ctx, last)
+        or _unbilled_expenses(ctx, last)
+    )
+
+
+def _unbilled_expenses(ctx: BillingContext, last: date) -> list[str]:
+    due = [x.id for x in ctx.expenses() if x.status == "approved" and x.billable and x.incurred_on <= last]
+    billed = ctx.uow.invoices.billed("expense", due) if due else set()
+    return [x for x in due if x not in billed]
 
 
 def _book_revenue(ctx: BillingContext, event: RevenueEvent) -> None:

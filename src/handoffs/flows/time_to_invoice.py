@@ -15,6 +15,7 @@ transaction that stores the invoice, and the store refuses a second live billing
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from handoffs.domain.contracts import Contract
 from handoffs.domain.errors import DomainError
@@ -26,7 +27,7 @@ from handoffs.domain.messages import (
     PostInvoice,
     TimeEntryApproved,
 )
-from handoffs.domain.pricing import period_bounds, price_entry
+from handoffs.domain.pricing import PricedEntry, period_bounds, price_entry
 from handoffs.domain.work import Project, TimeEntry, check_entry_in_schedule
 from handoffs.engine.errors import TerminalError, TransientError
 from handoffs.engine.registry import Handler
@@ -48,9 +49,16 @@ def price_approved_time(events: list[TimeEntryApproved], uow: UnitOfWork, ports:
     """
     today = ports.clock.now().date()
     due: dict[tuple[str, str], TimeEntryApproved] = {}
+    stored = uow.time_entries.get_many([e.entry_id for e in events])  # one query for the batch
+    priced: list[PricedEntry] = []
     for event in events:
-        if _price(event, uow) and period_bounds(event.period)[1] < today:
+        result = _price(event, uow, stored.get(event.entry_id))
+        if result is None:
+            continue
+        priced.append(result)
+        if period_bounds(event.period)[1] < today:
             due.setdefault((event.project_id, event.period), event)
+    uow.time_entries.set_priced_many(priced)  # one statement for the batch
     for (project_id, period), cause in sorted(due.items()):
         uow.publish(
             GenerateInvoice(
@@ -63,19 +71,19 @@ def price_approved_time(events: list[TimeEntryApproved], uow: UnitOfWork, ports:
         )
 
 
-def _price(event: TimeEntryApproved, uow: UnitOfWork) -> bool:
-    stored = uow.time_entries.get(event.entry_id)
+def _price(event: TimeEntryApproved, uow: UnitOfWork, stored: Any) -> PricedEntry | None:
+    """The entry priced, or None when there is nothing to price (already done, not billable...)."""
     if stored is None:
         raise TerminalError(f"time entry {event.entry_id} is not in the store", category="missing_reference")
     entry: TimeEntry = stored.entry
     if stored.billing_state != "unpriced" or entry.status != "approved":
-        return False  # already priced or billed, or no longer approved: nothing to do
+        return None  # already priced or billed, or no longer approved: nothing to do
     project: Project | None = uow.objects.get("project", entry.project_id)
     if project is None:
         raise TransientError(f"project {entry.project_id} has not arrived yet", category="missing_reference")
     if not entry.billable or not project.billable:
         uow.time_entries.set_state([entry.id], "not_billable")
-        return False
+        return None
     contract = _contract(uow, project)
     assignment = None
     if entry.assignment_id:
@@ -88,12 +96,11 @@ def _price(event: TimeEntryApproved, uow: UnitOfWork) -> bool:
         check_entry_in_schedule(entry, project, assignment)
         if contract.billing_model != "time_and_materials":
             uow.time_entries.set_state([entry.id], "not_hourly")  # billed by fee or milestone
-            return False
+            return None
         role = entry.role or (assignment.role if assignment else None) or _resource_role(uow, entry)
-        uow.time_entries.set_priced(entry.id, price_entry(entry, contract, role))
+        return price_entry(entry, contract, role)
     except DomainError as exc:
         raise TerminalError(f"time entry {entry.id}: {exc}", category="validation") from exc
-    return True
 
 
 def _contract(uow: UnitOfWork, project: Project) -> Contract:
@@ -115,8 +122,14 @@ def _resource_role(uow: UnitOfWork, entry: TimeEntry) -> str:
 
 
 def generate_invoices(commands: list[GenerateInvoice], uow: UnitOfWork, ports: Ports) -> None:
-    """Run billing for the project and period: revenue, invoice (if anything is due), journals."""
+    """Run billing for the project and period: revenue, invoice (if anything is due), journals.
+
+    Approvals priced in many batches ask for the same run many times: it runs once per batch.
+    """
+    unique: dict[tuple[str, str, object], GenerateInvoice] = {}
     for cmd in commands:
+        unique.setdefault((cmd.project_id, cmd.period, cmd.issue_date), cmd)
+    for cmd in unique.values():
         project: Project | None = uow.objects.get("project", cmd.project_id)
         if project is None:
             raise TerminalError(f"project {cmd.project_id} is not in the store", category="missing_reference")

@@ -109,6 +109,17 @@ class InvoiceRepository:
         )
         return [from_doc(Invoice, r.doc) for r in rows]
 
+    def billed(self, source_type: str, ids: list[str]) -> set[str]:
+        """Which of these sources are on a live invoice line."""
+        rows = self._conn.execute(
+            select(billed_sources.c.source_id).where(
+                billed_sources.c.source_type == source_type,
+                billed_sources.c.source_id.in_(ids),
+                billed_sources.c.released_by.is_(None),
+            )
+        )
+        return {r.source_id for r in rows}
+
     def invoice_of_line(self, line_id: str) -> str | None:
         query = select(invoice_lines.c.invoice_id).where(invoice_lines.c.id == line_id)
         return self._conn.execute(query).scalar_one_or_none()

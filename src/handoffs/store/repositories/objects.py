@@ -23,6 +23,7 @@ class ObjectRepository:
         self._conn = conn
         self._now = now
         self._cache: dict[tuple[str, str], Any] = {}
+        self._all: dict[str, list[Any]] = {}
 
     def get(self, type_: str, id_: str) -> Any | None:
         key = (type_, id_)
@@ -34,8 +35,11 @@ class ObjectRepository:
         return self._cache[key]
 
     def all(self, type_: str) -> list[Any]:
-        rows = self._conn.execute(select(objects.c.doc).where(objects.c.type == type_).order_by(objects.c.id))
-        return [from_doc(OBJECT_TYPES[type_], r.doc) for r in rows]
+        """Every object of a type (cached for this unit of work until one of them is written)."""
+        if type_ not in self._all:
+            query = select(objects.c.doc).where(objects.c.type == type_).order_by(objects.c.id)
+            self._all[type_] = [from_doc(OBJECT_TYPES[type_], r.doc) for r in self._conn.execute(query)]
+        return list(self._all[type_])
 
     def count(self, type_: str) -> int:
         return int(self._conn.execute(select(func.count()).where(objects.c.type == type_)).scalar_one())
@@ -81,6 +85,7 @@ class ObjectRepository:
                 (inserts if values["_new"] else updates)[key] = values
                 stored[key] = values
                 self._cache[key] = record.obj
+                self._all.pop(record.type, None)
             results.append(UpsertResult(record, outcome, version))
         self._write(list(inserts.values()), list(updates.values()))
         return results

@@ -89,6 +89,18 @@ class TimeEntryRepository:
             None if row is None else StoredEntry(from_doc(TimeEntry, row.doc), row.billing_state, row.version)
         )
 
+    def get_many(self, entry_ids: Sequence[str]) -> dict[str, StoredEntry]:
+        found: dict[str, StoredEntry] = {}
+        for i in range(0, len(entry_ids), _CHUNK):
+            rows = self._conn.execute(
+                select(te.c.id, te.c.doc, te.c.billing_state, te.c.version).where(
+                    te.c.id.in_(entry_ids[i : i + _CHUNK])
+                )
+            )
+            for r in rows:
+                found[r.id] = StoredEntry(from_doc(TimeEntry, r.doc), r.billing_state, r.version)
+        return found
+
     def meta(self, entry_id: str) -> dict[str, Any] | None:
         """Where the stored entry came from and where it stands."""
         row = self._conn.execute(
@@ -127,6 +139,34 @@ class TimeEntryRepository:
                 role=priced.role,
                 rate_card_version=priced.rate_card_version,
             )
+        )
+
+    def set_priced_many(self, priced: Sequence[PricedEntry]) -> None:
+        if not priced:
+            return
+        stmt = (
+            update(te)
+            .where(te.c.id == bindparam("b_id"))
+            .values(
+                billing_state="priced",
+                rate=bindparam("b_rate"),
+                currency=bindparam("b_currency"),
+                role=bindparam("b_role"),
+                rate_card_version=bindparam("b_version"),
+            )
+        )
+        self._conn.execute(
+            stmt,
+            [
+                {
+                    "b_id": p.entry_id,
+                    "b_rate": p.rate.amount,
+                    "b_currency": p.rate.currency,
+                    "b_role": p.role,
+                    "b_version": p.rate_card_version,
+                }
+                for p in priced
+            ],
         )
 
     def set_state(self, entry_ids: Sequence[str], state: str) -> None:
