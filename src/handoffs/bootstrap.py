@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -12,7 +13,8 @@ from handoffs.connectors.fake.erp import ErpFaults, FileErp, InMemoryErp
 from handoffs.domain.ports import DeterministicIds, SystemClock
 from handoffs.engine.guard import SystemGuard
 from handoffs.engine.ratelimit import RateLimit
-from handoffs.engine.registry import Registry
+from handoffs.engine.registry import Handler, Registry
+from handoffs.engine.relay import relays_from_env
 from handoffs.engine.retry import Backoff
 from handoffs.engine.worker import Worker, WorkerSettings
 from handoffs.flows import operations, time_to_invoice
@@ -82,6 +84,7 @@ def build(
     erps: dict[str, ErpPort] | None = None,
     systems: Any = None,
     http: dict[str, Any] | None = None,
+    relays: Sequence[Handler] | None = None,
 ) -> App:
     """Wire the application. Nothing here runs at import time.
 
@@ -90,10 +93,14 @@ def build(
             ERPs become the flows' ERP ports (unless ``erps`` is given), its other systems
             pull connectors in ``App.sources``, and its documented limits the shared buckets.
         http: extra keyword arguments for every connector's HTTP client (policy, transport).
+        relays: events-out consumers (``engine/relay.py``); by default those named in
+            ``HANDOFFS_EVENTS_OUT``, none when it is unset. Every process that publishes
+            events must agree on them, since work items are made when a message is stored.
     """
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url)
-    registry = Registry([*time_to_invoice.handlers(), *operations.handlers()])
+    relays = relays_from_env() if relays is None else relays
+    registry = Registry([*time_to_invoice.handlers(), *operations.handlers(), *relays])
     clock = SystemClock()
     sources: dict[str, Any] = {}
     lookups = None

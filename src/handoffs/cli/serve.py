@@ -19,12 +19,10 @@ def serve(
     import uvicorn
 
     from handoffs.api import create_app
-    from handoffs.engine.relay import attach, relays_from_env
 
     hub = open_app(database_url)
     if upgrade:
         hub.upgrade()
-    attach(hub, relays_from_env())
     console.print(f"Handoffs API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     try:
         uvicorn.run(create_app(hub), host=host, port=port, log_level="info", access_log=False)
