@@ -258,5 +258,10 @@ def test_a_transient_failure_past_the_retry_budget_is_dead_lettered(hub: App) ->
     with hub.uow() as uow:
         uow.queue.requeue(problem.work_id, (datetime.now(UTC) - timedelta(seconds=1)).timestamp())
         uow.commit()
+    with hub.uow() as uow:
+        uow.exceptions.set_state(problem.id, "retrying", "ERP is back")
+        uow.commit()
     drain(hub)
     assert len(healthy.records) == 1
+    with hub.uow() as uow:
+        assert uow.exceptions.get(problem.id).state == "resolved"

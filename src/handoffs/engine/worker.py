@@ -143,6 +143,7 @@ class Worker:
                     handler.handle([_message(i) for i in todo], uow, self._ports)
                     uow.inbox.record(handler.consumer, [i.inbox_key for i in todo])
                 uow.queue.complete([i.id for i in items], self.owner)
+                uow.exceptions.resolve_retried([i.id for i in items if i.attempts])
                 uow.commit()
             self.stats.processed += len(items)
         except Exception as exc:
@@ -164,6 +165,7 @@ class Worker:
                     handler.record(message, outcome, uow, self._ports)
                     uow.inbox.record(handler.consumer, [item.inbox_key])
                 uow.queue.complete([item.id], self.owner)
+                uow.exceptions.resolve_retried([item.id] if item.attempts else [])
                 uow.commit()
             self.stats.processed += 1
         except Exception as exc:

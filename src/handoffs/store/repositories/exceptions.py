@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -128,6 +129,15 @@ class ExceptionRepository:
             .where(exceptions.c.id == exception_id)
             .values(state=state, resolution=resolution, updated_at=self._now)
         )
+
+    def resolve_retried(self, work_ids: Sequence[int]) -> None:
+        """Exceptions whose work was retried by a person and has now succeeded are resolved."""
+        if work_ids:
+            self._conn.execute(
+                update(exceptions)
+                .where(exceptions.c.work_id.in_(work_ids), exceptions.c.state == "retrying")
+                .values(state="resolved", resolution="retried successfully", updated_at=self._now)
+            )
 
     def count_by_category(self, state: str | None = None) -> dict[str, int]:
         query = select(exceptions.c.category, func.count()).group_by(exceptions.c.category)
