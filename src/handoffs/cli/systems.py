@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -39,7 +39,7 @@ def check(
         try:
             loaded = load_system_mapping(cfg)
             mapping = f"{len(loaded.mappings)} mappings" if loaded else "none needed"
-            connector = (
+            connector: Any = (
                 build_erp(cfg, NoLookups(), policy=QUICK)
                 if cfg.role == "erp"
                 else build_source(cfg, policy=QUICK)
