@@ -15,6 +15,7 @@ from handoffs.cli import (
     export,
     generate,
     load,
+    policy,
     serve,
     simulate,
     worker,
@@ -43,6 +44,7 @@ app.command("demo")(demo.demo)
 app.command("load")(load.load)
 app.command("worker")(worker.worker)
 app.command("replay")(worker.replay)
+app.add_typer(policy.app, name="policy")
 
 if __name__ == "__main__":
     app()
