@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +128,34 @@ class TestLegacyGl(ErpConformance):
         erp.post_invoice(invoice, "k")
         debits = sum(float(r["debit"] or 0) for r in sim.posted)
         assert sim.outcomes and debits == float(invoice.total.amount)
+
+
+def test_netsuite_takes_jobs_and_balanced_journals_by_external_id(
+    firm_hub: App, firm: Firm, seeds: Any, serve: Any, tmp_path: Path
+) -> None:
+    from handoffs.domain.billing import JournalEntry, JournalLine
+    from handoffs.domain.money import Money
+
+    sim, erp = TestNetSuite().start(seeds, serve, firm_hub, tmp_path)
+    project = next(p for p in firm.projects if p.customer_id)
+    job = erp.push_project(project)
+    assert erp.push_project(project) == job
+    assert sim.records["job"][job.external_id]["externalId"] == project.id
+
+    def money(amount: str) -> Money:
+        return Money(Decimal(amount), "USD")
+
+    entry = JournalEntry(
+        id="je-test-1",
+        legal_entity_id="le-us",
+        entry_date=date(2025, 3, 31),
+        period="2025-03",
+        currency="USD",
+        lines=(
+            JournalLine(account="1100", debit=money("120.50"), credit=money("0")),
+            JournalLine(account="4000", debit=money("0"), credit=money("120.50")),
+        ),
+    )
+    posted = erp.post_journal(entry)
+    assert erp.post_journal(entry) == posted
+    assert [r["externalId"] for r in sim.records["journalEntry"].values()] == ["je-test-1"]

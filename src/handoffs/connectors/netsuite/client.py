@@ -19,8 +19,9 @@ from handoffs.connectors.base import Reachability
 from handoffs.connectors.http import HttpClient, dumps, parse_json
 from handoffs.connectors.mapping import Lookups, MappingFailure, MappingSpec, apply_mapping
 from handoffs.connectors.netsuite.config import NetSuiteConfig
-from handoffs.domain.billing import Invoice
+from handoffs.domain.billing import Invoice, JournalEntry
 from handoffs.domain.codec import encode
+from handoffs.domain.work import Project
 from handoffs.engine.errors import HandoffsFailure, TerminalError, TransientError
 from handoffs.flows.ports import ExternalRef, Guard
 
@@ -54,6 +55,17 @@ class NetSuiteErp:
         self.ensure_customer(invoice.customer_id, invoice.legal_entity_id)
         body = self._map("invoice", encode(invoice))
         return ExternalRef(self.system, self.upsert("invoice", invoice.id, body))
+
+    def push_project(self, project: Project) -> ExternalRef:
+        """Upsert the project as a NetSuite job under its customer (``job/eid:{project.id}``)."""
+        if project.customer_id:
+            self.ensure_customer(project.customer_id, project.legal_entity_id)
+        return ExternalRef(self.system, self.upsert("job", project.id, self._map("job", encode(project))))
+
+    def post_journal(self, entry: JournalEntry) -> ExternalRef:
+        """Upsert a balanced journal entry (``journalEntry/eid:{entry.id}``)."""
+        body = self._map("journal_entry", encode(entry))
+        return ExternalRef(self.system, self.upsert("journalEntry", entry.id, body))
 
     def ensure_customer(self, customer_id: str, legal_entity_id: str) -> str:
         if customer_id not in self._customers:
