@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated
 
@@ -12,6 +11,7 @@ from rich.table import Table
 from handoffs.cli.common import (
     DbOption,
     JsonOption,
+    check_period,
     console,
     err_console,
     open_app,
@@ -24,17 +24,10 @@ from handoffs.flows.operations import decide_proposal, issue_credit_note, reques
 proposals_app = typer.Typer(
     help="Write-downs and credit-and-rebills waiting for a decision.", no_args_is_help=True
 )
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-
-def _period(value: str) -> str:
-    if not _PERIOD.match(value):
-        raise typer.BadParameter("must be YYYY-MM")
-    return value
 
 
 def bill(
-    period: Annotated[str, typer.Option(help="The billing period to close, YYYY-MM.", callback=_period)],
+    period: Annotated[str, typer.Option(help="The billing period to close, YYYY-MM.", callback=check_period)],
     project: Annotated[str | None, typer.Option(help="Only this project.")] = None,
     issue_date: Annotated[
         str | None, typer.Option(help="Invoice date YYYY-MM-DD (default: the period's last day).")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Annotated, Any
 
@@ -14,7 +15,16 @@ from handoffs.bootstrap import App, build
 from handoffs.settings import Settings
 from handoffs.store.db import redact_url
 
-__all__ = ["DbOption", "JsonOption", "console", "err_console", "open_app", "print_json", "require_schema"]
+__all__ = [
+    "DbOption",
+    "JsonOption",
+    "check_period",
+    "console",
+    "err_console",
+    "open_app",
+    "print_json",
+    "require_schema",
+]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -29,6 +39,14 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def check_period(value: str) -> str:
+    """A Typer callback: accept YYYY-MM only."""
+    if not _PERIOD.match(value):
+        raise typer.BadParameter("must be YYYY-MM")
+    return value
 
 
 def open_app(database_url: str | None, **overrides: Any) -> App:

@@ -15,6 +15,7 @@ from handoffs.cli import (
     export,
     generate,
     load,
+    reconcile,
     policy,
     serve,
     simulate,
@@ -35,6 +36,7 @@ app.add_typer(simulate.app, name="simulate")
 app.add_typer(explain.app, name="explain")
 app.add_typer(billing.proposals_app, name="proposals")
 app.command("bill")(billing.bill)
+app.command("reconcile")(reconcile.reconcile)
 app.command("credit-note")(billing.credit_note_)
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(audit.app, name="audit")

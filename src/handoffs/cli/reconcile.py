@@ -1,0 +1,76 @@
+"""``handoffs reconcile``: approved work against invoices against journals and the ERP."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from handoffs.cli.common import (
+    DbOption,
+    JsonOption,
+    check_period,
+    console,
+    open_app,
+    print_json,
+    require_schema,
+)
+from handoffs.reconcile.controls import ReconcileReport
+from handoffs.reconcile.controls import reconcile as run_controls
+
+
+def reconcile(
+    period: Annotated[
+        str, typer.Option(help="The period of work to reconcile, YYYY-MM.", callback=check_period)
+    ],
+    entity: Annotated[str | None, typer.Option(help="Only this legal entity.")] = None,
+    database_url: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Match approved time and expenses to invoice lines, journals and ERP postings.
+
+    Every break gets a variance code; unexplained breaks become exceptions for a person.
+    Exits 1 when any break is unexplained.
+    """
+    hub = open_app(database_url, erp="none")
+    require_schema(hub)
+    with hub.uow() as uow:
+        report = run_controls(uow.connection, period, entity)
+        for b in report.unexplained:
+            uow.exceptions.add(
+                category="reconciliation_break",
+                source=f"control:{b.control}",
+                priority=2,
+                reason=f"{b.code}: {b.source} ({b.detail})",
+                raw=b.source,
+                detail={"control": b.control, "code": b.code, "period": period, "project_id": b.project_id},
+                object_type=b.source.split(":", 1)[0],
+                object_id=b.source.split(":", 1)[1],
+                fingerprint=hashlib.sha256(f"{period}|{b.control}|{b.code}|{b.source}".encode()).hexdigest()[
+                    :32
+                ],
+            )
+        uow.commit()
+    hub.close()
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        _print(report)
+    if report.unexplained:
+        raise typer.Exit(1)
+
+
+def _print(report: ReconcileReport) -> None:
+    data = report.as_dict()
+    checked = ", ".join(f"{n} {what}" for what, n in data["checked"].items()) or "nothing"
+    console.print(
+        f"Reconciled {report.period}{' for ' + report.entity if report.entity else ''}: checked {checked}."
+    )
+    table = Table(title=f"{data['breaks']} break(s), {data['unexplained']} unexplained")
+    for col in ("code", "explained", "project", "source", "detail"):
+        table.add_column(col, overflow="fold")
+    for b in report.breaks:
+        table.add_row(b.code, "yes" if b.explained else "[red]no[/red]", b.project_id, b.source, b.detail)
+    console.print(table)

@@ -1,0 +1,330 @@
+"""Reconciliation controls: approved work against invoice lines against journals and the ERP.
+
+Three-way, per legal entity and period of work:
+
+    approved billable time / billable expenses  ─►  live invoice lines  ─►  journal + ERP posting
+
+Every difference is a *break* with a variance code. Some are explained by a decision the
+hub recorded (a write-down, a credit note awaiting re-billing, a late item billed in a later
+period); the rest are unexplained and need a person.
+
+| code | meaning | explained |
+| --- | --- | --- |
+| ``write_down`` | cap overflow held on a write-down proposal | yes |
+| ``credit_note`` | credited and not billed again yet | yes |
+| ``out_of_period`` | billed on an invoice of a later period (late approval) | yes |
+| ``not_billed`` | approved billable work on no invoice line | no |
+| ``unapproved`` | billed, but no longer approved billable | no |
+| ``rate_mismatch`` | the line's rate is not the rate card's rate on the work date | no |
+| ``missing_posting`` | the invoice has no journal, or is not confirmed by the ERP | no |
+| ``posted_twice`` | more than one confirmed delivery or live link for one document | no |
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from handoffs.domain.contracts import Contract
+from handoffs.domain.pricing import period_bounds
+from handoffs.store.serde import from_doc
+from handoffs.store.tables import billed_sources, deliveries, invoice_lines, invoices, objects, time_entries
+
+__all__ = ["EXPLAINED", "Break", "ReconcileReport", "reconcile"]
+
+EXPLAINED = frozenset({"write_down", "credit_note", "out_of_period"})
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    control: str
+    code: str
+    legal_entity_id: str
+    project_id: str
+    source: str  # e.g. time_entry:TE-1 or invoice:INV-1
+    detail: str
+
+    @property
+    def explained(self) -> bool:
+        return self.code in EXPLAINED
+
+
+@dataclass(slots=True)
+class ReconcileReport:
+    period: str
+    entity: str | None
+    checked: Counter[str] = field(default_factory=Counter)
+    breaks: list[Break] = field(default_factory=list)
+
+    @property
+    def unexplained(self) -> list[Break]:
+        return [b for b in self.breaks if not b.explained]
+
+    def as_dict(self) -> dict[str, Any]:
+        by_code = Counter(b.code for b in self.breaks)
+        return {
+            "period": self.period,
+            "entity": self.entity,
+            "checked": dict(self.checked),
+            "breaks": len(self.breaks),
+            "unexplained": len(self.unexplained),
+            "by_code": dict(sorted(by_code.items())),
+            "details": [
+                {
+                    "control": b.control,
+                    "code": b.code,
+                    "explained": b.explained,
+                    "legal_entity_id": b.legal_entity_id,
+                    "project_id": b.project_id,
+                    "source": b.source,
+                    "detail": b.detail,
+                }
+                for b in self.breaks
+            ],
+        }
+
+
+def _objects(conn: Connection, type_: str, cls: type) -> dict[str, Any]:
+    rows = conn.execute(select(objects.c.id, objects.c.doc).where(objects.c.type == type_))
+    return {r.id: from_doc(cls, r.doc) for r in rows}
+
+
+def reconcile(conn: Connection, period: str, entity: str | None = None) -> ReconcileReport:
+    """Run every control for one period of work (and one legal entity, or all)."""
+    from handoffs.domain.work import Expense, Project
+
+    report = ReconcileReport(period, entity)
+    projects = {
+        k: p for k, p in _objects(conn, "project", Project).items() if entity in (None, p.legal_entity_id)
+    }
+    contracts = _objects(conn, "contract", Contract)
+    links = _live_links(conn)
+    held = _held(conn)
+    released = _released(conn)
+    _time_control(conn, report, period, projects, contracts, links, held, released)
+    expenses = [x for x in _objects(conn, "expense", Expense).values() if x.project_id in projects]
+    _expense_control(report, period, projects, expenses, links, released)
+    _posting_control(conn, report, period, projects)
+    return report
+
+
+def _live_links(conn: Connection) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(source type, id) -> [(invoice line id, invoice period)] for live billing links."""
+    rows = conn.execute(
+        select(
+            billed_sources.c.source_type,
+            billed_sources.c.source_id,
+            billed_sources.c.invoice_line_id,
+            invoices.c.period,
+        )
+        .join(invoices, invoices.c.id == billed_sources.c.invoice_id)
+        .where(billed_sources.c.released_by.is_(None))
+    )
+    found: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for t, i, line, p in rows:
+        found[(t, i)].append((line, p))
+    return found
+
+
+def _released(conn: Connection) -> set[tuple[str, str]]:
+    rows = conn.execute(
+        select(billed_sources.c.source_type, billed_sources.c.source_id).where(
+            billed_sources.c.released_by.isnot(None)
+        )
+    )
+    return {(r[0], r[1]) for r in rows}
+
+
+def _held(conn: Connection) -> set[str]:
+    from handoffs.reconcile.billing import _held_entries
+
+    return _held_entries(conn)
+
+
+def _time_control(
+    conn: Connection,
+    report: ReconcileReport,
+    period: str,
+    projects: dict[str, Any],
+    contracts: dict[str, Contract],
+    links: dict[tuple[str, str], list[tuple[str, str]]],
+    held: set[str],
+    released: set[tuple[str, str]],
+) -> None:
+    te = time_entries
+    first, last = period_bounds(period)
+    rows = conn.execute(
+        select(
+            te.c.id,
+            te.c.project_id,
+            te.c.work_date,
+            te.c.hours,
+            te.c.status,
+            te.c.billable,
+            te.c.role,
+            te.c.billing_state,
+        ).where(te.c.work_date >= first, te.c.work_date <= last, te.c.project_id.in_(list(projects)))
+    )
+    line_rates = dict(conn.execute(select(invoice_lines.c.id, invoice_lines.c.unit_price)).all())
+    for r in rows:
+        project = projects[r.project_id]
+        contract = contracts.get(project.contract_id or "")
+        hourly = project.billable and contract is not None and contract.billing_model == "time_and_materials"
+        if not hourly:
+            continue
+        report.checked["time_entries"] += 1
+        live = links.get(("time_entry", r.id), [])
+        rates = [line_rates.get(line) for line, _ in live]
+        for code, detail in _entry_breaks(r, contract, live, rates, period, held, released):
+            report.breaks.append(
+                Break(
+                    "approved_vs_billed",
+                    code,
+                    project.legal_entity_id,
+                    r.project_id,
+                    f"time_entry:{r.id}",
+                    detail,
+                )
+            )
+
+
+def _entry_breaks(
+    r: Any,
+    contract: Contract | None,
+    live: list[tuple[str, str]],
+    rates: list[Any],
+    period: str,
+    held: set[str],
+    released: set[tuple[str, str]],
+) -> list[tuple[str, str]]:
+    approved = r.status == "approved" and r.billable
+    if approved and not live:
+        if r.id in held:
+            return [("write_down", "held on a write-down proposal (cap overflow)")]
+        if ("time_entry", r.id) in released:
+            return [("credit_note", "credited; waiting to be billed again")]
+        return [("not_billed", f"approved {r.hours} h, billing state {r.billing_state}")]
+    found: list[tuple[str, str]] = []
+    if live and r.id in held:
+        found.append(("write_down", "billed up to the cap; the rest is held on a write-down proposal"))
+    if live and not approved:
+        found.append(("unapproved", f"billed on {live[0][0]} but status is {r.status}"))
+    if len(live) > 1:
+        found.append(("posted_twice", f"on {len(live)} live lines: {', '.join(x[0] for x in live)}"))
+    expected = _rate(contract, r.role, r.work_date) if contract is not None and r.role else None
+    for (line_id, invoice_period), rate in zip(live, rates, strict=True):
+        if invoice_period != period:
+            found.append(("out_of_period", f"billed on {line_id} in {invoice_period}"))
+        if expected is not None and rate != expected:
+            found.append(("rate_mismatch", f"{line_id} at {rate}, the rate card says {expected}"))
+    return found
+
+
+def _rate(contract: Contract, role: str, day: date) -> Any:
+    try:
+        return contract.rate_for(role, day)[1].amount
+    except Exception:  # no rate: the pricing step already raised its own exception
+        return None
+
+
+def _expense_control(
+    report: ReconcileReport,
+    period: str,
+    projects: dict[str, Any],
+    expenses: list[Any],
+    links: dict[tuple[str, str], list[tuple[str, str]]],
+    released: set[tuple[str, str]],
+) -> None:
+    first, last = period_bounds(period)
+    for x in expenses:
+        if not (first <= x.incurred_on <= last) or not x.billable:
+            continue
+        project = projects[x.project_id]
+        report.checked["billable_expenses"] += 1
+        live = links.get(("expense", x.id), [])
+        source = f"expense:{x.id}"
+        if x.status == "approved" and not live:
+            code = "credit_note" if ("expense", x.id) in released else "not_billed"
+            report.breaks.append(
+                Break(
+                    "reimbursable_vs_invoiced",
+                    code,
+                    project.legal_entity_id,
+                    x.project_id,
+                    source,
+                    f"approved {x.amount} not on a live invoice line",
+                )
+            )
+        elif live and x.status != "approved":
+            report.breaks.append(
+                Break(
+                    "reimbursable_vs_invoiced",
+                    "unapproved",
+                    project.legal_entity_id,
+                    x.project_id,
+                    source,
+                    f"billed on {live[0][0]} but status is {x.status}",
+                )
+            )
+
+
+def _posting_control(
+    conn: Connection, report: ReconcileReport, period: str, projects: dict[str, Any]
+) -> None:
+    journals = {r.id for r in conn.execute(select(objects.c.id).where(objects.c.type == "journal_entry"))}
+    confirmed = Counter(
+        r.object_id
+        for r in conn.execute(
+            select(deliveries.c.object_id).where(
+                deliveries.c.object_type == "invoice", deliveries.c.status == "confirmed"
+            )
+        )
+    )
+    systems = conn.execute(select(func.count(func.distinct(deliveries.c.system)))).scalar_one()
+    rows = conn.execute(
+        select(invoices.c.id, invoices.c.project_id, invoices.c.legal_entity_id, invoices.c.status).where(
+            invoices.c.period == period, invoices.c.project_id.in_(list(projects))
+        )
+    )
+    for r in rows:
+        if r.status == "imported":
+            continue
+        report.checked["invoices"] += 1
+        source = f"invoice:{r.id}"
+        if f"JE-{r.id}" not in journals:
+            report.breaks.append(
+                Break(
+                    "margin_vs_postings",
+                    "missing_posting",
+                    r.legal_entity_id,
+                    r.project_id,
+                    source,
+                    "no journal entry",
+                )
+            )
+        if systems and confirmed[r.id] == 0:
+            report.breaks.append(
+                Break(
+                    "margin_vs_postings",
+                    "missing_posting",
+                    r.legal_entity_id,
+                    r.project_id,
+                    source,
+                    f"not confirmed by the ERP (status {r.status})",
+                )
+            )
+        if confirmed[r.id] > systems:
+            report.breaks.append(
+                Break(
+                    "margin_vs_postings",
+                    "posted_twice",
+                    r.legal_entity_id,
+                    r.project_id,
+                    source,
+                    f"{confirmed[r.id]} confirmed deliveries",
+                )
+            )
