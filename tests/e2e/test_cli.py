@@ -196,3 +196,64 @@ def test_explain_credit_and_rebill_on_the_example_firm(env: dict[str, str], tmp_
     assert orjson.loads(run("proposals", "list", "--json", env=env).stdout) == []
     bad = run("bill", "--period", "2026-13", env=env, check=False)
     assert bad.returncode == 2 and "YYYY-MM" in bad.stderr
+
+
+def test_triage_fix_ignore_assign_and_retry(env: dict[str, str], tmp_path: Path) -> None:
+    lines = list(backfill_lines(entries=40, projects=1, malformed=2))
+    late = orjson.loads(next(x for x in lines if '"TE-00000005"' in x))
+    late["work_date"] = "2026-02-03"  # after the assignment and the project end: dead-lettered when priced
+    lines = [orjson.dumps(late).decode() if '"TE-00000005"' in x else x for x in lines]
+    firm = tmp_path / "firm.jsonl"
+    firm.write_text("\n".join(lines) + "\n")
+    run("db", "upgrade", env=env)
+    run("load", str(firm), env=env, check=False)
+    run("worker", "--until-idle", env=env)
+    problems = {p["id"]: p for p in orjson.loads(run("exceptions", "list", "--json", env=env).stdout)}
+    bad_hours = next(p for p in problems.values() if '"bad-hours"' in p["raw"])
+    other_line = next(p for p in problems.values() if p["work_id"] is None and p is not bad_hours)
+    dead = next(p for p in problems.values() if p["work_id"] is not None)
+
+    fixed = orjson.loads(bad_hours["raw"])
+    fixed["hours"] = "2.5"
+    run(
+        "exceptions",
+        "fix",
+        str(bad_hours["id"]),
+        "--raw",
+        orjson.dumps(fixed).decode(),
+        "--by",
+        "ana",
+        env=env,
+    )
+    run("exceptions", "ignore", str(other_line["id"]), "--reason", "test line from the old tool", env=env)
+    run("exceptions", "assign", str(dead["id"]), "--owner", "ben", env=env)
+    refused = run("exceptions", "retry", str(bad_hours["id"]), "--reason", "again", env=env, check=False)
+    assert refused.returncode == 2
+
+    # The project and assignment are extended in the source; then the dead letter is retried.
+    extended = [orjson.loads(x) for x in lines if '"type":"project"' in x or '"type":"assignment"' in x]
+    for record in extended:
+        record["end_date"] = "2026-02-28"
+        record["source_version"] = 2
+    (tmp_path / "fix.jsonl").write_text("\n".join(orjson.dumps(r).decode() for r in extended) + "\n")
+    run("load", str(tmp_path / "fix.jsonl"), env=env)
+    run("exceptions", "retry", str(dead["id"]), "--reason", "assignment extended", "--by", "ben", env=env)
+    run("worker", "--until-idle", env=env)
+
+    after = {p["id"]: p for p in orjson.loads(run("exceptions", "list", "--json", env=env).stdout)}
+    assert after[bad_hours["id"]]["state"] == "resolved"
+    assert after[other_line["id"]]["state"] == "ignored"
+    assert after[dead["id"]]["state"] == "resolved", (
+        after[dead["id"]]["reason"],
+        after[dead["id"]]["resolution"],
+    )
+    assert after[dead["id"]]["owner"] == "ben"
+    billed = [
+        s["id"]
+        for i in orjson.loads(run("export", "invoices", env=env).stdout)
+        for ln in i["lines"]
+        for s in ln["sources"]
+    ]
+    assert "bad-hours" in billed and "TE-00000005" in billed
+    verified = run("audit", "verify", env=env)
+    assert verified.returncode == 0

@@ -74,3 +74,138 @@ def show(
 
 def _as_dict(r: ExceptionRecord) -> dict[str, object]:
     return {**asdict(r), "runbook": r.runbook}
+
+
+ReasonOption = Annotated[str, typer.Option(help="Why: kept with the exception and in the audit log.")]
+ByOption = Annotated[str, typer.Option("--by", help="Who acts (recorded in the audit log).")]
+
+
+def _act(database_url: str | None, action: str, exception_id: int, reason: str, by: str) -> None:
+    """Retry or ignore through the same commands the process API uses, audited the same way."""
+    from handoffs.api import commands
+    from handoffs.api.context import Principal
+    from handoffs.audit import append
+
+    hub = open_app(database_url, erp="none")
+    require_schema(hub)
+    operator = Principal(client_id=f"cli:{by}", name=by, scopes=frozenset({"*"}), entities=None, key_id="cli")
+    run = commands.retry_exception if action == "retry" else commands.ignore_exception
+    try:
+        with hub.uow() as uow:
+            result = run(uow, operator, exception_id, reason)
+            for audit in result.audit:
+                append(
+                    uow.connection,
+                    at=uow.now,
+                    actor=operator.actor,
+                    action=audit.action.replace("process.", "cli."),
+                    target=audit.target,
+                    before=audit.before,
+                    after=audit.after,
+                )
+            uow.commit()
+    except Exception as exc:  # the commands raise NotFound/Conflict with a message for a person
+        if type(exc).__name__ not in ("NotFound", "Conflict"):
+            raise
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        hub.close()
+    console.print(
+        f"Exception {exception_id}: {result.body['state']}."
+        + (" Its work is queued again; run the worker." if result.body.get("work_requeued") else "")
+    )
+
+
+@app.command("retry")
+def retry(
+    exception_id: Annotated[int, typer.Argument(help="The exception's id.")],
+    reason: ReasonOption,
+    by: ByOption = "operator",
+    database_url: DbOption = None,
+) -> None:
+    """Put a dead letter's work back in line; it resolves itself when the work succeeds."""
+    _act(database_url, "retry", exception_id, reason, by)
+
+
+@app.command("ignore")
+def ignore(
+    exception_id: Annotated[int, typer.Argument(help="The exception's id.")],
+    reason: ReasonOption,
+    by: ByOption = "operator",
+    database_url: DbOption = None,
+) -> None:
+    """Close an exception without acting on it, with the reason on record."""
+    _act(database_url, "ignore", exception_id, reason, by)
+
+
+@app.command("assign")
+def assign(
+    exception_id: Annotated[int, typer.Argument(help="The exception's id.")],
+    owner: Annotated[str, typer.Option(help="Who owns it from now on.")],
+    by: ByOption = "operator",
+    database_url: DbOption = None,
+) -> None:
+    """Give an exception an owner (an open one moves to in_progress)."""
+    from handoffs.audit import append
+
+    hub = open_app(database_url, erp="none")
+    require_schema(hub)
+    with hub.uow() as uow:
+        record = uow.exceptions.get(exception_id)
+        if record is None:
+            err_console.print(f"[red]No exception {exception_id}.[/red]")
+            raise typer.Exit(1)
+        uow.exceptions.assign(exception_id, owner)
+        append(
+            uow.connection,
+            at=uow.now,
+            actor=f"cli:{by}",
+            action="cli.assign_exception",
+            target=f"exception:{exception_id}",
+            before={"owner": record.owner},
+            after={"owner": owner},
+        )
+        uow.commit()
+    hub.close()
+    console.print(f"Exception {exception_id} is owned by {owner}.")
+
+
+@app.command("fix")
+def fix(
+    exception_id: Annotated[int, typer.Argument(help="A validation exception from a load.")],
+    raw: Annotated[str, typer.Option(help="The corrected record, one line of canonical JSON.")],
+    by: ByOption = "operator",
+    database_url: DbOption = None,
+) -> None:
+    """Edit and retry: load the corrected record in place of the one that failed."""
+    from handoffs.audit import append
+    from handoffs.flows.ingest import ingest_lines
+
+    hub = open_app(database_url, erp="none")
+    require_schema(hub)
+    with hub.uow() as uow:
+        record = uow.exceptions.get(exception_id)
+    if record is None or record.category != "validation" or record.work_id is not None:
+        err_console.print(f"[red]{exception_id} is not a validation exception from a load; use retry.[/red]")
+        raise typer.Exit(2)
+    report = ingest_lines([raw], hub.uow, hub.ports, source=record.source)
+    if report.failed:
+        err_console.print(
+            "[red]The corrected record still fails; see: handoffs exceptions list --state open[/red]"
+        )
+        raise typer.Exit(1)
+    with hub.uow() as uow:
+        uow.exceptions.set_state(exception_id, "resolved", f"corrected by {by} and loaded")
+        append(
+            uow.connection,
+            at=uow.now,
+            actor=f"cli:{by}",
+            action="cli.fix_exception",
+            target=f"exception:{exception_id}",
+            before={"raw": record.raw},
+            after={"raw": raw},
+        )
+        uow.commit()
+    hub.close()
+    console.print(f"Exception {exception_id} resolved: the corrected record is loaded. Run the worker.")

@@ -186,6 +186,10 @@ class Worker:
             return
         with self._uow() as uow:
             uow.queue.dead(item.id, attempts, reason)
+            if uow.exceptions.reopen_retried(item.id, reason, attempts):
+                uow.commit()
+                self.stats.dead += 1
+                return
             uow.exceptions.add(
                 category=_category(exc, terminal),
                 source=f"consumer:{handler.consumer}",

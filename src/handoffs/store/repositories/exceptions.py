@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, case, func, insert, select, update
 
 from handoffs.store.tables import exceptions
 
@@ -129,6 +129,27 @@ class ExceptionRepository:
             .where(exceptions.c.id == exception_id)
             .values(state=state, resolution=resolution, updated_at=self._now)
         )
+
+    def assign(self, exception_id: int, owner: str) -> None:
+        self._conn.execute(
+            update(exceptions)
+            .where(exceptions.c.id == exception_id)
+            .values(
+                owner=owner,
+                state=case((exceptions.c.state == "open", "in_progress"), else_=exceptions.c.state),
+                updated_at=self._now,
+            )
+        )
+
+    def reopen_retried(self, work_id: int, reason: str, attempts: int) -> bool:
+        """A retried work item failed again: its exception opens again (no second row)."""
+        result = self._conn.execute(
+            update(exceptions)
+            .where(exceptions.c.work_id == work_id, exceptions.c.state == "retrying")
+            .values(state="open", reason=reason, attempts=attempts, updated_at=self._now)
+            .returning(exceptions.c.id)
+        )
+        return result.first() is not None
 
     def resolve_retried(self, work_ids: Sequence[int]) -> None:
         """Exceptions whose work was retried by a person and has now succeeded are resolved."""
