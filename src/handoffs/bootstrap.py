@@ -17,11 +17,12 @@ from handoffs.engine.registry import Handler, Registry
 from handoffs.engine.relay import relays_from_env
 from handoffs.engine.retry import Backoff
 from handoffs.engine.worker import Worker, WorkerSettings
-from handoffs.flows import operations, time_to_invoice
+from handoffs.flows import operations, ownership, time_to_invoice, validation
 from handoffs.flows.ports import ErpPort, Ports
 from handoffs.settings import Settings
 from handoffs.store.db import make_engine
 from handoffs.store.migrate import upgrade
+from handoffs.store.repositories.policy_decisions import PolicyDecisionRepository
 from handoffs.store.uow import UowFactory
 
 __all__ = ["App", "build"]
@@ -78,6 +79,21 @@ def _erps(spec: str) -> dict[str, ErpPort]:
     )
 
 
+def _policies() -> Any:
+    """The policy book named by ``HANDOFFS_POLICIES`` (read when the app is built), or None."""
+    import os
+
+    from handoffs.policies import load_book
+
+    where = os.environ.get("HANDOFFS_POLICIES")
+    if not where:
+        return None
+    book, errors = load_book([where])
+    if errors:
+        raise ValueError("invalid policies:\n" + "\n".join(map(str, errors)))
+    return book
+
+
 def build(
     settings: Settings | None = None,
     *,
@@ -85,6 +101,7 @@ def build(
     systems: Any = None,
     http: dict[str, Any] | None = None,
     relays: Sequence[Handler] | None = None,
+    policies: Any = None,
 ) -> App:
     """Wire the application. Nothing here runs at import time.
 
@@ -96,11 +113,15 @@ def build(
         relays: events-out consumers (``engine/relay.py``); by default those named in
             ``HANDOFFS_EVENTS_OUT``, none when it is unset. Every process that publishes
             events must agree on them, since work items are made when a message is stored.
+        policies: a :class:`~handoffs.policies.PolicyBook` in force; by default the folder
+            or file named by ``HANDOFFS_POLICIES``, else none (no policy checks).
     """
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url)
     relays = relays_from_env() if relays is None else relays
-    registry = Registry([*time_to_invoice.handlers(), *operations.handlers(), *relays])
+    registry = Registry(
+        [*time_to_invoice.handlers(), *operations.handlers(), *validation.handlers(), *relays]
+    )
     clock = SystemClock()
     sources: dict[str, Any] = {}
     lookups = None
@@ -125,6 +146,14 @@ def build(
             source = connectors.build_source(cfg, guard, **(http or {})) if cfg.role != "erp" else None
             if source is not None:
                 sources[name] = source
-    ports = Ports(clock=clock, ids=DeterministicIds(), erps=erps, guard=guard)
+    ports = Ports(
+        clock=clock,
+        ids=DeterministicIds(),
+        erps=erps,
+        guard=guard,
+        policies=_policies() if policies is None else policies,
+        decisions=lambda uow: PolicyDecisionRepository(uow.connection, uow.now),
+        screens=[ownership.screen, validation.screen_expenses],
+    )
     uow = UowFactory(engine, registry.subscriptions, clock)
     return App(settings, engine, registry, uow, ports, erps, sources, lookups, systems)

@@ -106,6 +106,11 @@ def _store(
     uow: Any, good: list[tuple[Any, str, CanonicalRecord]], ports: Ports, source: str, report: LoadReport
 ) -> None:
     """Upsert decoded records and publish approvals (inside the caller's transaction)."""
+    for screen in ports.screens:  # ownership and policy screens: a rejection becomes an exception
+        kept = screen(uow, good, ports, source)
+        if len(kept) < len(good):
+            report.outcomes["rejected"] += len(good) - len(kept)
+        good = kept
     by_kind: dict[str, list[tuple[Any, str, CanonicalRecord]]] = {}
     for item in good:
         kind = item[2].type if item[2].type in ("time_entry", "invoice") else "object"

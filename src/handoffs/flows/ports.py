@@ -100,3 +100,10 @@ class Ports:
     ids: IdFactory
     erps: dict[str, ErpPort] = field(default_factory=dict)
     guard: Guard = field(default_factory=_NoGuard)
+    # Policies in force (a handoffs.policies.PolicyBook); None: no policy checks at all.
+    policies: Any = None
+    # The policy decision log of a unit of work: ``decisions(uow).get/record(...)``.
+    decisions: Callable[[Any], Any] | None = None
+    # Screens every inbound batch passes before it is stored (ownership, expense validation):
+    # ``screen(uow, items, ports, source) -> items kept``; each rejection is raised as an exception.
+    screens: list[Callable[..., list[Any]]] = field(default_factory=list)

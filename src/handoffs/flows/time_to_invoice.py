@@ -33,6 +33,7 @@ from handoffs.engine.errors import TerminalError, TransientError
 from handoffs.engine.registry import Handler
 from handoffs.flows.billing_run import run_billing
 from handoffs.flows.ports import ExternalRef, Ports, UnitOfWork
+from handoffs.flows.validation import screen_time
 
 __all__ = ["delivery_key", "handlers"]
 
@@ -52,7 +53,7 @@ def price_approved_time(events: list[TimeEntryApproved], uow: UnitOfWork, ports:
     stored = uow.time_entries.get_many([e.entry_id for e in events])  # one query for the batch
     priced: list[PricedEntry] = []
     for event in events:
-        result = _price(event, uow, stored.get(event.entry_id))
+        result = _price(event, uow, stored.get(event.entry_id), ports)
         if result is None:
             continue
         priced.append(result)
@@ -71,7 +72,9 @@ def price_approved_time(events: list[TimeEntryApproved], uow: UnitOfWork, ports:
         )
 
 
-def _price(event: TimeEntryApproved, uow: UnitOfWork, stored: Any) -> PricedEntry | None:
+def _price(
+    event: TimeEntryApproved, uow: UnitOfWork, stored: Any, ports: Ports | None = None
+) -> PricedEntry | None:
     """The entry priced, or None when there is nothing to price (already done, not billable...)."""
     if stored is None:
         raise TerminalError(f"time entry {event.entry_id} is not in the store", category="missing_reference")
@@ -81,6 +84,10 @@ def _price(event: TimeEntryApproved, uow: UnitOfWork, stored: Any) -> PricedEntr
     project: Project | None = uow.objects.get("project", entry.project_id)
     if project is None:
         raise TransientError(f"project {entry.project_id} has not arrived yet", category="missing_reference")
+    held = screen_time(entry, stored.version, project, uow, ports) if ports is not None else None
+    if held is not None:  # a policy rule kept it out of billing (a rejection is raised as an exception)
+        uow.time_entries.set_state([entry.id], held)
+        return None
     if not entry.billable or not project.billable:
         uow.time_entries.set_state([entry.id], "not_billable")
         return None

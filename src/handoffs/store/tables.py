@@ -431,3 +431,21 @@ webhook_receivers = Table(
     Column("secret", String(128), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+# What a policy decided for one version of one record, and under which policy version: a record
+# keeps this decision when a newer policy version activates (migration 0301, branch "policies").
+policy_decisions = Table(
+    "policy_decisions",
+    metadata,
+    Column("record_type", String(40), primary_key=True),
+    Column("record_id", Id, primary_key=True),
+    Column("record_version", String(64), primary_key=True),
+    Column("project_id", Id, index=True),
+    Column("period", String(7)),
+    Column("policy", String(128)),
+    Column("policy_version", Integer),
+    Column("outcome", String(16), nullable=False),
+    Column("rule", String(128), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("decided_at", UtcDateTime, nullable=False),
+)
