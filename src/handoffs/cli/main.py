@@ -16,6 +16,7 @@ from handoffs.cli import (
     generate,
     load,
     policy,
+    readiness,
     reconcile,
     serve,
     simulate,
@@ -47,6 +48,7 @@ app.command("load")(load.load)
 app.command("worker")(worker.worker)
 app.command("replay")(worker.replay)
 app.add_typer(policy.app, name="policy")
+app.command("readiness")(readiness.readiness)
 
 if __name__ == "__main__":
     app()
