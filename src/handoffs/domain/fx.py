@@ -2,8 +2,11 @@
 
 Rule: a conversion on a day uses the rate with the latest ``effective_date`` on or before
 that day. A direct quote (``base`` = from, ``quote`` = to) is preferred; when only the
-opposite pair is quoted, its inverse is used (computed with 28 significant digits). The
-converted amount is *not* rounded here: the caller rounds once, at the line amount.
+opposite pair is quoted, its inverse is used (computed with 28 significant digits). When
+neither is quoted, the cross rate through a currency quoted against both is used (firms
+usually keep rates against one reporting currency only); the pivot is the first such
+currency in alphabetical order, so the choice is the same on every run. The converted
+amount is *not* rounded here: the caller rounds once, at the line amount.
 """
 
 from __future__ import annotations
@@ -59,6 +62,15 @@ class FxTable:
                 found = rate
         return found
 
+    def _pair(self, base: str, quote: str, day: date) -> tuple[Decimal, FxRate, bool] | None:
+        direct = self._latest(base, quote, day)
+        inverse = self._latest(quote, base, day)
+        if direct is not None and (inverse is None or direct.effective_date >= inverse.effective_date):
+            return direct.rate, direct, False
+        if inverse is not None:
+            return Decimal(1) / inverse.rate, inverse, True
+        return None
+
     def rate_on(self, base: str, quote: str, day: date) -> tuple[Decimal, FxRate, bool]:
         """The rate from ``base`` to ``quote`` in force on ``day``.
 
@@ -71,17 +83,32 @@ class FxTable:
         """
         check_currency(base, "base")
         check_currency(quote, "quote")
-        direct = self._latest(base, quote, day)
-        inverse = self._latest(quote, base, day)
-        if direct is not None and (inverse is None or direct.effective_date >= inverse.effective_date):
-            return direct.rate, direct, False
-        if inverse is not None:
-            return Decimal(1) / inverse.rate, inverse, True
-        raise NoFxRate(f"FX rule: no {base}/{quote} rate in force on {day.isoformat()}")
+        found = self._pair(base, quote, day)
+        if found is None:
+            raise NoFxRate(f"FX rule: no {base}/{quote} rate in force on {day.isoformat()}")
+        return found
+
+    def cross_on(self, base: str, quote: str, day: date) -> tuple[Decimal, str, bool]:
+        """Like :meth:`rate_on`, falling back to a cross rate through a pivot currency.
+
+        Returns:
+            ``(rate, rate_id, inverted)``; a cross rate's id names both legs (``A*B``).
+        """
+        check_currency(base, "base")
+        check_currency(quote, "quote")
+        found = self._pair(base, quote, day)
+        if found is not None:
+            return found[0], found[1].id, found[2]
+        pivots = sorted({c for r in self._rates for c in (r.base, r.quote)} - {base, quote})
+        for pivot in pivots:
+            first, second = self._pair(base, pivot, day), self._pair(pivot, quote, day)
+            if first is not None and second is not None:
+                return first[0] * second[0], f"{first[1].id}*{second[1].id}", first[2] or second[2]
+        raise NoFxRate(f"FX rule: no {base}/{quote} rate in force on {day.isoformat()} (nor a cross rate)")
 
     def convert(self, money: Money, currency: str, day: date) -> Conversion:
         """Convert ``money`` into ``currency`` at the rate in force on ``day`` (unrounded)."""
         if money.currency == currency:
             return Conversion(money, money, Decimal(1), None)
-        rate, record, inverted = self.rate_on(money.currency, currency, day)
-        return Conversion(money, Money(money.amount * rate, currency), rate, record.id, inverted)
+        rate, rate_id, inverted = self.cross_on(money.currency, currency, day)
+        return Conversion(money, Money(money.amount * rate, currency), rate, rate_id, inverted)

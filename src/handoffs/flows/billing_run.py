@@ -19,16 +19,11 @@ from handoffs.domain.billing import Invoice, RevenueEvent
 from handoffs.domain.contract_billing import bill_installments, bill_milestones, bill_time_and_materials
 from handoffs.domain.contracts import Contract
 from handoffs.domain.expenses import expense_charge
-from handoffs.domain.fx import FxTable
 from handoffs.domain.journals import (
-    ChartOfAccounts,
-    ContractPosition,
-    chart_from_accounts,
     journal_for_expense_claim,
     journal_for_invoice,
     journal_for_revenue,
 )
-from handoffs.domain.ledger import BillingLedger
 from handoffs.domain.money import Money
 from handoffs.domain.periods import PeriodCalendar, next_period, period_of
 from handoffs.domain.pricing import period_bounds
@@ -38,57 +33,10 @@ from handoffs.domain.revenue import (
     recognise_milestones,
     recognise_percent_complete,
 )
-from handoffs.domain.tax import resolve_tax_code
 from handoffs.domain.work import Expense, Project
+from handoffs.flows.billing_context import BillingContext
 
 __all__ = ["BillingContext", "open_period", "run_billing"]
-
-
-class BillingContext:
-    """Everything the run reads about one project, loaded once per run."""
-
-    def __init__(self, uow: Any, project: Project, contract: Contract) -> None:
-        self.uow = uow
-        self.project = project
-        self.contract = contract
-        entities = uow.objects.all("legal_entity")
-        self.entity = next(e for e in entities if e.id == contract.legal_entity_id)
-        self.rounding: str = self.entity.rounding
-        self.calendar = PeriodCalendar.from_entities(entities)
-        self.chart: ChartOfAccounts = chart_from_accounts(uow.objects.all("gl_account"))
-        customer = uow.objects.get("customer", contract.customer_id)
-        tax_codes = {t.id: t for t in uow.objects.all("tax_code")}
-        self.tax_code = resolve_tax_code(contract, self.entity, tax_codes, customer)
-        self.fx = FxTable(uow.objects.all("fx_rate"))
-        self._documents: list[Invoice] | None = None
-        self._events: list[RevenueEvent] | None = None
-
-    @property
-    def documents(self) -> list[Invoice]:
-        """Every invoice and credit note of the contract (read when first needed)."""
-        if self._documents is None:
-            self._documents = self.uow.invoices.for_contract(self.contract.id)
-        return self._documents
-
-    @property
-    def events(self) -> list[RevenueEvent]:
-        if self._events is None:
-            self._events = self.uow.finance.revenue_events(self.contract.id)
-        return self._events
-
-    @property
-    def position(self) -> ContractPosition:
-        currency = self.contract.currency
-        return ContractPosition(
-            Money.sum([e.amount for e in self.events], currency),
-            Money.sum([d.subtotal for d in self.documents], currency),
-        )
-
-    def ledger(self) -> BillingLedger:
-        return BillingLedger.from_documents(self.documents, self.uow.finance.held_hours(self.contract.id))
-
-    def expenses(self) -> list[Any]:
-        return [x for x in self.uow.objects.all("expense") if x.project_id == self.project.id]
 
 
 def open_period(calendar: PeriodCalendar, legal_entity_id: str, period: str) -> str:

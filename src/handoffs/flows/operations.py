@@ -24,7 +24,7 @@ from handoffs.domain.pricing import PricedEntry, period_bounds
 from handoffs.domain.work import TimeEntry
 from handoffs.engine.errors import TerminalError
 from handoffs.engine.registry import Handler
-from handoffs.flows.billing_run import BillingContext
+from handoffs.flows.billing_context import BillingContext
 from handoffs.flows.ingest import correlation_for_project
 from handoffs.flows.ports import Ports
 

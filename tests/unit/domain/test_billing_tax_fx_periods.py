@@ -108,3 +108,23 @@ def test_calendar_from_entities() -> None:
     )
     assert calendar.posting_for("LE-1", date(2026, 12, 31)).period == "2027-01"
     assert calendar.posting_for("LE-2", date(2026, 12, 31)).period == "2026-12"
+
+
+def test_fx_crosses_through_a_common_currency_when_a_pair_is_not_quoted() -> None:
+    from decimal import Decimal as D
+
+    from handoffs.domain.fx import FxTable, NoFxRate
+    from handoffs.domain.reference import FxRate
+
+    table = FxTable(
+        [
+            FxRate(id="USD-GBP", base="USD", quote="GBP", rate=D("0.80"), effective_date=date(2026, 1, 1)),
+            FxRate(id="USD-EUR", base="USD", quote="EUR", rate=D("0.92"), effective_date=date(2026, 1, 1)),
+        ]
+    )
+    conv = table.convert(Money.of("100", "GBP"), "EUR", date(2026, 2, 1))
+    assert conv.rate == D(1) / D("0.80") * D("0.92")  # GBP->USD (inverse) then USD->EUR
+    assert conv.converted.amount.quantize(D("0.01")) == D("115.00")
+    assert conv.rate_id == "USD-GBP*USD-EUR" and conv.inverted
+    with pytest.raises(NoFxRate):
+        table.convert(Money.of("1", "JPY"), "EUR", date(2026, 2, 1))
