@@ -203,3 +203,14 @@ def test_secrets_are_stored_hashed(api: Api) -> None:
         stored = [tuple(r) for r in uow.connection.execute(select(api_keys))]
     assert stored and not any(api.admin in str(v) for row in stored for v in row)
     assert {str(row[2]) for row in stored} >= {"hk_live_" + api.admin.split("_")[2]}  # the prefix identifies
+
+
+def test_an_expired_key_is_forgotten(api: Api) -> None:
+    from sqlalchemy import update
+
+    api.post(APPROVE, {"entry_ids": ["TE-00000001"]}, idem_key="old")
+    with api.hub.engine.begin() as conn:  # 24 hours and more later
+        conn.execute(update(idempotency_keys).values(expires_at=idempotency_keys.c.created_at))
+    r = api.post(APPROVE, {"entry_ids": ["TE-00000002"]}, idem_key="old")
+    assert r.status_code == 200 and r.json()["approved"] == ["TE-00000002"]
+    assert _count(api, idempotency_keys) == 1

@@ -35,10 +35,11 @@ class IdempotencyRepository:
     def store(
         self, client_id: str, key: str, request_hash: str, status: int, body: str, keep: timedelta
     ) -> None:
-        """Store the first response; a concurrent twin makes this raise ``IntegrityError``."""
-        self._conn.execute(
-            delete(ik).where(ik.c.client_id == client_id, ik.c.key == key, ik.c.expires_at <= self._now)
-        )
+        """Store the first response; a concurrent twin makes this raise ``IntegrityError``.
+
+        Expired keys (of every client) are deleted on the way, through the index on ``expires_at``.
+        """
+        self.purge_expired()
         self._conn.execute(
             insert(ik).values(
                 client_id=client_id,
