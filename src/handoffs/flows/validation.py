@@ -35,9 +35,18 @@ from handoffs.policies import (
     evaluate_time,
     facts_context,
 )
-from handoffs.policies.model import Policy
+from handoffs.policies.model import Policy, PolicyBook
+from handoffs.policies.whatif import WhatIf, what_if
 
-__all__ = ["decide_time", "handlers", "policy_for", "screen_expenses", "screen_time", "time_facts"]
+__all__ = [
+    "decide_time",
+    "handlers",
+    "policy_for",
+    "replay_period",
+    "screen_expenses",
+    "screen_time",
+    "time_facts",
+]
 
 _STATE = {"not_billable": "not_billable", "reject": "rejected"}
 
@@ -234,3 +243,28 @@ def reverse_rejected_time(events: list[BilledTimeChanged], uow: Any, ports: Port
 
 def handlers() -> list[Handler]:
     return [Handler("validation.reverse-rejected-time", BilledTimeChanged, handle=reverse_rejected_time)]
+
+
+def _select(book: PolicyBook, ctx: Any) -> Policy | None:
+    return book.select(ctx.project.legal_entity_id, ctx.entity.country if ctx.entity else None, ctx.day)
+
+
+def replay_period(uow: Any, current: PolicyBook, proposed: Policy, period: str) -> WhatIf:
+    """Decide the period's approved time and expenses under ``current`` and with ``proposed``.
+
+    Reads only: nothing is stored, published or raised (see :func:`handoffs.policies.whatif.what_if`).
+    """
+    objects = _Objects(uow)
+    time: list[TimeFacts] = []
+    expenses: list[ExpenseFacts] = []
+    for project in uow.objects.all("project"):
+        for entry in uow.time_entries.approved_for_project(project.id):
+            if entry.period == period:
+                time.append(TimeFacts(entry, _context(objects, project, entry.resource_id, entry.work_date)))
+    for item in uow.objects.all("expense"):
+        project = objects.get("project", item.project_id)
+        if project is not None and item.status == "approved" and f"{item.incurred_on:%Y-%m}" == period:
+            expenses.append(
+                ExpenseFacts(item, _context(objects, project, item.resource_id, item.incurred_on))
+            )
+    return what_if(period, current, proposed, time, expenses, _select)
