@@ -142,3 +142,26 @@ def test_a_failing_subscriber_is_dead_lettered_alone_and_can_be_redelivered(api:
         assert [orjson.loads(b)["id"] for _, b in bad.accepted] == [dead[0]["message_id"]]
         assert [orjson.loads(b)["id"] for _, b in good.accepted].count(dead[0]["message_id"]) == 1
     sender.close()
+
+
+def test_an_entity_scoped_subscriber_gets_only_its_entitys_events(api: Api) -> None:
+    from tests.api.conftest import make_key
+
+    sender = WebhookSender()
+    attach(api.hub, relay_handlers([sender]))
+    uk = make_key(api.hub, "uk-portal", entities=["LE-UK"], rate=1000, burst=1000)
+    with subscriber(fail_first=0) as (uk_url, uk_hook), subscriber(fail_first=0) as (us_url, us_hook):
+        assert api.post("/v1/subscriptions", {"kind": "webhook", "target": uk_url}, key=uk).status_code == 201
+        assert (
+            api.post("/v1/subscriptions", {"kind": "webhook", "target": us_url}, key=api.us).status_code
+            == 201
+        )
+        api.post("/v1/process/time-approvals", {"entry_ids": ["TE-00000001", "TE-90000001"]})
+        _drain(api)
+    sender.close()
+    subjects = {
+        name: sorted(orjson.loads(b).get("subject", "") for _, b in hook.accepted)
+        for name, hook in (("uk", uk_hook), ("us", us_hook))
+    }
+    assert "TE-90000001" in subjects["uk"] and "TE-00000001" not in subjects["uk"]
+    assert "TE-00000001" in subjects["us"] and "TE-90000001" not in subjects["us"]

@@ -75,13 +75,24 @@ def cloudevent(message: Message) -> dict[str, Any]:
 
 
 def event_entity(uow: SqlUnitOfWork, message: Message) -> str | None:
-    """The legal entity an event belongs to (by its project or invoice), for entity-scoped subscribers."""
+    """The legal entity an event belongs to, for entity-scoped subscribers (None: firm-wide only).
+
+    Found through the event's invoice, project, time entry or contract, in that order.
+    """
     invoice_id = getattr(message, "invoice_id", None)
     if isinstance(invoice_id, str):
         invoice = uow.invoices.get(invoice_id)
         if invoice is not None:
             return str(invoice.legal_entity_id)
     project_id = getattr(message, "project_id", None)
+    entry_id = getattr(message, "entry_id", None)
+    if not isinstance(project_id, str) and isinstance(entry_id, str):
+        stored = uow.time_entries.get(entry_id)
+        project_id = None if stored is None else stored.entry.project_id
+    contract_id = getattr(message, "contract_id", None)
+    if not isinstance(project_id, str) and isinstance(contract_id, str):
+        contract = uow.objects.get("contract", contract_id)
+        return None if contract is None else str(contract.legal_entity_id)
     if isinstance(project_id, str):
         project = uow.objects.get("project", project_id)
         if project is not None:

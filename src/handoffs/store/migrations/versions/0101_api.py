@@ -86,6 +86,10 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_head")),
     )
+    # The chain starts here, so concurrent first appenders never race to create the head.
+    op.execute(
+        sa.text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :genesis)").bindparams(genesis="0" * 64)
+    )
     op.create_table(
         "event_subscriptions",
         sa.Column("id", sa.String(40), nullable=False),
