@@ -17,7 +17,14 @@ from handoffs.engine.registry import Handler, Registry
 from handoffs.engine.relay import relays_from_env
 from handoffs.engine.retry import Backoff
 from handoffs.engine.worker import Worker, WorkerSettings
-from handoffs.flows import operations, ownership, time_to_invoice, validation
+from handoffs.flows import (
+    operations,
+    opportunity_to_project,
+    ownership,
+    staffing,
+    time_to_invoice,
+    validation,
+)
 from handoffs.flows.ports import ErpPort, Ports
 from handoffs.settings import Settings
 from handoffs.store.db import make_engine
@@ -120,7 +127,14 @@ def build(
     engine = make_engine(settings.database_url)
     relays = relays_from_env() if relays is None else relays
     registry = Registry(
-        [*time_to_invoice.handlers(), *operations.handlers(), *validation.handlers(), *relays]
+        [
+            *time_to_invoice.handlers(),
+            *operations.handlers(),
+            *validation.handlers(),
+            *opportunity_to_project.handlers(),
+            *staffing.handlers(),
+            *relays,
+        ]
     )
     clock = SystemClock()
     sources: dict[str, Any] = {}

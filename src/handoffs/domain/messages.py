@@ -13,8 +13,10 @@ from typing import Final
 
 __all__ = [
     "MESSAGE_TYPES",
+    "AssignConsultant",
     "BilledTimeChanged",
     "Command",
+    "ConsultantAssigned",
     "ContractAmended",
     "Event",
     "GenerateInvoice",
@@ -22,7 +24,10 @@ __all__ = [
     "InvoiceGenerated",
     "InvoicePosted",
     "Message",
+    "OpportunityWon",
     "PostInvoice",
+    "ProjectApproved",
+    "SyncContract",
     "TimeEntryApproved",
 ]
 
@@ -108,6 +113,55 @@ class BilledTimeChanged(Event):
     entry: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OpportunityWon(Event):
+    """A CRM opportunity was won (``IsWon``, never a stage label).
+
+    ``terms`` is the deal's commercial terms as canonical JSON: ``{"customer": {...},
+    "contract": {...}, "project": {...}}`` (see docs/policies.md, opportunity to project).
+    """
+
+    opportunity_id: str
+    system: str
+    terms: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ProjectApproved(Event):
+    """A won deal became a contract and a project shell with its billing structure."""
+
+    project_id: str
+    contract_id: str
+    customer_id: str
+    opportunity_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SyncContract(Command):
+    """Send a contract's metadata to one ERP."""
+
+    contract_id: str
+    system: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AssignConsultant(Command):
+    """Staff a resource request with one resource; ``requested_at`` starts the time-to-staff clock."""
+
+    request_id: str
+    resource_id: str
+    requested_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConsultantAssigned(Event):
+    assignment_id: str
+    request_id: str
+    resource_id: str
+    project_id: str
+    time_to_staff_hours: Decimal
+
+
 MESSAGE_TYPES: Final[dict[str, type[Message]]] = {
     cls.__name__: cls
     for cls in (
@@ -119,5 +173,10 @@ MESSAGE_TYPES: Final[dict[str, type[Message]]] = {
         InvoiceDeliveryFailed,
         ContractAmended,
         BilledTimeChanged,
+        OpportunityWon,
+        ProjectApproved,
+        SyncContract,
+        AssignConsultant,
+        ConsultantAssigned,
     )
 }

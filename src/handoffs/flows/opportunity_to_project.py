@@ -1,0 +1,191 @@
+"""Opportunity to project: a won deal becomes a customer, a contract, a project shell and its
+billing structure, and the contract's metadata goes to the ERP.
+
+    won opportunity (IsWon) --win_opportunity--> OpportunityWon
+    OpportunityWon --open_project--> customer matched (id, else name in the legal entity) or created
+                                     contract (rate card, installments, milestones) + project shell
+                                     --> ProjectApproved, SyncContract per ERP
+    OpportunityWon again, after handoff --> the contract's new version --> ContractAmended
+                                     (repriced by the contract-amendment flow), never a second project
+    SyncContract --push_contract (ERP port, idempotency key)--> delivery confirmed, xref linked
+
+The stage label is never read: only ``IsWon``. Every object the flow writes is the hub's own
+write (source system ``handoffs``), so the owner sending it back changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+
+from handoffs.domain.catalog import CanonicalRecord
+from handoffs.domain.codec import decode, encode
+from handoffs.domain.contracts import Contract
+from handoffs.domain.errors import DomainError
+from handoffs.domain.messages import ContractAmended, OpportunityWon, ProjectApproved, SyncContract
+from handoffs.domain.parties import Customer
+from handoffs.domain.work import Project
+from handoffs.engine.errors import TerminalError
+from handoffs.engine.registry import Handler
+from handoffs.flows.ingest import correlation_for_project
+from handoffs.flows.ports import ExternalRef, Ports, UnitOfWork
+
+__all__ = ["handlers", "open_project", "win_opportunity"]
+
+HUB = "handoffs"
+
+
+def win_opportunity(
+    uow: Any, ports: Ports, deal: Mapping[str, Any], system: str, terms: Mapping[str, Any]
+) -> bool:
+    """Publish ``OpportunityWon`` for a CRM opportunity whose ``IsWon`` is true; False otherwise."""
+    if deal.get("IsWon") is not True:
+        return False
+    body = orjson.dumps(terms, option=orjson.OPT_SORT_KEYS).decode()
+    uow.publish(
+        OpportunityWon(
+            message_id=ports.ids.derive("opportunity-won", system, str(deal["Id"]), body),
+            occurred_at=ports.clock.now(),
+            correlation_id=f"opportunity:{deal['Id']}",
+            opportunity_id=str(deal["Id"]),
+            system=system,
+            terms=body,
+        )
+    )
+    return True
+
+
+def _customer(uow: Any, data: dict[str, Any]) -> tuple[Customer, bool]:
+    """Match by id, else by name within the legal entity; otherwise a new customer."""
+    found = uow.objects.get("customer", data.get("id", ""))
+    if found is not None:
+        return found, False
+    name = str(data.get("name", "")).casefold().strip()
+    for customer in uow.objects.all("customer"):
+        if customer.name.casefold().strip() == name and customer.legal_entity_id == data.get(
+            "legal_entity_id"
+        ):
+            return customer, False
+    return decode(Customer, data), True
+
+
+def _write(uow: Any, type_: str, obj: Any, version: str) -> Any:
+    [result] = uow.objects.upsert([CanonicalRecord(type_, obj, HUB, version)])
+    return result
+
+
+def open_project(events: list[OpportunityWon], uow: Any, ports: Ports) -> None:
+    """Hand a won deal over to delivery, once; a later change to the deal amends its contract."""
+    for event in events:
+        terms = orjson.loads(event.terms)
+        opp = event.opportunity_id
+        try:
+            customer, new = _customer(uow, {"id": f"C-{opp}", **terms["customer"]})
+            contract = decode(Contract, {"id": f"K-{opp}", **terms["contract"], "customer_id": customer.id})
+            project = decode(
+                Project,
+                {
+                    "id": f"P-{opp}",
+                    "legal_entity_id": contract.legal_entity_id,
+                    "start_date": contract.start_date.isoformat(),
+                    **terms.get("project", {}),
+                    "customer_id": customer.id,
+                    "contract_id": contract.id,
+                },
+            )
+        except (DomainError, KeyError, TypeError) as exc:
+            raise TerminalError(
+                f"opportunity {opp}: the won deal's terms are not usable: {exc}", category="validation"
+            ) from exc
+        handed_over = uow.xrefs.canonical_id(event.system, "project", opp)
+        stamp = event.occurred_at.isoformat()
+        if new:
+            _write(uow, "customer", customer, stamp)
+        written = _write(uow, "contract", contract, stamp)
+        if handed_over is not None:
+            if written.outcome == "updated":
+                uow.publish(_amended(event, contract.id, written.version, ports))
+                _sync(uow, ports, event, contract.id, handed_over)
+            continue
+        _write(uow, "project", project, stamp)
+        for type_, id_ in (("contract", contract.id), ("project", project.id)):
+            uow.xrefs.link(type_, id_, event.system, opp)
+        uow.publish(
+            ProjectApproved(
+                message_id=ports.ids.derive("project-approved", project.id),
+                occurred_at=event.occurred_at,
+                correlation_id=correlation_for_project(project.id),
+                project_id=project.id,
+                contract_id=contract.id,
+                customer_id=customer.id,
+                opportunity_id=opp,
+            )
+        )
+        _sync(uow, ports, event, contract.id, project.id)
+
+
+def _amended(event: OpportunityWon, contract_id: str, version: int, ports: Ports) -> ContractAmended:
+    return ContractAmended(
+        message_id=ports.ids.derive("contract-amended", contract_id, str(version)),
+        occurred_at=event.occurred_at,
+        correlation_id=f"contract:{contract_id}",
+        contract_id=contract_id,
+        version=version,
+    )
+
+
+def _sync(uow: Any, ports: Ports, event: OpportunityWon, contract_id: str, project_id: str) -> None:
+    for system in sorted(ports.erps):
+        key = f"{system}:contract:{contract_id}:{event.message_id}"
+        if uow.deliveries.ensure(key, system, "sync_contract", "contract", contract_id):
+            uow.publish(
+                SyncContract(
+                    message_id=ports.ids.derive("sync-contract", key),
+                    occurred_at=event.occurred_at,
+                    correlation_id=correlation_for_project(project_id),
+                    contract_id=contract_id,
+                    system=system,
+                )
+            )
+
+
+def _key(cmd: SyncContract) -> str:
+    return f"{cmd.system}:contract:{cmd.contract_id}:{cmd.message_id}"
+
+
+def call_sync_contract(cmd: SyncContract, uow_factory: Callable[[], UnitOfWork], ports: Ports) -> Any:
+    """Push the contract's metadata with an idempotency key (outside any transaction).
+
+    An ERP connector without ``push_contract`` is skipped: its delivery stays pending.
+    """
+    with uow_factory() as uow:  # type: ignore[attr-defined]
+        contract = uow.objects.get("contract", cmd.contract_id)
+    erp = ports.erps.get(cmd.system)
+    push = getattr(erp, "push_contract", None)
+    if contract is None or push is None:
+        return None
+    metadata = {
+        k: v for k, v in encode(contract).items() if k not in ("rate_card", "installments", "milestones")
+    }
+    return ports.guard.call(cmd.system, lambda: push(metadata, cmd.message_id))
+
+
+def record_sync_contract(cmd: SyncContract, ref: ExternalRef | None, uow: Any, ports: Ports) -> None:
+    if ref is None:
+        return
+    uow.deliveries.confirm(_key(cmd), ref.external_id)
+    uow.xrefs.link("contract", cmd.contract_id, cmd.system, ref.external_id)
+
+
+def handlers() -> list[Handler]:
+    return [
+        Handler("opportunity-to-project.open", OpportunityWon, handle=open_project),
+        Handler(
+            "opportunity-to-project.sync-contract",
+            SyncContract,
+            call=call_sync_contract,
+            record=record_sync_contract,
+        ),
+    ]
