@@ -8,15 +8,12 @@ text: ``amount_over: 1000.10`` becomes ``Decimal("1000.10")``, never a float.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, SequenceNode
 
 from handoffs.policies.model import (
     ApprovalRule,
@@ -31,6 +28,7 @@ from handoffs.policies.model import (
     Scope,
     TaxRules,
 )
+from handoffs.policies.reader import PolicyError, Reader
 
 __all__ = ["PolicyError", "load_book", "load_policy_text", "policy_files"]
 
@@ -41,129 +39,7 @@ _OBJECT_TYPES = (
 ).split()
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyError:
-    """One broken rule in a policy file, at a 1-based line."""
-
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
-
-
-class _Reader:
-    """Walks composed YAML nodes, converting values and collecting errors with their lines."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.errors: list[PolicyError] = []
-
-    def error(self, node: Node | None, message: str) -> None:
-        line = node.start_mark.line + 1 if node is not None else 1
-        self.errors.append(PolicyError(self.file, line, message))
-
-    def mapping(self, node: Node, where: str, known: Iterable[str]) -> dict[str, tuple[Node, Node]]:
-        if not isinstance(node, MappingNode):
-            self.error(node, f"{where} must be a mapping")
-            return {}
-        allowed = set(known)
-        found: dict[str, tuple[Node, Node]] = {}
-        for key, value in node.value:
-            name = key.value if isinstance(key, ScalarNode) else None
-            if name is None or (allowed and name not in allowed):
-                self.error(
-                    key, f"{where}: unknown key {name!r} (expected one of {', '.join(sorted(allowed))})"
-                )
-            elif name in found:
-                self.error(key, f"{where}: key {name!r} appears twice")
-            else:
-                found[name] = (key, value)
-        return found
-
-    def scalar(self, node: Node, where: str) -> ScalarNode | None:
-        if isinstance(node, ScalarNode) and node.tag != "tag:yaml.org,2002:null":
-            return node
-        self.error(node, f"{where} must be a single value")
-        return None
-
-    def text(self, node: Node, where: str) -> str | None:
-        s = self.scalar(node, where)
-        if s is None:
-            return None
-        if not s.value.strip():
-            self.error(node, f"{where} must not be blank")
-            return None
-        return str(s.value)
-
-    def boolean(self, node: Node, where: str) -> bool | None:
-        s = self.scalar(node, where)
-        if s is not None and s.tag == "tag:yaml.org,2002:bool":
-            return s.value.lower() in ("true", "yes", "on")
-        if s is not None:
-            self.error(node, f"{where} must be true or false, not {s.value!r}")
-        return None
-
-    def integer(self, node: Node, where: str, minimum: int = 0) -> int | None:
-        s = self.scalar(node, where)
-        if s is None:
-            return None
-        if s.tag != "tag:yaml.org,2002:int" or int(s.value) < minimum:
-            self.error(node, f"{where} must be a whole number of at least {minimum}, not {s.value!r}")
-            return None
-        return int(s.value)
-
-    def decimal(self, node: Node, where: str) -> Decimal | None:
-        s = self.scalar(node, where)
-        if s is None:
-            return None
-        try:
-            value = Decimal(s.value)
-        except InvalidOperation:
-            value = Decimal(-1)
-        if not value.is_finite() or value < 0:
-            self.error(node, f"{where} must be a non-negative number, not {s.value!r}")
-            return None
-        return value
-
-    def day(self, node: Node, where: str) -> date | None:
-        s = self.scalar(node, where)
-        if s is None:
-            return None
-        try:
-            return date.fromisoformat(s.value)
-        except ValueError:
-            self.error(node, f"{where} must be a date YYYY-MM-DD, not {s.value!r}")
-            return None
-
-    def texts(self, node: Node, where: str) -> tuple[str, ...]:
-        if not isinstance(node, SequenceNode):
-            self.error(node, f"{where} must be a list")
-            return ()
-        values = [self.text(item, f"{where}[{i}]") for i, item in enumerate(node.value)]
-        return tuple(v for v in values if v is not None)
-
-    def strings(self, node: Node, where: str) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for name, (_, value) in self.mapping(node, where, ()).items():
-            text = self.text(value, f"{where}.{name}")
-            if text is not None:
-                out[name] = text
-        return out
-
-    def flags(self, node: Node, where: str, cls: Callable[..., T]) -> T:
-        """A section of booleans whose names are the dataclass's fields."""
-        names = list(getattr(cls, "__dataclass_fields__", {}))
-        values = {}
-        for name, (_, value) in self.mapping(node, where, names).items():
-            flag = self.boolean(value, f"{where}.{name}")
-            if flag is not None:
-                values[name] = flag
-        return cls(**values)
-
-
-def _approval(r: _Reader, node: Node, where: str) -> ApprovalRule | None:
+def _approval(r: Reader, node: Node, where: str) -> ApprovalRule | None:
     keys = r.mapping(node, where, ("name", "applies_to", "when", "require"))
     name = r.text(keys["name"][1], f"{where}.name") if "name" in keys else None
     applies = r.text(keys["applies_to"][1], f"{where}.applies_to") if "applies_to" in keys else "time"
@@ -206,7 +82,7 @@ def _approval(r: _Reader, node: Node, where: str) -> ApprovalRule | None:
     )
 
 
-def _ownership(r: _Reader, node: Node) -> Ownership:
+def _ownership(r: Reader, node: Node) -> Ownership:
     keys = r.mapping(node, "ownership", ("hub_system", "objects"))
     hub = r.text(keys["hub_system"][1], "ownership.hub_system") if "hub_system" in keys else None
     objects: dict[str, ObjectOwnership] = {}
@@ -224,7 +100,7 @@ def _ownership(r: _Reader, node: Node) -> Ownership:
     return Ownership(objects, hub or "handoffs")
 
 
-def _sections(r: _Reader, keys: dict[str, tuple[Node, Node]]) -> dict[str, Any]:
+def _sections(r: Reader, keys: dict[str, tuple[Node, Node]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "scope" in keys:
         scope = r.mapping(keys["scope"][1], "scope", ("legal_entities", "countries"))
@@ -287,7 +163,7 @@ _TOP = (
 
 def load_policy_text(text: str, file: str) -> tuple[Policy | None, list[PolicyError]]:
     """Parse one policy file's text. Returns the policy (None on any error) and the errors."""
-    r = _Reader(file)
+    r = Reader(file)
     try:
         root = yaml.compose(text)
     except yaml.MarkedYAMLError as exc:
