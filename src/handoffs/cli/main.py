@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from handoffs.cli import (
+    analytics,
     apikey,
     audit,
     billing,
@@ -48,6 +49,7 @@ app.command("load")(load.load)
 app.command("worker")(worker.worker)
 app.command("replay")(worker.replay)
 app.add_typer(policy.app, name="policy")
+app.add_typer(analytics.app, name="analytics")
 app.command("readiness")(readiness.readiness)
 
 if __name__ == "__main__":
