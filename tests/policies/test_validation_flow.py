@@ -122,3 +122,18 @@ def test_a_rejection_after_posting_reverses_the_posting(policy_hub: App) -> None
     assert rebills == [("invoice", Decimal("300.00"), "posted")]  # T-b billed again, T-a not
     assert states(policy_hub) == {"T-a": "rejected", "T-b": "billed"}
     assert proposals == []
+
+
+def test_without_a_policy_a_withdrawn_approval_waits_as_a_proposal(database_url: str) -> None:
+    hub = hub_on(database_url, None)
+    try:
+        load(hub, [*firm(), entry("T-a", "5"), entry("T-b", "3")])
+        drain(hub)
+        load(hub, [entry("T-a", "5", status="rejected", version=2)])
+        drain(hub)
+        with hub.uow() as uow:
+            kinds = sorted(i.kind for i, _ in uow.invoices.iter_all())
+            proposals = [p.id for p in uow.finance.proposals(state="open")]
+        assert kinds == ["invoice"] and len(proposals) == 1 and proposals[0].startswith("ADJ-T-a-")
+    finally:
+        hub.close()

@@ -216,6 +216,9 @@ def reverse_rejected_time(events: list[BilledTimeChanged], uow: Any, ports: Port
             or project is None
         ):
             continue
+        policy = policy_for(ports.policies, uow.objects, project, after.work_date) if ports.policies else None
+        if policy is None or not policy.checks.reverse_withdrawn_approvals:
+            continue  # no policy asks for it: the billing flow's proposal waits for a person
         ctx = BillingContext(uow, project, uow.objects.get("contract", project.contract_id))
         line_id = ctx.ledger().line_billing(SourceRef(type="time_entry", id=after.id))
         invoice_id = uow.invoices.invoice_of_line(line_id) if line_id else None

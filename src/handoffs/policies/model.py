@@ -56,6 +56,9 @@ class Checks:
     project_active: bool = True
     resource_assigned: bool = True
     no_self_approval: bool = True
+    # billed time whose approval is withdrawn is credited at once (otherwise it waits as a
+    # credit-and-rebill proposal for a person, as without any policy)
+    reverse_withdrawn_approvals: bool = True
 
 
 @dataclass(frozen=True, slots=True)
