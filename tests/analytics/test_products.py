@@ -149,8 +149,9 @@ def firm(hub: App) -> Firm:
 
 
 def _row(product: Any, **key: str) -> dict[str, Any]:
-    [row] = [r for r in product.rows if all(r[k] == v for k, v in key.items())]
-    return row
+    found: list[dict[str, Any]] = [r for r in product.rows if all(r[k] == v for k, v in key.items())]
+    assert len(found) == 1, found
+    return found[0]
 
 
 def _hours(firm: Firm, project_id: str | None = None) -> Decimal:
