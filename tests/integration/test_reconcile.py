@@ -11,7 +11,7 @@ from sqlalchemy import delete, insert, select, update
 from handoffs.bootstrap import App
 from handoffs.flows.operations import issue_credit_note
 from handoffs.reconcile.controls import reconcile
-from handoffs.store.tables import deliveries, invoice_lines, objects, time_entries
+from handoffs.store.tables import billed_sources, deliveries, invoice_lines, objects, time_entries
 from tests.integration.test_billing_examples import FixedClock, lines
 from tests.support.flow import drain, firm_lines, load
 
@@ -58,7 +58,8 @@ def test_unexplained_variances_are_found_and_coded(hub: App) -> None:
         billed = conn.execute(
             select(time_entries.c.id).where(time_entries.c.billing_state == "billed")
         ).scalars()
-        unapproved, *_ = list(billed)
+        unapproved, lost, *_ = list(billed)
+        conn.execute(delete(billed_sources).where(billed_sources.c.source_id == lost))  # billing lost
         conn.execute(update(time_entries).where(time_entries.c.id == unapproved).values(status="rejected"))
         line = conn.execute(select(invoice_lines.c.id).order_by(invoice_lines.c.id)).scalars().first()
         conn.execute(update(invoice_lines).where(invoice_lines.c.id == line).values(unit_price="1.00"))
@@ -75,6 +76,7 @@ def test_unexplained_variances_are_found_and_coded(hub: App) -> None:
         conn.execute(insert(deliveries).values({**row, "idempotency_key": row["idempotency_key"] + "#again"}))
         uow.commit()
     found = codes(hub, "2026-01")
+    assert found["exception_open"] == 1  # the entry with no rate: its exception explains it
     assert found["not_billed"] == 1
     assert found["unapproved"] == 1
     assert found["rate_mismatch"] >= 1

@@ -116,9 +116,16 @@ def _recognise(ctx: BillingContext, period: str) -> list[RevenueEvent]:
     if contract.billing_model == "time_and_materials":
         return _recognise_delivered(ctx, last)
     if contract.billing_model == "fixed_fee":
-        resources = {r.id: r.cost_rate for r in ctx.uow.objects.all("resource")}
+        worked = ctx.uow.time_entries.approved_for_project(project.id)
+        people = {e.resource_id for e in worked}
+        # Cost rates in another currency (a consultant of another entity) at the period-end rate.
+        resources = {
+            r.id: ctx.fx.convert(r.cost_rate, contract.currency, last).converted
+            for r in ctx.uow.objects.all("resource")
+            if r.id in people
+        }
         cost = cost_to_date(
-            ctx.uow.time_entries.approved_for_project(project.id),
+            worked,
             resources,
             project_id=project.id,
             period=period,

@@ -13,6 +13,7 @@ period); the rest are unexplained and need a person.
 | ``write_down`` | cap overflow held on a write-down proposal | yes |
 | ``credit_note`` | credited and not billed again yet | yes |
 | ``out_of_period`` | billed on an invoice of a later period (late approval) | yes |
+| ``exception_open`` | not billed because an open exception holds it (failed validation) | yes |
 | ``not_billed`` | approved billable work on no invoice line | no |
 | ``unapproved`` | billed, but no longer approved billable | no |
 | ``rate_mismatch`` | the line's rate is not the rate card's rate on the work date | no |
@@ -27,16 +28,25 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, func, select
 
 from handoffs.domain.contracts import Contract
 from handoffs.domain.pricing import period_bounds
 from handoffs.store.serde import from_doc
-from handoffs.store.tables import billed_sources, deliveries, invoice_lines, invoices, objects, time_entries
+from handoffs.store.tables import (
+    billed_sources,
+    deliveries,
+    exceptions,
+    invoice_lines,
+    invoices,
+    objects,
+    time_entries,
+)
 
 __all__ = ["EXPLAINED", "Break", "ReconcileReport", "reconcile"]
 
-EXPLAINED = frozenset({"write_down", "credit_note", "out_of_period"})
+EXPLAINED = frozenset({"write_down", "credit_note", "out_of_period", "exception_open"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +180,7 @@ def _time_control(
         ).where(te.c.work_date >= first, te.c.work_date <= last, te.c.project_id.in_(list(projects)))
     )
     line_rates = dict(conn.execute(select(invoice_lines.c.id, invoice_lines.c.unit_price)).all())
+    excepted = _held_by_exceptions(conn)
     for r in rows:
         project = projects[r.project_id]
         contract = contracts.get(project.contract_id or "")
@@ -179,7 +190,7 @@ def _time_control(
         report.checked["time_entries"] += 1
         live = links.get(("time_entry", r.id), [])
         rates = [line_rates.get(line) for line, _ in live]
-        for code, detail in _entry_breaks(r, contract, live, rates, period, held, released):
+        for code, detail in _entry_breaks(r, excepted, contract, live, rates, period, held, released):
             report.breaks.append(
                 Break(
                     "approved_vs_billed",
@@ -194,6 +205,7 @@ def _time_control(
 
 def _entry_breaks(
     r: Any,
+    excepted: set[str],
     contract: Contract | None,
     live: list[tuple[str, str]],
     rates: list[Any],
@@ -207,6 +219,8 @@ def _entry_breaks(
             return [("write_down", "held on a write-down proposal (cap overflow)")]
         if ("time_entry", r.id) in released:
             return [("credit_note", "credited; waiting to be billed again")]
+        if r.id in excepted:
+            return [("exception_open", f"approved {r.hours} h held by an open exception")]
         return [("not_billed", f"approved {r.hours} h, billing state {r.billing_state}")]
     found: list[tuple[str, str]] = []
     if live and r.id in held:
@@ -222,6 +236,31 @@ def _entry_breaks(
         if expected is not None and rate != expected:
             found.append(("rate_mismatch", f"{line_id} at {rate}, the rate card says {expected}"))
     return found
+
+
+def _held_by_exceptions(conn: Connection) -> set[str]:
+    """Time entries an unresolved exception holds: named as its object, or as the entry of the
+    pricing message that was dead-lettered."""
+    open_states = ("open", "in_progress", "retrying")
+    held = {
+        r.object_id
+        for r in conn.execute(
+            select(exceptions.c.object_id).where(
+                exceptions.c.object_type == "time_entry", exceptions.c.state.in_(open_states)
+            )
+        )
+    }
+    rows = conn.execute(
+        select(exceptions.c.raw).where(
+            exceptions.c.consumer == "time-to-invoice.price", exceptions.c.state.in_(open_states)
+        )
+    )
+    for r in rows:
+        try:
+            held.add(str(orjson.loads(r.raw)["entry_id"]))
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            continue
+    return held
 
 
 def _rate(contract: Contract, role: str, day: date) -> Any:

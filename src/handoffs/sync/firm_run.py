@@ -14,14 +14,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from handoffs.bootstrap import App, build
 from handoffs.connectors.kit.firm import link_identities, load_master_data
 from handoffs.connectors.kit.fleet import fleet_systems
 from handoffs.connectors.registry import load_system_mapping
+from handoffs.flows.operations import request_billing
 from handoffs.settings import Settings
 from handoffs.simulator.firm.generate import generate_firm
 from handoffs.simulator.firm.model import Firm
 from handoffs.simulator.systems.fleet import Fleet, start_fleet
+from handoffs.store.tables import time_entries
 from handoffs.sync.pull import PullReport, PullRunner
 from handoffs.sync.summary import summarise
 
@@ -66,6 +70,7 @@ def run_firm(
 ) -> FirmRun:
     """Generate the firm, start its systems, run the hub against them, and summarise."""
     started = time.perf_counter()
+    out_dir = out_dir.resolve()  # folders in handoffs.yaml are read relative to the file itself
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in out_dir.glob("handoffs.db*"):
         stale.unlink()
@@ -88,6 +93,9 @@ def run_firm(
             _pull_all(hub, run, progress, "pull")
             run.worker = _work(hub, progress)
             _pull_all(hub, run, progress, "re-pull")  # incremental: the overlap is re-read, nothing new
+            more = _work(hub, progress)
+            run.worker = {k: run.worker.get(k, 0) + v for k, v in more.items()}
+            _close_periods(hub, progress)  # month end: installments, milestones, revenue, journals
             more = _work(hub, progress)
             run.worker = {k: run.worker.get(k, 0) + v for k, v in more.items()}
             run.summary = summarise(hub, fleet, run.pulls, run.worker, time.perf_counter() - started)
@@ -116,6 +124,16 @@ def _pull_all(hub: App, run: FirmRun, progress: Progress, label: str) -> None:
         report = runner.pull(connector, resource, mapping.get(resource), on_page=page)
         report.label = label
         run.pulls.append(report)
+
+
+def _close_periods(hub: App, progress: Progress) -> None:
+    """Close every period the firm worked in, as finance does at month end (``handoffs bill``)."""
+    with hub.uow() as uow:
+        periods = sorted({r[0] for r in uow.connection.execute(select(time_entries.c.period).distinct())})
+        for period in periods:
+            progress(f"close {period}", 0, None)
+            request_billing(uow, hub.ports, period)
+        uow.commit()
 
 
 def _work(hub: App, progress: Progress) -> dict[str, int]:

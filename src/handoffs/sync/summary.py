@@ -19,8 +19,10 @@ import orjson
 from sqlalchemy import func, select
 
 from handoffs.bootstrap import App
+from handoffs.domain.journals import journals_balanced
 from handoffs.domain.work import Project
 from handoffs.reconcile.billing import check_billing
+from handoffs.reconcile.controls import reconcile
 from handoffs.simulator.systems.fleet import Fleet
 from handoffs.store.serde import from_doc
 from handoffs.store.tables import exceptions, objects, time_entries, xrefs
@@ -140,6 +142,15 @@ def _unexplained(fleet: Fleet, excepted: dict[tuple[str, str], set[str]], conn: 
     return count
 
 
+def _revenue_by_entity(events: list[Any]) -> dict[str, dict[str, str]]:
+    """Revenue recognised, per legal entity and currency (computed from the revenue events)."""
+    totals: dict[str, dict[str, Decimal]] = {}
+    for e in events:
+        per = totals.setdefault(e.legal_entity_id, {})
+        per[e.amount.currency] = per.get(e.amount.currency, Decimal(0)) + e.amount.amount
+    return {le: {c: str(v) for c, v in sorted(cur.items())} for le, cur in sorted(totals.items())}
+
+
 def summarise(
     hub: App, fleet: Fleet, pulls: list[PullReport], worker: dict[str, int], seconds: float
 ) -> dict[str, Any]:
@@ -156,6 +167,10 @@ def summarise(
         posted = Counter(
             r.system for r in conn.execute(select(xrefs.c.system).where(xrefs.c.canonical_type == "invoice"))
         )
+        journals = uow.finance.journal_entries()
+        revenue = _revenue_by_entity(uow.finance.revenue_events())
+        periods = sorted({r[0] for r in conn.execute(select(time_entries.c.period).distinct())})
+        breaks = sum(len(reconcile(conn, period).unexplained) for period in periods)
     lost = {
         f"{system}:{resource}": len(ids - linked[system] - excepted[(system, resource)])
         for (system, resource), ids in truth.items()
@@ -185,6 +200,10 @@ def summarise(
         "approved_billable_entries": check.approved_billable_entries,
         "billed_entries": check.billed_entries,
         "hours_by_legal_entity": hours,
+        "journals_balanced": journals_balanced(journals),
+        "journal_entries": len(journals),
+        "revenue_by_legal_entity": revenue,
+        "unexplained_reconciliation_breaks": breaks,
         "worker": worker,
         "duration_s": round(seconds, 2),
     }

@@ -70,11 +70,12 @@ class NetSuiteErp:
     def ensure_customer(self, customer_id: str, legal_entity_id: str) -> str:
         if customer_id not in self._customers:
             record = {"id": customer_id, "legal_entity_id": legal_entity_id}
-            internal = self.upsert("customer", customer_id, self._map("customer", record))
-            self._customers[customer_id] = internal
-            remember = getattr(self.lookups, "remember", None)
-            if remember:
-                remember(self.system, "customer", customer_id, internal)
+            self._customers[customer_id] = self.upsert("customer", customer_id, self._map("customer", record))
+        # Tell the lookups every time: the invoice mapping resolves the customer through them,
+        # and they may have been renewed since this connector first upserted it.
+        remember = getattr(self.lookups, "remember", None)
+        if remember:
+            remember(self.system, "customer", customer_id, self._customers[customer_id])
         return self._customers[customer_id]
 
     # -- record API -----------------------------------------------------------------------------
