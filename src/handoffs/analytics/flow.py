@@ -53,7 +53,8 @@ def invoice_cycle_time(ctx: Context) -> Product:
     approval time); posted = when the hub recorded the invoice's first InvoicePosted
     (``recorded_at``: the event's ``occurred_at`` is the business time of the command that
     caused it). Each entry on a live invoice line counts once, in the entity of the invoice
-    and the month it was posted. Median and p90 are read from whole-hour buckets.
+    and the month it was posted. The grain read is (invoice, approval time), so one
+    timesheet approval is one row however many entries it approved.
     """
     m = messages
     entry_id = ctx.json_text(m.c.payload, "entry_id")
@@ -64,54 +65,50 @@ def invoice_cycle_time(ctx: Context) -> Product:
         .subquery()
     )
     invoice_id = ctx.json_text(m.c.payload, "invoice_id")
-    posted = (
-        select(invoice_id.label("invoice_id"), func.min(m.c.recorded_at).label("at"))
-        .where(m.c.type == "InvoicePosted")
-        .group_by(invoice_id)
-        .subquery()
-    )
-    bs, inv = billed_sources, invoices
-    seconds = ctx.seconds_between(posted.c.at, approved.c.at)
-    month = ctx.month(posted.c.at)
-    bucket = ctx.floor_int(seconds / 3600)
-    query = (
-        select(
-            inv.c.legal_entity_id,
-            month,
-            bucket,
-            func.count(),
-            func.sum(seconds),
-            func.max(seconds),
-            func.count(func.distinct(inv.c.id)),
+    posted_at = {
+        i: at
+        for i, at in ctx.conn.execute(
+            select(invoice_id, func.min(m.c.recorded_at))
+            .where(m.c.type == "InvoicePosted")
+            .group_by(invoice_id)
         )
-        .select_from(posted)
-        .join(inv, inv.c.id == posted.c.invoice_id)
-        .join(bs, and_(bs.c.invoice_id == inv.c.id, bs.c.source_type == "time_entry"))
+    }
+    bs, inv = billed_sources, invoices
+    # Grouped by (invoice, approval time): one row per timesheet approval, not per entry.
+    query = (
+        select(inv.c.legal_entity_id, inv.c.id, approved.c.at, func.count())
+        .select_from(bs)
+        .join(inv, inv.c.id == bs.c.invoice_id)
         .join(approved, approved.c.entry_id == bs.c.source_id)
-        .where(bs.c.released_by.is_(None), inv.c.kind == "invoice")
-        .group_by(inv.c.legal_entity_id, month, bucket)
+        .where(bs.c.source_type == "time_entry", bs.c.released_by.is_(None), inv.c.kind == "invoice")
+        .group_by(inv.c.legal_entity_id, inv.c.id, approved.c.at)
     )
     if ctx.scope.entity:
         query = query.where(inv.c.legal_entity_id == ctx.scope.entity)
-    groups: dict[tuple[str, str], list[tuple[Decimal, int, Decimal, Decimal]]] = defaultdict(list)
-    for entity, period, hour, n, total, longest, _ in ctx.conn.execute(query):
+    groups: dict[tuple[str, str], list[tuple[Decimal, int]]] = defaultdict(list)
+    posted_in: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for entity, invoice, at, n in ctx.conn.execute(query):
+        done = posted_at.get(invoice)
+        if done is None or at is None:
+            continue
+        period = done.isoformat()[:7]
         if ctx.scope.has_period(period):
-            groups[(entity, period)].append((Decimal(hour), n, _dec(total), _dec(longest)))
-    counts = _posted_invoices(ctx, posted, month)
+            groups[(entity, period)].append((Decimal(str((done - at).total_seconds())), n))
+            posted_in[(entity, period)].add(invoice)
     product = Product("invoice_cycle_time", CYCLE)
-    for (entity, period), buckets in sorted(groups.items()):
-        entries = sum(n for _, n, _, _ in buckets)
-        hist = [(h, n) for h, n, _, _ in buckets]
+    for (entity, period), seconds in sorted(groups.items()):
+        entries = sum(n for _, n in seconds)
+        hist = [(q2(x / HOUR), n) for x, n in seconds]
         product.rows.append(
             {
                 "legal_entity_id": entity,
                 "period": period,
-                "invoices": counts.get((entity, period), 0),
+                "invoices": len(posted_in[(entity, period)]),
                 "entries": entries,
-                "mean_days": ratio(sum((t for *_, t, _ in buckets), Decimal(0)), entries * DAY, 2),
+                "mean_days": ratio(sum((x * n for x, n in seconds), Decimal(0)), entries * DAY, 2),
                 "median_days": _days(percentile(hist, HALF)),
                 "p90_days": _days(percentile(hist, P90)),
-                "max_days": q2(max(x for *_, x in buckets) / DAY),
+                "max_days": q2(max(x for x, _ in seconds) / DAY),
             }
         )
     return product
@@ -160,7 +157,7 @@ def straight_through(ctx: Context) -> Product:
     te, bs = time_entries, billed_sources
     excepted = _excepted_entries(ctx)
     billed = exists().where(bs.c.source_type == "time_entry", bs.c.source_id == te.c.id)
-    flagged = exists().where(excepted.c.id == te.c.id)
+    flagged = te.c.id.in_(select(excepted.c.id))  # one hashed/indexed set, not a scan per entry
     one, zero = literal(1), literal(0)
     query = select(
         te.c.project_id,
