@@ -2,8 +2,8 @@
 
 CSV holds decimals as their exact text and an empty cell for "no value". Parquet holds
 them as ``decimal128(38, scale)`` with the column's declared scale, so no amount becomes a
-float on the way to a notebook or a warehouse. Parquet needs ``pyarrow`` (the
-``analytics`` extra); it is imported only when Parquet is asked for.
+float on the way to a notebook or a warehouse. ``pyarrow`` is imported only when Parquet
+is asked for, so the CLI starts fast.
 """
 
 from __future__ import annotations
