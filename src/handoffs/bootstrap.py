@@ -31,6 +31,8 @@ from handoffs.store.db import make_engine
 from handoffs.store.migrate import upgrade
 from handoffs.store.repositories.policy_decisions import PolicyDecisionRepository
 from handoffs.store.uow import UowFactory
+from handoffs.telemetry.metrics import Metrics
+from handoffs.telemetry.tracing import Tracing
 
 __all__ = ["App", "build"]
 
@@ -46,6 +48,8 @@ class App:
     sources: dict[str, Any] = field(default_factory=dict)  # pull connectors by system name
     lookups: Any = None  # mapping lookups over the store (xrefs, canonical objects)
     systems: Any = None  # the SystemsConfig the app was wired from, if any
+    metrics: Metrics = field(default_factory=Metrics)
+    tracing: Tracing = field(default_factory=Tracing)
 
     def worker(self, **overrides: object) -> Worker:
         s = self.settings
@@ -54,6 +58,7 @@ class App:
             lease_seconds=s.lease_seconds,
             backoff=Backoff(base=s.backoff_base, max_attempts=s.max_attempts),
         )
+        overrides = {"metrics": self.metrics, "tracing": self.tracing, **overrides}
         return Worker(self.uow, self.registry, self.ports, ws, **overrides)  # type: ignore[arg-type]
 
     def upgrade(self) -> None:
@@ -154,7 +159,8 @@ def build(
                     erps[name] = erp
     erps = _erps(settings.erp) if erps is None else erps
     limits = {name: RateLimit(rate=50, burst=100) for name in erps} | limits
-    guard = SystemGuard(engine, limits)
+    metrics = Metrics()
+    guard = SystemGuard(engine, limits, metrics=metrics)
     if systems is not None:
         for name, cfg in systems.systems.items():
             source = connectors.build_source(cfg, guard, **(http or {})) if cfg.role != "erp" else None
@@ -170,4 +176,4 @@ def build(
         screens=[ownership.screen, validation.screen_expenses],
     )
     uow = UowFactory(engine, registry.subscriptions, clock)
-    return App(settings, engine, registry, uow, ports, erps, sources, lookups, systems)
+    return App(settings, engine, registry, uow, ports, erps, sources, lookups, systems, metrics, Tracing())

@@ -44,7 +44,10 @@ def test_sigkilled_worker_bills_every_entry_exactly_once(database_url: str, tmp_
     outstanding, _ = hub.worker().outstanding()
     for _ in range(KILLS * 4):
         proc = subprocess.Popen(worker, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(1.0, 1.5))  # start-up takes about 1 s; then it is mid-work
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and hub.worker().outstanding()[0] == outstanding:
+            time.sleep(0.05)  # wait for start-up: the kill must land while it works
+        time.sleep(rng.uniform(0, 0.4))  # then a random point mid-work
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         before, (outstanding, _) = outstanding, hub.worker().outstanding()

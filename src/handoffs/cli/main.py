@@ -23,6 +23,7 @@ from handoffs.cli import (
     simulate,
     worker,
 )
+from handoffs.telemetry.logs import configure_logging
 
 app = typer.Typer(
     name="handoffs",
@@ -30,6 +31,18 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+
+
+@app.callback()
+def _configure() -> None:
+    """Handoffs keeps a firm's systems in step, from sold deal to recognised revenue.
+
+    Logs go to standard error: HANDOFFS_LOG_FORMAT=json for JSON lines, HANDOFFS_LOG_LEVEL to
+    choose how much (WARNING by default).
+    """
+    configure_logging()
+
+
 app.add_typer(db.app, name="db")
 app.add_typer(export.app, name="export")
 app.add_typer(exceptions.app, name="exceptions")

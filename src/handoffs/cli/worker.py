@@ -26,6 +26,9 @@ def worker(
     until_idle: Annotated[bool, typer.Option("--until-idle", help="Stop when no work is left.")] = False,
     batch_size: Annotated[int | None, typer.Option(min=1, max=10_000, help="Work items per claim.")] = None,
     lease_seconds: Annotated[float | None, typer.Option(min=0.5, help="Seconds a claim lasts.")] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Serve Prometheus metrics on 127.0.0.1:PORT.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Process queued work: price, invoice, deliver. Stops on SIGTERM or Ctrl-C after the batch."""
@@ -39,6 +42,10 @@ def worker(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr="127.0.0.1", registry=hub.metrics.registry)
     w = hub.worker()
     with Progress(
         SpinnerColumn(),
@@ -59,6 +66,7 @@ def worker(
             )
 
         stats = w.run(until_idle=until_idle, should_stop=lambda: stopping, on_batch=on_batch)
+    hub.tracing.shutdown()
     hub.close()
     if as_json:
         print_json(stats.as_dict())

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from handoffs.engine.breaker import BreakerPolicy, after_call, before_call, load_state, save_state
 from handoffs.engine.errors import CircuitOpen, RateLimited, TransientError
 from handoffs.engine.ratelimit import RateLimit, take_shared_token
+from handoffs.telemetry.metrics import CIRCUIT_STATES, Metrics
 
 __all__ = ["SystemGuard"]
 
@@ -37,7 +38,9 @@ class SystemGuard:
         max_wait: float = 1.0,
         now: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or Metrics()
         self._engine = engine
         self._limits = limits
         self._policy = breaker or BreakerPolicy()
@@ -51,14 +54,22 @@ class SystemGuard:
             now = self._now()
             state, wait = before_call(self._policy, load_state(conn, system, now), now)
             save_state(conn, system, state, now)
+        self._metrics.circuit.labels(system).set(CIRCUIT_STATES[state.state])
         if wait > 0:
+            self._metrics.calls.labels(system, "circuit_open").inc()
             raise CircuitOpen(f"circuit for {system} is open", retry_after=wait)
         self._acquire(system)
         try:
             result = fn()
         except TransientError:
+            self._metrics.calls.labels(system, "transient").inc()
             self._record(system, ok=False)
             raise
+        except Exception:
+            self._metrics.calls.labels(system, "terminal").inc()
+            self._record(system, ok=True)  # the system answered; a refusal is not an outage
+            raise
+        self._metrics.calls.labels(system, "ok").inc()
         self._record(system, ok=True)
         return result
 
@@ -73,7 +84,9 @@ class SystemGuard:
             if wait == 0:
                 return
             if waited + wait > self._max_wait:
+                self._metrics.calls.labels(system, "throttled").inc()
                 raise RateLimited(f"rate limit for {system} reached", retry_after=wait)
+            self._metrics.throttle_wait.labels(system).inc(wait)
             self._sleep(wait)
             waited += wait
 
@@ -82,3 +95,4 @@ class SystemGuard:
             now = self._now()
             state = after_call(self._policy, load_state(conn, system, now), ok, now)
             save_state(conn, system, state, now)
+        self._metrics.circuit.labels(system).set(CIRCUIT_STATES[state.state])

@@ -13,6 +13,7 @@ import socket
 import time
 import traceback
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -26,8 +27,13 @@ from handoffs.engine.retry import Backoff
 from handoffs.store.repositories.messages import WorkItem
 from handoffs.store.serde import message_from_json
 from handoffs.store.uow import UowFactory
+from handoffs.telemetry.logs import get_logger
+from handoffs.telemetry.metrics import Metrics
+from handoffs.telemetry.tracing import Tracing
 
 __all__ = ["Worker", "WorkerSettings", "WorkerStats"]
+
+log = get_logger("handoffs.worker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +76,11 @@ class Worker:
         rng: random.Random | None = None,
         now: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
+        self._metrics = metrics or Metrics()
+        self._tracing = tracing or Tracing()
         self._uow = uow_factory
         self._registry = registry
         self._ports = ports
@@ -111,7 +121,9 @@ class Worker:
 
     def outstanding(self) -> tuple[int, float | None]:
         with self._uow() as uow:
-            return uow.queue.outstanding()
+            count, due = uow.queue.outstanding()
+        self._metrics.queue_depth.set(count)
+        return count, due
 
     def run_once(self) -> int:
         """Claim and process one batch; returns how many items it held."""
@@ -136,9 +148,13 @@ class Worker:
     def _local(self, handler: Handler, items: list[WorkItem]) -> None:
         assert handler.handle is not None
         try:
-            with self._uow() as uow:
+            with self._uow() as uow, ExitStack() as spans:
                 seen = uow.inbox.seen(handler.consumer, [i.inbox_key for i in items])
                 todo = [i for i in items if i.inbox_key not in seen]
+                for correlation in sorted({i.correlation_id for i in todo}):
+                    spans.enter_context(
+                        self._tracing.flow_span(handler.consumer, correlation, messages=len(todo))
+                    )
                 if todo:
                     handler.handle([_message(i) for i in todo], uow, self._ports)
                     uow.inbox.record(handler.consumer, [i.inbox_key for i in todo])
@@ -146,6 +162,7 @@ class Worker:
                 uow.exceptions.resolve_retried([i.id for i in items if i.attempts])
                 uow.commit()
             self.stats.processed += len(items)
+            self._observe(handler.consumer, todo, len(items) - len(todo))
         except Exception as exc:
             if len(items) > 1:  # isolate the failing message; the others still flow
                 for item in items:
@@ -159,7 +176,8 @@ class Worker:
             with self._uow() as uow:
                 already = bool(uow.inbox.seen(handler.consumer, [item.inbox_key]))
             message = _message(item)
-            outcome = None if already else handler.call(message, self._uow, self._ports)
+            with self._tracing.flow_span(handler.consumer, item.correlation_id, outbound=True):
+                outcome = None if already else handler.call(message, self._uow, self._ports)
             with self._uow() as uow:
                 if not already and not uow.inbox.seen(handler.consumer, [item.inbox_key]):
                     handler.record(message, outcome, uow, self._ports)
@@ -168,6 +186,7 @@ class Worker:
                 uow.exceptions.resolve_retried([item.id] if item.attempts else [])
                 uow.commit()
             self.stats.processed += 1
+            self._observe(handler.consumer, [] if already else [item], 1 if already else 0)
         except Exception as exc:
             self._failed(handler, item, exc)
 
@@ -183,12 +202,22 @@ class Worker:
                 uow.queue.retry_later(item.id, attempts, self._now() + delay, reason)
                 uow.commit()
             self.stats.retried += 1
+            self._metrics.messages.labels(handler.consumer, "retried").inc()
+            log.info(
+                "retry",
+                consumer=handler.consumer,
+                correlation_id=item.correlation_id,
+                attempts=attempts,
+                delay_s=round(delay, 3),
+                reason=reason,
+            )
             return
         with self._uow() as uow:
             uow.queue.dead(item.id, attempts, reason)
             if uow.exceptions.reopen_retried(item.id, reason, attempts):
                 uow.commit()
                 self.stats.dead += 1
+                self._dead(handler.consumer, item, exc, terminal, reason)
                 return
             uow.exceptions.add(
                 category=_category(exc, terminal),
@@ -212,6 +241,32 @@ class Worker:
                 handler.on_dead(_message(item), reason, uow, self._ports)
             uow.commit()
         self.stats.dead += 1
+        self._dead(handler.consumer, item, exc, terminal, reason)
+
+    def _dead(self, consumer: str, item: WorkItem, exc: Exception, terminal: bool, reason: str) -> None:
+        category = _category(exc, terminal)
+        self._metrics.messages.labels(consumer, "dead").inc()
+        self._metrics.dead_letters.labels(consumer, category).inc()
+        log.warning(
+            "dead_letter",
+            consumer=consumer,
+            correlation_id=item.correlation_id,
+            category=category,
+            message_id=item.message_id,
+            reason=reason,
+        )
+
+    def _observe(self, consumer: str, done: list[WorkItem], duplicates: int) -> None:
+        now = self._now()
+        for item in done:
+            if item.recorded_at is not None:
+                self._metrics.message_latency.labels(consumer).observe(
+                    max(0.0, now - item.recorded_at.timestamp())
+                )
+        if done:
+            self._metrics.messages.labels(consumer, "processed").inc(len(done))
+        if duplicates:
+            self._metrics.duplicates.labels(consumer).inc(duplicates)
 
 
 def _message(item: WorkItem) -> Any:

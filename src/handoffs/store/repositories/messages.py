@@ -33,6 +33,8 @@ class WorkItem:
     replay: int
     type: str
     payload: str
+    correlation_id: str = ""
+    recorded_at: datetime | None = None
 
     @property
     def inbox_key(self) -> str:
@@ -150,12 +152,14 @@ class WorkQueue:
                 wq.c.replay,
                 messages.c.type,
                 messages.c.payload,
+                messages.c.correlation_id,
+                messages.c.recorded_at,
             )
             .join(messages, messages.c.seq == wq.c.message_seq)
             .where(wq.c.id.in_(claimed))
             .order_by(wq.c.id)
         )
-        return [WorkItem(*r) for r in rows]
+        return [WorkItem(**{str(k): v for k, v in r._mapping.items()}) for r in rows]
 
     def complete(self, ids: Sequence[int], owner: str) -> None:
         self._conn.execute(
