@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
+import structlog
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -77,6 +78,13 @@ def auth(key: str, idem: str | None = None) -> dict[str, str]:
 
 def idem() -> str:
     return f"k-{next(_keys)}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """Forget any logging set up by a CLI call in a test: it bound that test's captured stderr."""
+    yield
+    structlog.reset_defaults()
 
 
 @dataclass
