@@ -88,6 +88,15 @@ def _print(s: dict[str, Any], out_dir: Path) -> None:
     for entity, hours in s["hours_by_legal_entity"].items():
         approved, billed = hours.get("approved_billable_hours", "0"), hours.get("billed_hours", "0")
         table.add_row(f"{entity}: approved billable vs billed hours", f"{approved} / {billed}")
+    for entity, amounts in s.get("revenue_by_legal_entity", {}).items():
+        for currency, amount in amounts.items():
+            table.add_row(f"{entity}: revenue recognised", f"{amount} {currency}")
+    if "journals_balanced" in s:
+        table.add_row("journal entries, all balanced", f"{s['journal_entries']}, {s['journals_balanced']}")
+        table.add_row("unexplained reconciliation breaks", str(s["unexplained_reconciliation_breaks"]))
+    for period, r in s.get("billing_readiness_before_close", {}).items():
+        why = ", ".join(f"{k} {v}" for k, v in r["blocked_by_reason"].items()) or "-"
+        table.add_row(f"{period}: projects ready / blocked", f"{r['ready']} / {r['blocked']} ({why})")
     table.add_row("records lost", str(s["lost_records"]))
     table.add_row("entries billed twice", str(s["double_billed_entries"]))
     table.add_row("seconds", str(s["duration_s"]))

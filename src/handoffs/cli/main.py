@@ -21,6 +21,7 @@ from handoffs.cli import (
     reconcile,
     serve,
     simulate,
+    systems,
     worker,
 )
 from handoffs.telemetry.logs import configure_logging
@@ -56,7 +57,7 @@ app.command("credit-note")(billing.credit_note_)
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(audit.app, name="audit")
 app.command("serve")(serve.serve)
-app.add_typer(__import__("handoffs.cli.systems", fromlist=["app"]).app, name="systems")
+app.add_typer(systems.app, name="systems")
 app.command("demo")(demo.demo)
 app.command("load")(load.load)
 app.command("worker")(worker.worker)

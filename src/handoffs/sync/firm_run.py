@@ -27,7 +27,7 @@ from handoffs.simulator.firm.model import Firm
 from handoffs.simulator.systems.fleet import Fleet, start_fleet
 from handoffs.store.tables import time_entries
 from handoffs.sync.pull import PullReport, PullRunner
-from handoffs.sync.summary import summarise
+from handoffs.sync.summary import readiness_by_period, summarise
 
 __all__ = ["PULL_ORDER", "FirmRun", "run_firm"]
 
@@ -51,6 +51,7 @@ class FirmRun:
     pulls: list[PullReport] = field(default_factory=list)
     worker: dict[str, int] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
+    readiness: dict[str, Any] = field(default_factory=dict)  # as finance saw it before closing
 
 
 Progress = Callable[[str, int, int | None], None]  # (stage, completed, total or None)
@@ -95,10 +96,12 @@ def run_firm(
             _pull_all(hub, run, progress, "re-pull")  # incremental: the overlap is re-read, nothing new
             more = _work(hub, progress)
             run.worker = {k: run.worker.get(k, 0) + v for k, v in more.items()}
+            run.readiness = readiness_by_period(hub)  # what finance sees before closing
             _close_periods(hub, progress)  # month end: installments, milestones, revenue, journals
             more = _work(hub, progress)
             run.worker = {k: run.worker.get(k, 0) + v for k, v in more.items()}
             run.summary = summarise(hub, fleet, run.pulls, run.worker, time.perf_counter() - started)
+            run.summary["billing_readiness_before_close"] = run.readiness
         finally:
             hub.close()
     finally:

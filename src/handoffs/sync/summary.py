@@ -21,9 +21,11 @@ from sqlalchemy import func, select
 from handoffs.bootstrap import App
 from handoffs.domain.journals import journals_balanced
 from handoffs.domain.work import Project
+from handoffs.flows.readiness import period_readiness
 from handoffs.reconcile.billing import check_billing
 from handoffs.reconcile.controls import reconcile
 from handoffs.simulator.systems.fleet import Fleet
+from handoffs.store.repositories.readiness import ReadinessReads
 from handoffs.store.serde import from_doc
 from handoffs.store.tables import exceptions, objects, time_entries, xrefs
 from handoffs.sync.pull import PullReport
@@ -149,6 +151,26 @@ def _revenue_by_entity(events: list[Any]) -> dict[str, dict[str, str]]:
         per = totals.setdefault(e.legal_entity_id, {})
         per[e.amount.currency] = per.get(e.amount.currency, Decimal(0)) + e.amount.amount
     return {le: {c: str(v) for c, v in sorted(cur.items())} for le, cur in sorted(totals.items())}
+
+
+def readiness_by_period(hub: App) -> dict[str, Any]:
+    """Projects ready to bill and blocked, with how often each reason blocks (per period)."""
+    out: dict[str, Any] = {}
+    with hub.uow() as uow:
+        periods = sorted({r[0] for r in uow.connection.execute(select(time_entries.c.period).distinct())})
+        for period in periods:
+            out[period] = _period_readiness(uow, hub, period)
+    return out
+
+
+def _period_readiness(uow: Any, hub: App, period: str) -> dict[str, Any]:
+    results = period_readiness(uow, ReadinessReads(uow.connection), hub.ports, period)
+    reasons: Counter[str] = Counter(r.code for x in results for r in x.reasons)
+    return {
+        "ready": sum(1 for x in results if x.status == "ready"),
+        "blocked": sum(1 for x in results if x.status != "ready"),
+        "blocked_by_reason": dict(sorted(reasons.items())),
+    }
 
 
 def summarise(

@@ -19,6 +19,10 @@ RUNBOOKS = {
     "dead_letter": "docs/runbooks.md#dead-letter",
     "billed_entry_changed": "docs/runbooks.md#billed-entry-changed",
     "retries_exhausted": "docs/runbooks.md#retries-exhausted",
+    "reconciliation_break": "docs/reconciliation.md",
+    "ownership": "docs/policies.md#ownership",
+    "staffing": "docs/runbooks.md#staffing",
+    "mapping": "docs/connectors.md",
     "delivery_failed": "docs/runbooks.md#delivery-failed",
 }
 
