@@ -8,6 +8,7 @@ from handoffs.cli import (
     analytics,
     apikey,
     audit,
+    bench,
     billing,
     db,
     demo,
@@ -48,6 +49,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(export.app, name="export")
 app.add_typer(exceptions.app, name="exceptions")
 app.add_typer(generate.app, name="generate")
+app.add_typer(bench.app, name="bench")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(explain.app, name="explain")
 app.add_typer(billing.proposals_app, name="proposals")
