@@ -14,9 +14,8 @@ from handoffs.cli.common import (
     check_period,
     console,
     err_console,
-    open_app,
+    opened,
     print_json,
-    require_schema,
 )
 from handoffs.domain.errors import ValidationError
 from handoffs.flows.operations import decide_proposal, issue_credit_note, request_billing
@@ -39,18 +38,15 @@ def bill(
 
     Each run recognises revenue, invoices what is due and journals both; run the worker after.
     """
-    hub = open_app(database_url, erp="none")
-    require_schema(hub)
-    try:
-        with hub.uow() as uow:
-            day = date.fromisoformat(issue_date) if issue_date else None
-            queued = request_billing(uow, hub.ports, period, project, day)
-            uow.commit()
-    except ValidationError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    finally:
-        hub.close()
+    with opened(database_url) as hub:
+        try:
+            with hub.uow() as uow:
+                day = date.fromisoformat(issue_date) if issue_date else None
+                queued = request_billing(uow, hub.ports, period, project, day)
+                uow.commit()
+        except ValidationError as exc:
+            err_console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
     if as_json:
         print_json({"period": period, "projects": queued})
     else:
@@ -67,18 +63,15 @@ def credit_note_(
     as_json: JsonOption = False,
 ) -> None:
     """Credit an invoice. What it billed is released and billed again by the next billing run."""
-    hub = open_app(database_url, erp="none")
-    require_schema(hub)
-    day = date.fromisoformat(issue_date) if issue_date else hub.ports.clock.now().date()
-    try:
-        with hub.uow() as uow:
-            note = issue_credit_note(uow, hub.ports, invoice_id, reason, day)
-            uow.commit()
-    except ValidationError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    finally:
-        hub.close()
+    with opened(database_url) as hub:
+        day = date.fromisoformat(issue_date) if issue_date else hub.ports.clock.now().date()
+        try:
+            with hub.uow() as uow:
+                note = issue_credit_note(uow, hub.ports, invoice_id, reason, day)
+                uow.commit()
+        except ValidationError as exc:
+            err_console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
     if as_json:
         print_json({"credit_note": note.id, "total": str(note.total.amount), "currency": note.currency})
     else:
@@ -92,11 +85,8 @@ def list_proposals(
     as_json: JsonOption = False,
 ) -> None:
     """List proposals with their money impact."""
-    hub = open_app(database_url, erp="none")
-    require_schema(hub)
-    with hub.uow() as uow:
+    with opened(database_url) as hub, hub.uow() as uow:
         found = uow.finance.proposals(state=state)
-    hub.close()
     rows = [
         {
             "id": p.id,
@@ -125,17 +115,14 @@ def list_proposals(
 
 
 def _decide(proposal_id: str, approve: bool, reason: str, by: str, database_url: str | None) -> None:
-    hub = open_app(database_url, erp="none")
-    require_schema(hub)
-    try:
-        with hub.uow() as uow:
-            decide_proposal(uow, hub.ports, proposal_id, approve=approve, by=by, reason=reason)
-            uow.commit()
-    except ValidationError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    finally:
-        hub.close()
+    with opened(database_url) as hub:
+        try:
+            with hub.uow() as uow:
+                decide_proposal(uow, hub.ports, proposal_id, approve=approve, by=by, reason=reason)
+                uow.commit()
+        except ValidationError as exc:
+            err_console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
     console.print(f"{proposal_id}: {'approved' if approve else 'rejected'}.")
 
 

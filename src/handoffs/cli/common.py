@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import orjson
@@ -22,6 +24,7 @@ __all__ = [
     "console",
     "err_console",
     "open_app",
+    "opened",
     "print_json",
     "require_schema",
 ]
@@ -51,6 +54,17 @@ def check_period(value: str) -> str:
 
 def open_app(database_url: str | None, **overrides: Any) -> App:
     return build(Settings.from_env(database_url=database_url, **overrides))
+
+
+@contextmanager
+def opened(database_url: str | None, **overrides: Any) -> Iterator[App]:
+    """The application for one command on a set-up database (no ERP unless asked), closed after."""
+    hub = open_app(database_url, **{"erp": "none", **overrides})
+    try:
+        require_schema(hub)
+        yield hub
+    finally:
+        hub.close()
 
 
 def require_schema(app: App) -> None:

@@ -13,9 +13,8 @@ from handoffs.cli.common import (
     JsonOption,
     console,
     err_console,
-    open_app,
+    opened,
     print_json,
-    require_schema,
 )
 from handoffs.store.repositories.exceptions import ExceptionRecord
 
@@ -33,11 +32,8 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """List exceptions, oldest first, each with its reason and raw payload."""
-    hub = open_app(database_url, erp="none")
-    require_schema(hub)
-    with hub.uow() as uow:
+    with opened(database_url) as hub, hub.uow() as uow:
         records = uow.exceptions.list(state=state, category=category, limit=limit)
-    hub.close()
     if as_json:
         print_json([_as_dict(r) for r in records])
         return
@@ -56,11 +52,8 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Show one exception in full, with its raw payload."""
-    hub = open_app(database_url, erp="none")
-    require_schema(hub)
-    with hub.uow() as uow:
+    with opened(database_url) as hub, hub.uow() as uow:
         record = uow.exceptions.get(exception_id)
-    hub.close()
     if record is None:
         err_console.print(f"[red]No exception {exception_id}.[/red]")
         raise typer.Exit(1)
@@ -86,31 +79,30 @@ def _act(database_url: str | None, action: str, exception_id: int, reason: str, 
     from handoffs.api.context import Principal
     from handoffs.audit import append
 
-    hub = open_app(database_url, erp="none")
-    require_schema(hub)
-    operator = Principal(client_id=f"cli:{by}", name=by, scopes=frozenset({"*"}), entities=None, key_id="cli")
-    run = commands.retry_exception if action == "retry" else commands.ignore_exception
-    try:
-        with hub.uow() as uow:
-            result = run(uow, operator, exception_id, reason)
-            for audit in result.audit:
-                append(
-                    uow.connection,
-                    at=uow.now,
-                    actor=operator.actor,
-                    action=audit.action.replace("process.", "cli."),
-                    target=audit.target,
-                    before=audit.before,
-                    after=audit.after,
-                )
-            uow.commit()
-    except Exception as exc:  # the commands raise NotFound/Conflict with a message for a person
-        if type(exc).__name__ not in ("NotFound", "Conflict"):
-            raise
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    finally:
-        hub.close()
+    with opened(database_url) as hub:
+        operator = Principal(
+            client_id=f"cli:{by}", name=by, scopes=frozenset({"*"}), entities=None, key_id="cli"
+        )
+        run = commands.retry_exception if action == "retry" else commands.ignore_exception
+        try:
+            with hub.uow() as uow:
+                result = run(uow, operator, exception_id, reason)
+                for audit in result.audit:
+                    append(
+                        uow.connection,
+                        at=uow.now,
+                        actor=operator.actor,
+                        action=audit.action.replace("process.", "cli."),
+                        target=audit.target,
+                        before=audit.before,
+                        after=audit.after,
+                    )
+                uow.commit()
+        except Exception as exc:  # the commands raise NotFound/Conflict with a message for a person
+            if type(exc).__name__ not in ("NotFound", "Conflict"):
+                raise
+            err_console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
     console.print(
         f"Exception {exception_id}: {result.body['state']}."
         + (" Its work is queued again; run the worker." if result.body.get("work_requeued") else "")
@@ -149,9 +141,7 @@ def assign(
     """Give an exception an owner (an open one moves to in_progress)."""
     from handoffs.audit import append
 
-    hub = open_app(database_url, erp="none")
-    require_schema(hub)
-    with hub.uow() as uow:
+    with opened(database_url) as hub, hub.uow() as uow:
         record = uow.exceptions.get(exception_id)
         if record is None:
             err_console.print(f"[red]No exception {exception_id}.[/red]")
@@ -167,7 +157,6 @@ def assign(
             after={"owner": owner},
         )
         uow.commit()
-    hub.close()
     console.print(f"Exception {exception_id} is owned by {owner}.")
 
 
@@ -182,30 +171,30 @@ def fix(
     from handoffs.audit import append
     from handoffs.flows.ingest import ingest_lines
 
-    hub = open_app(database_url, erp="none")
-    require_schema(hub)
-    with hub.uow() as uow:
-        record = uow.exceptions.get(exception_id)
-    if record is None or record.category != "validation" or record.work_id is not None:
-        err_console.print(f"[red]{exception_id} is not a validation exception from a load; use retry.[/red]")
-        raise typer.Exit(2)
-    report = ingest_lines([raw], hub.uow, hub.ports, source=record.source)
-    if report.failed:
-        err_console.print(
-            "[red]The corrected record still fails; see: handoffs exceptions list --state open[/red]"
-        )
-        raise typer.Exit(1)
-    with hub.uow() as uow:
-        uow.exceptions.set_state(exception_id, "resolved", f"corrected by {by} and loaded")
-        append(
-            uow.connection,
-            at=uow.now,
-            actor=f"cli:{by}",
-            action="cli.fix_exception",
-            target=f"exception:{exception_id}",
-            before={"raw": record.raw},
-            after={"raw": raw},
-        )
-        uow.commit()
-    hub.close()
+    with opened(database_url) as hub:
+        with hub.uow() as uow:
+            record = uow.exceptions.get(exception_id)
+        if record is None or record.category != "validation" or record.work_id is not None:
+            err_console.print(
+                f"[red]{exception_id} is not a validation exception from a load; use retry.[/red]"
+            )
+            raise typer.Exit(2)
+        report = ingest_lines([raw], hub.uow, hub.ports, source=record.source)
+        if report.failed:
+            err_console.print(
+                "[red]The corrected record still fails; see: handoffs exceptions list --state open[/red]"
+            )
+            raise typer.Exit(1)
+        with hub.uow() as uow:
+            uow.exceptions.set_state(exception_id, "resolved", f"corrected by {by} and loaded")
+            append(
+                uow.connection,
+                at=uow.now,
+                actor=f"cli:{by}",
+                action="cli.fix_exception",
+                target=f"exception:{exception_id}",
+                before={"raw": record.raw},
+                after={"raw": raw},
+            )
+            uow.commit()
     console.print(f"Exception {exception_id} resolved: the corrected record is loaded. Run the worker.")

@@ -12,9 +12,8 @@ from handoffs.cli.common import (
     JsonOption,
     console,
     err_console,
-    open_app,
+    opened,
     print_json,
-    require_schema,
 )
 from handoffs.flows.lineage import invoice_line_lineage
 
@@ -28,11 +27,8 @@ def invoice_line(
     as_json: JsonOption = False,
 ) -> None:
     """What the line bills (with source ids and approvals), its rate, FX, tax, journal and deliveries."""
-    hub = open_app(database_url, erp="none")
-    require_schema(hub)
-    with hub.uow() as uow:
+    with opened(database_url) as hub, hub.uow() as uow:
         data = invoice_line_lineage(uow, line_id)
-    hub.close()
     if data is None:
         err_console.print(f"[red]No invoice line {line_id}.[/red]")
         raise typer.Exit(1)

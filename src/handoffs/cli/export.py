@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from handoffs.cli.common import DbOption, open_app, print_json, require_schema
+from handoffs.cli.common import DbOption, opened, print_json
 from handoffs.domain.codec import encode
 
 app = typer.Typer(help="Export finance documents.", no_args_is_help=True)
@@ -53,15 +53,12 @@ _CSV_COLUMNS = [
 
 
 def _documents(database_url: str | None, kind: str) -> list[dict[str, Any]]:
-    hub = open_app(database_url, erp="none")
-    require_schema(hub)
-    with hub.uow() as uow:
+    with opened(database_url) as hub, hub.uow() as uow:
         docs = [
             {**encode(inv), "status": status, "external_ids": uow.xrefs.for_object("invoice", inv.id)}
             for inv, status in uow.invoices.iter_all()
             if inv.kind == kind
         ]
-    hub.close()
     return docs
 
 
@@ -84,11 +81,8 @@ def credit_notes(
 @app.command("revenue")
 def revenue(database_url: DbOption = None, fmt: FormatOption = Format.json, out: OutOption = None) -> None:
     """Every revenue event: contract, period, method, amount and basis."""
-    hub = open_app(database_url, erp="none")
-    require_schema(hub)
-    with hub.uow() as uow:
+    with opened(database_url) as hub, hub.uow() as uow:
         rows = [encode(e) for e in uow.finance.revenue_events()]
-    hub.close()
     if fmt is Format.json:
         _write_json(rows, out)
         return
@@ -121,11 +115,8 @@ def revenue(database_url: DbOption = None, fmt: FormatOption = Format.json, out:
 @app.command("journals")
 def journals(database_url: DbOption = None, fmt: FormatOption = Format.json, out: OutOption = None) -> None:
     """Every journal entry (CSV: one row per journal line); each balances per entity and currency."""
-    hub = open_app(database_url, erp="none")
-    require_schema(hub)
-    with hub.uow() as uow:
+    with opened(database_url) as hub, hub.uow() as uow:
         rows = [encode(e) for e in uow.finance.journal_entries()]
-    hub.close()
     if fmt is Format.json:
         _write_json(rows, out)
         return

@@ -13,9 +13,8 @@ from handoffs.cli.common import (
     JsonOption,
     check_period,
     console,
-    open_app,
+    opened,
     print_json,
-    require_schema,
 )
 from handoffs.reconcile.controls import ReconcileReport
 from handoffs.reconcile.controls import reconcile as run_controls
@@ -34,9 +33,7 @@ def reconcile(
     Every break gets a variance code; unexplained breaks become exceptions for a person.
     Exits 1 when any break is unexplained.
     """
-    hub = open_app(database_url, erp="none")
-    require_schema(hub)
-    with hub.uow() as uow:
+    with opened(database_url) as hub, hub.uow() as uow:
         report = run_controls(uow.connection, period, entity)
         for b in report.unexplained:
             uow.exceptions.add(
@@ -53,7 +50,6 @@ def reconcile(
                 ],
             )
         uow.commit()
-    hub.close()
     if as_json:
         print_json(report.as_dict())
     else:

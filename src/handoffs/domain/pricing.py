@@ -77,7 +77,7 @@ def build_time_invoice(
         amount = (rate * hours).rounded(rounding)
         lines.append(
             InvoiceLine(
-                id=f"{invoice_id}-L{n:04d}",
+                id=line_id(invoice_id, n),
                 kind="time",
                 description=describe(items[0]) if describe else f"{role} {resource_id} ({period})",
                 quantity=hours,
@@ -91,24 +91,8 @@ def build_time_invoice(
                 tax_code_id=tax_code_id,
             )
         )
-    subtotal = Money.sum([line.amount for line in lines], contract.currency)
-    tax = Money.sum([line.tax for line in lines], contract.currency)
-    _, last_day = period_bounds(period)
-    return Invoice(
-        id=invoice_id,
-        kind="invoice",
-        legal_entity_id=contract.legal_entity_id,
-        customer_id=contract.customer_id,
-        contract_id=contract.id,
-        project_id=project_id,
-        period=period,
-        issue_date=last_day,
-        due_date=last_day + timedelta(days=contract.payment_terms_days),
-        currency=contract.currency,
-        lines=tuple(lines),
-        subtotal=subtotal,
-        tax=tax,
-        total=subtotal + tax,
+    return assemble_invoice(
+        invoice_id=invoice_id, contract=contract, project_id=project_id, period=period, lines=lines
     )
 
 

@@ -175,34 +175,6 @@ class TimeEntryRepository:
                 update(te).where(te.c.id.in_(entry_ids[i : i + _CHUNK])).values(billing_state=state)
             )
 
-    def priced_unbilled(self, project_id: str, period: str) -> list[PricedEntry]:
-        rows = self._conn.execute(
-            select(
-                te.c.id,
-                te.c.resource_id,
-                te.c.role,
-                te.c.work_date,
-                te.c.hours,
-                te.c.rate,
-                te.c.currency,
-                te.c.rate_card_version,
-            )
-            .where(te.c.project_id == project_id, te.c.period == period, te.c.billing_state == "priced")
-            .order_by(te.c.id)
-        )
-        return [
-            PricedEntry(
-                r.id,
-                r.resource_id,
-                r.role,
-                r.work_date,
-                r.hours,
-                Money(r.rate, r.currency),
-                r.rate_card_version,
-            )
-            for r in rows
-        ]
-
     def billing_candidates(self, project_id: str, last_day: date) -> list[TimeEntry]:
         """Approved billable entries of a project worked up to ``last_day`` and not yet billed."""
         rows = self._conn.execute(
