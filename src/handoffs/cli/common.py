@@ -6,16 +6,14 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 from rich.console import Console
-from sqlalchemy import inspect
 
-from handoffs.bootstrap import App, build
-from handoffs.settings import Settings
-from handoffs.store.db import redact_url
+if TYPE_CHECKING:
+    from handoffs.bootstrap import App
 
 __all__ = [
     "DbOption",
@@ -53,6 +51,10 @@ def check_period(value: str) -> str:
 
 
 def open_app(database_url: str | None, **overrides: Any) -> App:
+    # Imported here, not at the top: every command's --help should start fast.
+    from handoffs.bootstrap import build
+    from handoffs.settings import Settings
+
     return build(Settings.from_env(database_url=database_url, **overrides))
 
 
@@ -69,6 +71,10 @@ def opened(database_url: str | None, **overrides: Any) -> Iterator[App]:
 
 def require_schema(app: App) -> None:
     """Stop with a clear message when the database has not been set up."""
+    from sqlalchemy import inspect
+
+    from handoffs.store.db import redact_url
+
     if not inspect(app.engine).has_table("alembic_version"):
         err_console.print(
             f"[red]The database at {redact_url(app.settings.database_url)} is not set up.[/red] "
