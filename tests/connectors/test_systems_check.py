@@ -24,7 +24,7 @@ def test_every_system_of_the_fleet_is_reachable_then_one_is_not(firm: Firm, tmp_
             app, ["systems", "check", "-f", str(tmp_path / "handoffs.yaml"), "--json"]
         )
         assert result.exit_code == 0, result.output
-        report = json.loads(result.output)
+        report = json.loads(result.stdout)
         assert {s["system"] for s in report["systems"] if s["reachable"]} == {
             "workday", "salesforce", "harvest", "expenses", "netsuite", "odoo", "legacy_gl"
         }  # fmt: skip

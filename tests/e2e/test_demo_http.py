@@ -25,7 +25,7 @@ def test_demo_over_http_loses_nothing_and_bills_nothing_twice(tmp_path: Path) ->
         app, ["demo", "--seed", "7", "--size", "small", "--out-dir", str(tmp_path), "--json"]
     )
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)  # logs go to standard error
     assert set(summary) >= KEYS
     assert summary["lost_records"] == 0 and summary["double_billed_entries"] == 0
     assert summary["unexplained_exceptions"] == 0

@@ -38,7 +38,7 @@ def test_whatif_shows_the_effect_of_raising_one_approval_threshold(
     ]
     result = CliRunner().invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output
-    data = orjson.loads(result.output)
+    data = orjson.loads(result.stdout)
     assert data["proposed"] == "test@v2" and data["records"] == 3
     assert data["exceptions"] == {"approvals.second-approver": [2, 1]}  # the 9 h entry still needs two
     assert data["invoices"] == [

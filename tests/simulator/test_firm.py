@@ -83,7 +83,7 @@ def test_cli_firm_json_prints_the_stats(tmp_path: Path) -> None:
         app, ["firm", "--seed", "7", "--size", "small", "--out", str(tmp_path), "--json"]
     )
     assert result.exit_code == 0, result.output
-    stats = json.loads(result.output)
+    stats = json.loads(result.stdout)
     assert stats["counts"]["resource"] == 20
     assert (tmp_path / "firm.jsonl").exists()
 

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from handoffs.api.clients import create_client, revoke_key, rotate_key
 from handoffs.cli.common import (
     DbOption,
     JsonOption,
@@ -48,6 +47,8 @@ def create(
     require_schema(hub)
     try:
         with hub.uow() as uow:
+            from handoffs.api.clients import create_client
+
             key = create_client(uow, _operator(), client_id, scope, entity or None, rate=rate, burst=burst)
             uow.commit()
     except ValueError as exc:
@@ -70,6 +71,8 @@ def rotate(
     require_schema(hub)
     try:
         with hub.uow() as uow:
+            from handoffs.api.clients import rotate_key
+
             key = rotate_key(uow, _operator(), client_id, revoke_old=revoke_old)
             uow.commit()
     except ValueError as exc:
@@ -140,6 +143,8 @@ def revoke(
     hub = open_app(database_url, erp="none")
     require_schema(hub)
     with hub.uow() as uow:
+        from handoffs.api.clients import revoke_key
+
         done = revoke_key(uow, _operator(), key)
         uow.commit()
     hub.close()

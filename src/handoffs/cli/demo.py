@@ -16,9 +16,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from handoffs.cli.common import JsonOption, console, err_console, open_app, print_json
-from handoffs.flows.ingest import ingest_lines
-from handoffs.reconcile.billing import check_billing
-from handoffs.sync.firm_run import run_firm
 
 
 def demo(
@@ -50,6 +47,8 @@ def demo(
             progress.update(tasks[stage], completed=completed, total=total)
 
         try:
+            from handoffs.sync.firm_run import run_firm  # imported when used: --help stays fast
+
             run = run_firm(seed, out_dir, size=size, faults=faults, progress=report)
         except ValueError as exc:
             err_console.print(f"[red]{exc}[/red]")
@@ -120,6 +119,8 @@ def _file_demo(file: Path, out_dir: Path, as_json: bool) -> None:
     hub.upgrade()
     with _progress(as_json) as progress, file.open(encoding="utf-8") as fh:
         task = progress.add_task("loading", total=None)
+        from handoffs.flows.ingest import ingest_lines  # imported when used: --help stays fast
+
         report = ingest_lines(
             fh,
             hub.uow,
@@ -130,6 +131,8 @@ def _file_demo(file: Path, out_dir: Path, as_json: bool) -> None:
         worker = hub.worker()
         worker.run(until_idle=True)
     with hub.uow() as uow:
+        from handoffs.reconcile.billing import check_billing  # imported when used: --help stays fast
+
         check = check_billing(uow.connection)
         summary = {
             "records_loaded": report.as_dict()["by_type"],
