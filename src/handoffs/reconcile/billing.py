@@ -19,7 +19,7 @@ from handoffs.domain.reference import LegalEntity
 from handoffs.store.serde import from_doc
 from handoffs.store.tables import billed_sources, invoice_lines, invoices, objects, proposals, time_entries
 
-__all__ = ["BillingCheck", "check_billing"]
+__all__ = ["BillingCheck", "check_billing", "held_entries"]
 
 
 @dataclass(slots=True)
@@ -96,7 +96,7 @@ def _check_lines(conn: Connection, result: BillingCheck) -> None:
     for line_id, source_id, h in rows:
         hours[line_id] += h
         line_sources[line_id].add(source_id)
-    held = _held_entries(conn)
+    held = held_entries(conn)
     roundings = _roundings(conn)
     headers = {
         r.id: r
@@ -147,7 +147,7 @@ def _check_lines(conn: Connection, result: BillingCheck) -> None:
             result.invoices_total_mismatch.append(row.id)
 
 
-def _held_entries(conn: Connection) -> set[str]:
+def held_entries(conn: Connection) -> set[str]:
     """Entries with hours held on a write-down proposal (cap overflow) that is not rejected."""
     rows = conn.execute(
         select(proposals.c.doc).where(proposals.c.kind == "write_down", proposals.c.state != "rejected")

@@ -33,6 +33,7 @@ from sqlalchemy import Connection, func, select
 
 from handoffs.domain.contracts import Contract
 from handoffs.domain.pricing import period_bounds
+from handoffs.reconcile.billing import held_entries
 from handoffs.store.serde import from_doc
 from handoffs.store.tables import (
     billed_sources,
@@ -113,7 +114,7 @@ def reconcile(conn: Connection, period: str, entity: str | None = None) -> Recon
     }
     contracts = _objects(conn, "contract", Contract)
     links = _live_links(conn)
-    held = _held(conn)
+    held = held_entries(conn)
     released = _released(conn)
     _time_control(conn, report, period, projects, contracts, links, held, released)
     expenses = [x for x in _objects(conn, "expense", Expense).values() if x.project_id in projects]
@@ -147,12 +148,6 @@ def _released(conn: Connection) -> set[tuple[str, str]]:
         )
     )
     return {(r[0], r[1]) for r in rows}
-
-
-def _held(conn: Connection) -> set[str]:
-    from handoffs.reconcile.billing import _held_entries
-
-    return _held_entries(conn)
 
 
 def _time_control(
