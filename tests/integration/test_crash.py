@@ -11,11 +11,14 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.pool import NullPool
 
 from handoffs.bench.datagen import backfill_lines
 from handoffs.bootstrap import build
 from handoffs.connectors.fake.erp import FileErp
 from handoffs.settings import Settings
+from handoffs.store.tables import work_queue
 from tests.support.flow import billing, load
 
 KILLS = 20
@@ -41,22 +44,34 @@ def test_sigkilled_worker_bills_every_entry_exactly_once(database_url: str, tmp_
     worker = [sys.executable, "-m", "handoffs.cli.main", "worker", "--json"]
     rng = random.Random(20261125)
     kills_mid_work = 0
-    outstanding, _ = hub.worker().outstanding()
+    # The hub's own reads on SQLite queue behind the worker's writes (BEGIN IMMEDIATE); a plain
+    # reader sees the queue at once, so the kill lands when the test means it to.
+    reader = create_engine(database_url, poolclass=NullPool)
+    ask = select(func.count()).select_from(work_queue).where(work_queue.c.status.in_(("pending", "leased")))
+
+    def left() -> int:
+        with reader.connect() as conn:
+            return int(conn.execute(ask).scalar_one())
+
+    outstanding = left()
     for _ in range(KILLS * 4):
         proc = subprocess.Popen(worker, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and hub.worker().outstanding()[0] == outstanding:
-            time.sleep(0.05)  # wait for start-up: the kill must land while it works
-        time.sleep(rng.uniform(0, 0.4))  # then a random point mid-work
+        while time.monotonic() < deadline and left() == outstanding:
+            time.sleep(0.01)  # wait for start-up: the kill must land while it works
+        # Then a random point mid-work: a random moment, but before it has done a tenth of what
+        # is left, so that a fast machine still takes its twenty kills before the work runs out.
+        kill_at, budget = time.monotonic() + rng.uniform(0, 0.4), max(5, outstanding // 10)
+        while time.monotonic() < kill_at and outstanding - left() < budget:
+            time.sleep(0.01)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-        before, (outstanding, _) = outstanding, hub.worker().outstanding()
-        if outstanding == 0:
-            break
+        before, outstanding = outstanding, left()
         if outstanding != before:  # it was processing when it died
             kills_mid_work += 1
-        if kills_mid_work >= KILLS:
+        if outstanding == 0 or kills_mid_work >= KILLS:
             break
+    reader.dispose()
     assert kills_mid_work >= KILLS, f"the work finished after {kills_mid_work} kills; give it more to do"
     finished = subprocess.run([*worker, "--until-idle"], env=env, capture_output=True, timeout=300)
     assert finished.returncode == 0, finished.stderr.decode()[-2000:]
