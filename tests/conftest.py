@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from handoffs.bench.postgres import Cluster, find_bindir
 from handoffs.bootstrap import App, build
 from handoffs.settings import Settings
 from handoffs.store.db import make_engine
 from handoffs.store.migrate import upgrade
-from tests.support.pg import Cluster, find_bindir
 
 TEMPLATE = "handoffs_template"
 
