@@ -27,6 +27,7 @@ class LegalEntity:
     default_tax_code_id: str | None = None
     erp_subsidiary: str | None = None
     closed_through: str | None = None  # last closed period, YYYY-MM
+    close_working_day: int | None = None  # a period closes on this working day of the next month
 
     def __post_init__(self) -> None:
         check_id(self.id)
@@ -34,6 +35,11 @@ class LegalEntity:
         require(len(self.country) == 2 and self.country.isupper(), "country", "must be ISO 3166 alpha-2")
         check_currency(self.currency)
         require(self.rounding in ROUNDING_MODES, "rounding", f"must be one of {sorted(ROUNDING_MODES)}")
+        require(
+            self.close_working_day is None or 1 <= self.close_working_day <= 20,
+            "close_working_day",
+            "must be a working day of the month, 1 to 20",
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -8,11 +8,15 @@ for a duplicate of the first run.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from handoffs.store.uow import UowFactory
+from handoffs.audit import append
+from handoffs.flows.replay_preview import check_open, replay_subscriptions
+from handoffs.store.uow import SqlUnitOfWork, UowFactory
 
-__all__ = ["replay"]
+__all__ = ["replay", "replay_exception"]
 
 
 def replay(
@@ -33,3 +37,38 @@ def replay(
         queued = uow.queue.enqueue_replay(selected, uow_factory.subscriptions, uow.now.timestamp())
         uow.commit()
     return queued
+
+
+def replay_exception(
+    uow: SqlUnitOfWork,
+    exception_id: int,
+    *,
+    subscriptions: Mapping[str, Sequence[str]],
+    reason: str,
+    actor: str,
+) -> dict[str, Any]:
+    """Queue a new run of the exception's work and write the audit row (the caller commits).
+
+    The exception is resolved as replayed; if the replay fails again, the worker opens a new
+    exception for the new run, with the new reason.
+    """
+    record = check_open(uow, exception_id)
+    selected = uow.exceptions.replay_messages(record)
+    subs = replay_subscriptions(record, subscriptions)
+    queued = uow.queue.enqueue_replay(selected, subs, uow.now.timestamp())
+    if queued == 0:
+        raise ValueError(
+            f"exception {exception_id} has no stored message to replay; fix the source and load it again"
+        )
+    resolution = f"replayed ({queued} run(s) queued): {reason}"
+    uow.exceptions.set_state(exception_id, "resolved", resolution)
+    append(
+        uow.connection,
+        at=uow.now,
+        actor=actor,
+        action="exceptions.replay",
+        target=f"exception:{exception_id}",
+        before={"state": record.state},
+        after={"state": "resolved", "reason": reason, "queued": queued},
+    )
+    return {"id": exception_id, "state": "resolved", "queued": queued, "resolution": resolution}

@@ -77,6 +77,11 @@ class SqlUnitOfWork:
     def publish(self, *messages: Message) -> None:
         self._pending.extend(messages)
 
+    def take_published(self) -> list[Message]:
+        """The messages published since the last commit, handed over instead of stored."""
+        taken, self._pending = self._pending, []
+        return taken
+
     def commit(self) -> None:
         self.messages.append(self._pending, self._subscriptions)
         self._pending = []

@@ -65,7 +65,7 @@ def build_reference(firm: Firm, rng: random.Random) -> None:
     """Fill the firm's reference data (deterministic for ``rng``)."""
     months = month_starts(firm.size.start, firm.size.months)
     closed = _period(_previous(months[0]))
-    for le_id, name, country, currency, tax, sub, _ in LEGAL_ENTITIES[: firm.size.legal_entities]:
+    for le_id, name, country, currency, tax, sub, close_wd in LEGAL_ENTITIES[: firm.size.legal_entities]:
         firm.legal_entities.append(
             LegalEntity(
                 id=le_id,
@@ -75,6 +75,7 @@ def build_reference(firm: Firm, rng: random.Random) -> None:
                 default_tax_code_id=tax,
                 erp_subsidiary=sub,
                 closed_through=closed,
+                close_working_day=close_wd,
             )
         )
     le_ids = {le.id for le in firm.legal_entities}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +11,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, case, func, insert, select, update
 
-from handoffs.store.tables import exceptions
+from handoffs.store.serde import message_from_json
+from handoffs.store.tables import exceptions, invoice_lines, invoices, messages, time_entries
 
 __all__ = ["RUNBOOKS", "ExceptionRecord", "ExceptionRepository"]
 
@@ -169,6 +171,73 @@ class ExceptionRepository:
         if state:
             query = query.where(exceptions.c.state == state)
         return {r[0]: int(r[1]) for r in self._conn.execute(query)}
+
+    # What an exception's replay reads: its messages, and the footprint it could change.
+
+    def replay_messages(self, record: ExceptionRecord) -> builtins.list[tuple[int, str, str]]:
+        """(seq, message id, type) a replay runs: the exception's own message, else its flow's."""
+        query = select(messages.c.seq, messages.c.message_id, messages.c.type).order_by(messages.c.seq)
+        if record.message_id:
+            query = query.where(messages.c.message_id == record.message_id)
+        elif record.correlation_id:
+            query = query.where(messages.c.correlation_id == record.correlation_id)
+        else:
+            return []
+        return [(r.seq, r.message_id, r.type) for r in self._conn.execute(query)]
+
+    def load_messages(self, seqs: Sequence[int]) -> dict[int, Any]:
+        """The stored messages by sequence number, decoded."""
+        found: dict[int, Any] = {}
+        for i in range(0, len(seqs), 500):
+            query = select(messages.c.seq, messages.c.type, messages.c.payload).where(
+                messages.c.seq.in_(list(seqs[i : i + 500]))
+            )
+            found.update({r.seq: message_from_json(r.type, r.payload) for r in self._conn.execute(query)})
+        return found
+
+    def footprint(self, project_ids: Sequence[str]) -> dict[str, Any]:
+        """Invoices (id -> row) and time entries (id -> state, hours, rate, currency) of projects."""
+        ids = sorted(project_ids)
+        inv = invoices.c
+        heads = {
+            r.id: r
+            for r in self._conn.execute(
+                select(inv.id, inv.project_id, inv.period, inv.currency, inv.total, inv.status).where(
+                    inv.project_id.in_(ids)
+                )
+            )
+        }
+        te = time_entries.c
+        entries = {
+            r.id: (r.billing_state, r.hours, r.rate, r.currency)
+            for r in self._conn.execute(
+                select(te.id, te.billing_state, te.hours, te.rate, te.currency).where(te.project_id.in_(ids))
+            )
+        }
+        return {"invoices": heads, "entries": entries}
+
+    def lines_of(self, invoice_ids: Sequence[str]) -> dict[str, builtins.list[dict[str, str]]]:
+        """Each invoice's lines: id, kind, quantity, unit price, amount (as text)."""
+        found: dict[str, builtins.list[dict[str, str]]] = {}
+        if not invoice_ids:
+            return found
+        il = invoice_lines.c
+        rows = self._conn.execute(
+            select(il.invoice_id, il.id, il.kind, il.quantity, il.unit_price, il.amount)
+            .where(il.invoice_id.in_(list(invoice_ids)))
+            .order_by(il.invoice_id, il.line_no)
+        )
+        for r in rows:
+            found.setdefault(r.invoice_id, []).append(
+                {
+                    "id": r.id,
+                    "kind": r.kind,
+                    "quantity": str(r.quantity),
+                    "unit_price": str(r.unit_price),
+                    "amount": str(r.amount),
+                }
+            )
+        return found
 
 
 def _record(row: Any) -> ExceptionRecord:
