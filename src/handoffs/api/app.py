@@ -26,8 +26,8 @@ Handoffs' governed API, in three layers (system, process, experience) plus event
 """
 
 
-def create_app(hub: App, settings: ApiSettings | None = None) -> FastAPI:
-    """Build the API for ``hub`` (its store, engine and ports)."""
+def create_app(hub: App, settings: ApiSettings | None = None, *, console: bool = True) -> FastAPI:
+    """Build the API for ``hub`` (its store, engine and ports), with the web console under ``/console``."""
     api = FastAPI(
         title="Handoffs API",
         version="1.0.0",
@@ -40,6 +40,10 @@ def create_app(hub: App, settings: ApiSettings | None = None) -> FastAPI:
     problems.install(api)
     for module in (system, process, experience, events, governance):
         api.include_router(module.router)
+    if console:
+        from handoffs.console import mount
+
+        mount(api, hub)
 
     @api.middleware("http")
     async def governance_headers(

@@ -10,6 +10,7 @@ from handoffs.cli import (
     audit,
     bench,
     billing,
+    console,
     db,
     demo,
     exceptions,
@@ -59,6 +60,7 @@ app.command("credit-note")(billing.credit_note_)
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(audit.app, name="audit")
 app.command("serve")(serve.serve)
+app.add_typer(console.app, name="console")
 app.add_typer(systems.app, name="systems")
 app.command("demo")(demo.demo)
 app.command("load")(load.load)

@@ -1,4 +1,4 @@
-"""``handoffs serve``: the governed HTTP API and its docs, on uvicorn."""
+"""``handoffs serve``: the governed HTTP API, its docs and the web console, on uvicorn."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ def serve(
     database_url: DbOption = None,
     upgrade: Annotated[bool, typer.Option(help="Bring the database schema up to date first.")] = True,
 ) -> None:
-    """Serve the API (OpenAPI at /openapi.json, docs at /docs). Create keys with: handoffs apikey create."""
+    """Serve the API (OpenAPI at /openapi.json, docs at /docs) and the web console (/console).
+
+    Create API keys with: handoffs apikey create; console users with: handoffs console adduser.
+    """
     import uvicorn
 
     from handoffs.api import create_app
@@ -23,7 +26,10 @@ def serve(
     hub = open_app(database_url)
     if upgrade:
         hub.upgrade()
-    console.print(f"Handoffs API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    console.print(
+        f"Handoffs API on http://{host}:{port}  (docs: http://{host}:{port}/docs, "
+        f"console: http://{host}:{port}/console)"
+    )
     try:
         uvicorn.run(create_app(hub), host=host, port=port, log_level="info", access_log=False)
     finally:

@@ -48,6 +48,11 @@ class SystemGuard:
         self._now = now
         self._sleep = sleep
 
+    @property
+    def limits(self) -> dict[str, RateLimit]:
+        """The rate limit of each system that has one (a copy)."""
+        return dict(self._limits)
+
     def call(self, system: str, fn: Callable[[], T]) -> T:
         """Run ``fn`` (one call to ``system``) if the breaker and the rate limit allow it."""
         with self._engine.begin() as conn:

@@ -30,6 +30,7 @@ __all__ = [
     "billed_sources",
     "circuit_breakers",
     "connector_cursors",
+    "console_users",
     "deliveries",
     "exceptions",
     "inbox",
@@ -448,4 +449,16 @@ policy_decisions = Table(
     Column("rule", String(128), nullable=False),
     Column("reason", Text, nullable=False),
     Column("decided_at", UtcDateTime, nullable=False),
+)
+
+# Users of the web console, each with one role (viewer, operator, admin) and a scrypt password
+# hash ``scrypt$n$r$p$salt$hash`` (migration 0401, branch "console").
+console_users = Table(
+    "console_users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

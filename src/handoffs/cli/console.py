@@ -1,0 +1,77 @@
+"""``handoffs console``: the web console's users (the console itself runs in ``handoffs serve``)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from handoffs.cli.common import DbOption, console, err_console, opened
+
+app = typer.Typer(
+    help="Manage the web console's users (serve it with: handoffs serve).", no_args_is_help=True
+)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = typer.prompt("Password", hide_input=True)
+    if typer.prompt("Repeat it", hide_input=True) != first:
+        err_console.print("[red]The two passwords differ.[/red]")
+        raise typer.Exit(2)
+    return str(first)
+
+
+@app.command("adduser")
+def adduser(
+    name: Annotated[str, typer.Argument(help="The user name to sign in with.")],
+    role: Annotated[
+        str,
+        typer.Option(
+            help="viewer (reads), operator (also acts on exceptions) or admin (also manages users)."
+        ),
+    ] = "viewer",
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the password from the first line of standard input."),
+    ] = False,
+    database_url: DbOption = None,
+) -> None:
+    """Add a console user with a role; the password is prompted for (or read from standard input)."""
+    from handoffs.audit import append
+    from handoffs.console.users import ROLES, UserError, add_user
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"must be one of {', '.join(ROLES)}", param_hint="--role")
+    password = _read_password(password_stdin)
+    with opened(database_url) as hub, hub.uow() as uow:
+        try:
+            add_user(uow.connection, name, role, password, uow.now)
+        except UserError as exc:
+            err_console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+        append(
+            uow.connection,
+            at=uow.now,
+            actor="cli",
+            action="cli.add_console_user",
+            target=f"user:{name}",
+            after={"role": role},
+        )
+        uow.commit()
+    console.print(f"Console user {name} added as {role}. Sign in at /console after: handoffs serve")
+
+
+@app.command("users")
+def users(database_url: DbOption = None) -> None:
+    """List the console's users and their roles."""
+    from handoffs.console.users import list_users
+
+    with opened(database_url) as hub, hub.uow() as uow:
+        everyone = list_users(uow.connection)
+    for u in everyone:
+        console.print(f"{u.name}\t{u.role}")
+    if not everyone:
+        console.print("No console users yet: handoffs console adduser NAME --role admin")

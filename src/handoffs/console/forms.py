@@ -1,0 +1,204 @@
+"""The console's POST routes: sign in and out, act on exceptions (operator), manage users (admin).
+
+Every route but the login form needs a session with the role and the session's CSRF token;
+the login form needs the token of its pre-session cookie. Actions are audited.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+from urllib.parse import quote, unquote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from handoffs.audit import append
+from handoffs.console import actions
+from handoffs.console.auth import COOKIE, PRE_COOKIE, ConsoleContext, csrf_token, need, session_user, sign
+from handoffs.console.pages import exception_page
+from handoffs.console.render import page
+from handoffs.console.users import ConsoleUser, UserError, add_user, authenticate, delete_user, set_role
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+Operator = Annotated[ConsoleUser, Depends(need("operator"))]
+Admin = Annotated[ConsoleUser, Depends(need("admin"))]
+Text = Annotated[str, Form()]
+
+
+def _ctx(request: Request) -> ConsoleContext:
+    ctx: ConsoleContext = request.app.state.console
+    return ctx
+
+
+def _safe_next(target: str) -> str:
+    target = unquote(target or "")
+    return target if target.startswith("/console") and not target.startswith("//") else "/console/"
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _cookie_args(request: Request) -> dict[str, object]:
+    return {"httponly": True, "samesite": "lax", "secure": request.url.scheme == "https", "path": "/console"}
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "", error: str = "") -> Response:
+    if session_user(request) is not None:
+        return _see_other(_safe_next(next))
+    pre = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(16)
+    request.state.csrf = csrf_token(_ctx(request), "pre|" + pre)
+    response = page(request, "login.html", 401 if error else 200, next=next, error=error)
+    response.set_cookie(PRE_COOKIE, pre, max_age=3600, **_cookie_args(request))  # type: ignore[arg-type]
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request, name: Text = "", password: Text = "", csrf: Text = "", next: Text = ""
+) -> Response:
+    ctx = _ctx(request)
+    pre = request.cookies.get(PRE_COOKIE, "")
+    if not pre or not secrets.compare_digest(csrf, csrf_token(ctx, "pre|" + pre)):
+        return _see_other(f"/console/login?error=stale&next={quote(next, safe='')}")
+    with ctx.hub.uow() as uow:
+        user = authenticate(uow.connection, name, password)
+        if user is not None:
+            append(
+                uow.connection,
+                at=uow.now,
+                actor=f"console:{user.name}",
+                action="console.login",
+                target=f"user:{user.name}",
+            )
+            uow.commit()
+    if user is None:
+        return _see_other(f"/console/login?error=bad&next={quote(next, safe='')}")
+    response = _see_other(_safe_next(next))
+    response.set_cookie(COOKIE, sign(ctx, user.name), max_age=ctx.session_ttl, **_cookie_args(request))  # type: ignore[arg-type]
+    response.delete_cookie(PRE_COOKIE, path="/console")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, user: Annotated[ConsoleUser, Depends(need("viewer"))]) -> Response:
+    response = _see_other("/console/login")
+    response.delete_cookie(COOKIE, path="/console")
+    return response
+
+
+def _after(request: Request, exception_id: int, outcome: actions.Outcome) -> Response:
+    if outcome.ok:
+        return _see_other(f"/console/exceptions/{exception_id}?ok=1&msg={quote(outcome.message)}")
+    return _failed(request, exception_id, outcome.message)
+
+
+def _failed(request: Request, exception_id: int, message: str, raw: str | None = None) -> Response:
+    with _ctx(request).hub.uow() as uow:
+        record = uow.exceptions.get(exception_id)
+    if record is None:
+        return page(request, "error.html", 404, title="Not found", message=message)
+    response = exception_page(request, record, message, False, raw=raw, status=422)
+    response.headers["HX-Push-Url"] = "false"
+    return response
+
+
+@router.post("/exceptions/{exception_id}/retry")
+def retry(request: Request, user: Operator, exception_id: int, reason: Text = "") -> Response:
+    return _after(
+        request,
+        exception_id,
+        actions.retry_or_ignore(_ctx(request).hub, user.name, "retry", exception_id, reason),
+    )
+
+
+@router.post("/exceptions/{exception_id}/ignore")
+def ignore(request: Request, user: Operator, exception_id: int, reason: Text = "") -> Response:
+    return _after(
+        request,
+        exception_id,
+        actions.retry_or_ignore(_ctx(request).hub, user.name, "ignore", exception_id, reason),
+    )
+
+
+@router.post("/exceptions/{exception_id}/assign")
+def assign(request: Request, user: Operator, exception_id: int, owner: Text = "") -> Response:
+    return _after(request, exception_id, actions.assign(_ctx(request).hub, user.name, exception_id, owner))
+
+
+@router.post("/exceptions/{exception_id}/fix")
+def fix(request: Request, user: Operator, exception_id: int, raw: Text = "") -> Response:
+    outcome = actions.fix(_ctx(request).hub, user.name, exception_id, raw)
+    if outcome.ok:
+        return _after(request, exception_id, outcome)
+    return _failed(request, exception_id, outcome.message, raw=raw)
+
+
+def _users_after(ok: bool, message: str) -> Response:
+    return _see_other(f"/console/users?ok={int(ok)}&msg={quote(message)}")
+
+
+@router.post("/users")
+def create_user(
+    request: Request, user: Admin, name: Text = "", role: Text = "viewer", password: Text = ""
+) -> Response:
+    with _ctx(request).hub.uow() as uow:
+        try:
+            add_user(uow.connection, name, role, password, uow.now)
+        except UserError as exc:
+            return _users_after(False, str(exc))
+        append(
+            uow.connection,
+            at=uow.now,
+            actor=f"console:{user.name}",
+            action="console.add_user",
+            target=f"user:{name}",
+            after={"role": role},
+        )
+        uow.commit()
+    return _users_after(True, f"User {name} added as {role}.")
+
+
+@router.post("/users/{name}/role")
+def change_role(request: Request, user: Admin, name: str, role: Text = "") -> Response:
+    if name == user.name:
+        return _users_after(False, "Ask another admin to change your own role.")
+    with _ctx(request).hub.uow() as uow:
+        try:
+            changed = set_role(uow.connection, name, role, uow.now)
+        except UserError as exc:
+            return _users_after(False, str(exc))
+        if not changed:
+            return _users_after(False, f"No user {name}.")
+        append(
+            uow.connection,
+            at=uow.now,
+            actor=f"console:{user.name}",
+            action="console.set_role",
+            target=f"user:{name}",
+            after={"role": role},
+        )
+        uow.commit()
+    return _users_after(True, f"{name} is now a {role}.")
+
+
+@router.post("/users/{name}/delete")
+def remove_user(request: Request, user: Admin, name: str) -> Response:
+    if name == user.name:
+        return _users_after(False, "You cannot delete yourself.")
+    with _ctx(request).hub.uow() as uow:
+        if not delete_user(uow.connection, name):
+            return _users_after(False, f"No user {name}.")
+        append(
+            uow.connection,
+            at=uow.now,
+            actor=f"console:{user.name}",
+            action="console.delete_user",
+            target=f"user:{name}",
+        )
+        uow.commit()
+    return _users_after(True, f"User {name} deleted.")

@@ -1,0 +1,191 @@
+"""The console's pages: every route reads only, and needs at least the viewer role."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from handoffs.api.catalog import INTERFACES
+from handoffs.console import kpis, reads, recon
+from handoffs.console.auth import ConsoleContext, need
+from handoffs.console.charts import bar_chart, line_chart
+from handoffs.console.render import page
+from handoffs.console.users import ConsoleUser, list_users
+from handoffs.flows.readiness import parse_period, period_readiness
+from handoffs.store.repositories.exceptions import RUNBOOKS
+from handoffs.store.repositories.readiness import ReadinessReads
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+Viewer = Annotated[ConsoleUser, Depends(need("viewer"))]
+Admin = Annotated[ConsoleUser, Depends(need("admin"))]
+STATES = ("open", "in_progress", "retrying", "resolved", "ignored")
+_LIST_LIMIT = 200
+
+
+def _ctx(request: Request) -> ConsoleContext:
+    ctx: ConsoleContext = request.app.state.console
+    return ctx
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, user: Viewer) -> Response:
+    ctx = _ctx(request)
+    with ctx.hub.uow() as uow:
+        data = reads.overview(uow, ctx.now())
+    recorded, worked = data["recorded_per_day"], data["time_by_work_date"]
+    categories = data["open_by_category"]
+    charts = {
+        "recorded": bar_chart(
+            [d for d, _ in recorded], {"messages": [n for _, n in recorded]}, "Messages per day"
+        ),
+        "worked": line_chart(
+            [d for d, _, _ in worked],
+            {"entries": [n for _, n, _ in worked], "approved": [a for _, _, a in worked]},
+            "Time entries per work date",
+        ),
+        "categories": bar_chart(
+            list(categories), {"open": list(categories.values())}, "Open exceptions by category"
+        ),
+    }
+    return page(request, "overview.html", active="overview", data=data, charts=charts)
+
+
+@router.get("/exceptions", response_class=HTMLResponse)
+def exceptions(request: Request, user: Viewer, state: str = "", category: str = "") -> Response:
+    ctx = _ctx(request)
+    with ctx.hub.uow() as uow:
+        records = uow.exceptions.list(state=state or None, category=category or None)
+        categories = sorted(uow.exceptions.count_by_category())
+    records.sort(key=lambda r: (r.priority, r.id))  # 1 is the most urgent
+    template = (
+        "_exception_rows.html" if request.headers.get("HX-Target") == "exception-rows" else "exceptions.html"
+    )
+    return page(
+        request,
+        template,
+        active="exceptions",
+        records=records[:_LIST_LIMIT],
+        total=len(records),
+        states=STATES,
+        categories=categories,
+        state=state,
+        category=category,
+    )
+
+
+@router.get("/exceptions/{exception_id}", response_class=HTMLResponse)
+def exception(request: Request, user: Viewer, exception_id: int, msg: str = "", ok: int = 0) -> Response:
+    with _ctx(request).hub.uow() as uow:
+        record = uow.exceptions.get(exception_id)
+    if record is None:
+        return page(request, "error.html", 404, title="Not found", message=f"No exception {exception_id}.")
+    return exception_page(request, record, msg, bool(ok))
+
+
+def exception_page(
+    request: Request, record: Any, msg: str, ok: bool, raw: str | None = None, status: int = 200
+) -> Response:
+    return page(
+        request,
+        "exception.html",
+        status,
+        active="exceptions",
+        x=record,
+        runbook=RUNBOOKS.get(record.category, "docs/runbooks.md"),
+        docs_url=(_ctx(request).docs_url or "").rstrip("/"),
+        msg=msg,
+        ok=ok,
+        raw=record.raw if raw is None else raw,
+        fixable=record.category == "validation" and record.work_id is None,
+        closed=record.state in ("resolved", "ignored"),
+    )
+
+
+@router.get("/reconciliation", response_class=HTMLResponse)
+def reconciliation(
+    request: Request, user: Viewer, period: str = "", entity: str = "", project: str = "", source: str = ""
+) -> Response:
+    with _ctx(request).hub.uow() as uow:
+        conn = uow.connection
+        periods = recon.periods(conn)
+        period = period if period in periods else (periods[0] if periods else "")
+        data: dict[str, Any] = {"periods": periods, "period": period, "entity": entity, "project": project}
+        if not period:
+            level = "empty"
+        elif source and entity:
+            level, data["entry"] = "entry", recon.entry(conn, period, entity, source)
+            data["source"] = source
+        elif project and entity:
+            level, data["breaks"] = "project", recon.project_breaks(conn, period, entity, project)
+        elif entity:
+            level, data["summary"] = "entity", recon.by_project(conn, period, entity)
+        else:
+            level, data["summary"] = "firm", recon.by_entity(conn, period)
+    return page(request, "reconciliation.html", active="reconciliation", level=level, **data)
+
+
+@router.get("/readiness", response_class=HTMLResponse)
+def readiness(request: Request, user: Viewer, period: str = "") -> Response:
+    ctx = _ctx(request)
+    with ctx.hub.uow() as uow:
+        periods = recon.periods(uow.connection)
+        period = period or (periods[0] if periods else "")
+        try:
+            parse_period(period)
+        except ValueError as exc:
+            return page(request, "error.html", 400, title="Bad period", message=str(exc))
+        results = period_readiness(uow, ReadinessReads(uow.connection), ctx.hub.ports, period)
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    return page(
+        request,
+        "readiness.html",
+        active="readiness",
+        results=results,
+        counts=counts,
+        period=period,
+        periods=periods,
+    )
+
+
+@router.get("/traces", response_class=HTMLResponse)
+def traces(request: Request, user: Viewer, correlation_id: str = "") -> Response:
+    with _ctx(request).hub.uow() as uow:
+        recent = reads.recent_correlations(uow.connection)
+        found = reads.trace(uow, correlation_id) if correlation_id else None
+    return page(
+        request, "traces.html", active="traces", recent=recent, trace=found, correlation_id=correlation_id
+    )
+
+
+@router.get("/kpis", response_class=HTMLResponse)
+def kpi_page(request: Request, user: Viewer, entity: str = "") -> Response:
+    with _ctx(request).hub.uow() as uow:
+        charts = kpis.kpi_charts(uow.connection, entity or None)
+        entities = [p.id for p in uow.objects.all("legal_entity")]
+    return page(request, "kpis.html", active="kpis", charts=charts, entity=entity, entities=sorted(entities))
+
+
+@router.get("/connectors", response_class=HTMLResponse)
+def connectors(request: Request, user: Viewer) -> Response:
+    ctx = _ctx(request)
+    with ctx.hub.uow() as uow:
+        data = reads.connectors(uow, ctx.hub, ctx.now())
+    return page(request, "connectors.html", active="connectors", **data)
+
+
+@router.get("/catalog", response_class=HTMLResponse)
+def catalog(request: Request, user: Viewer) -> Response:
+    return page(request, "catalog.html", active="catalog", interfaces=INTERFACES)
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users(request: Request, user: Admin, msg: str = "", ok: int = 0) -> Response:
+    with _ctx(request).hub.uow() as uow:
+        everyone = list_users(uow.connection)
+    return page(request, "users.html", active="users", users=everyone, msg=msg, ok=bool(ok))
