@@ -257,3 +257,57 @@ def test_triage_fix_ignore_assign_and_retry(env: dict[str, str], tmp_path: Path)
     assert "bad-hours" in billed and "TE-00000005" in billed
     verified = run("audit", "verify", env=env)
     assert verified.returncode == 0
+
+
+def test_exceptions_by_priority_grouped_and_replayed_after_a_preview(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    lines = list(backfill_lines(entries=40, projects=2))
+    bad = orjson.loads(next(x for x in lines if '"TE-00000001"' in x))
+    bad["role"] = "astronaut"  # no rate: pricing dead-letters it
+    contract = orjson.loads(next(x for x in lines if '"id":"K-001"' in x and '"type":"contract"' in x))
+    firm = tmp_path / "firm.jsonl"
+    firm.write_text(
+        "\n".join(orjson.dumps(bad).decode() if '"TE-00000001"' in x else x for x in lines) + "\n"
+    )
+    run("db", "upgrade", env=env)
+    run("load", str(firm), env=env)
+    run("worker", "--until-idle", env=env)
+    [dead] = orjson.loads(run("exceptions", "list", "--json", "--sort", "priority", env=env).stdout)
+    assert dead["project_id"] == "P-001" and dead["days_to_close"] is not None and dead["work_id"]
+    table = run("exceptions", "list", "--sort", "priority", env=env).stdout
+    assert "money at risk" in table and "days to close" in table
+    groups = orjson.loads(run("exceptions", "list", "--group-by", "project", "--json", env=env).stdout)
+    assert [(g["key"], g["count"]) for g in groups["groups"]] == [("P-001", 1)]
+    wrong = run("exceptions", "list", "--group-by", "colour", env=env, check=False)
+    assert wrong.returncode == 2 and "project, invoice, customer, message" in wrong.stderr
+
+    for version in contract["rate_card"]:
+        version["rates"]["astronaut"] = "300.00"
+    contract["source_version"] = 99
+    (tmp_path / "rate.jsonl").write_text(orjson.dumps(contract).decode() + "\n")
+    run("load", str(tmp_path / "rate.jsonl"), env=env)
+    run("worker", "--until-idle", env=env)
+    previewed = orjson.loads(
+        run("exceptions", "replay", str(dead["id"]), "--dry-run", "--json", env=env).stdout
+    )
+    assert previewed["failure"] is None and previewed["entries_priced"] == 1
+    [new] = previewed["invoices"]
+    assert new["change"] == "new" and new["lines"][0]["unit_price"] == "300.00"
+    assert run("export", "invoices", "--format", "json", env=env).stdout.count(new["id"]) == 0  # nothing kept
+    refused = run("exceptions", "replay", str(dead["id"]), env=env, check=False)
+    assert refused.returncode == 2 and "--reason" in refused.stderr
+    declined = run("exceptions", "replay", str(dead["id"]), "--reason", "rate added", env=env, check=False)
+    assert declined.returncode == 1 and "Nothing replayed" in declined.stderr  # no one said yes
+    done = run(
+        "exceptions", "replay", str(dead["id"]), "--reason", "rate added", "--yes", "--by", "ana", env=env
+    )
+    assert new["id"] in done.stdout and "1 run(s) queued" in done.stdout
+    run("worker", "--until-idle", env=env)
+    invoices = {
+        i["id"]: i for i in orjson.loads(run("export", "invoices", "--format", "json", env=env).stdout)
+    }
+    assert invoices[new["id"]]["total"] == {"amount": new["total"], "currency": new["currency"]}
+    audit = orjson.loads(run("audit", "list", "--json", env=env).stdout)
+    assert any(a["action"] == "exceptions.replay" and a["actor"] == "cli:ana" for a in audit)
+    assert run("audit", "verify", env=env).returncode == 0

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -18,7 +19,13 @@ from handoffs.cli.common import (
 )
 from handoffs.store.repositories.exceptions import ExceptionRecord
 
-app = typer.Typer(help="Inspect exceptions (failed validations, dead letters).", no_args_is_help=True)
+if TYPE_CHECKING:
+    from handoffs.flows.replay_preview import ReplayPreview
+
+app = typer.Typer(
+    help="Work the exceptions queue: list by priority, show, assign, retry, replay, fix, ignore.",
+    no_args_is_help=True,
+)
 
 
 @app.command("list")
@@ -28,21 +35,66 @@ def list_(
         str | None, typer.Option(help="open, in_progress, retrying, resolved or ignored.")
     ] = None,
     category: Annotated[str | None, typer.Option(help="Only this category, e.g. validation.")] = None,
+    sort: Annotated[
+        str,
+        typer.Option(
+            help="priority (most urgent first), money (most at risk first), days (closest cutoff "
+            "first) or id (oldest first)."
+        ),
+    ] = "id",
+    group_by: Annotated[
+        str | None,
+        typer.Option(
+            "--group-by",
+            help="Count and total the money at risk per project, invoice, customer or message.",
+        ),
+    ] = None,
+    today: Annotated[
+        str | None, typer.Option(help="Count days to close from this day, YYYY-MM-DD (default: today).")
+    ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Show at most this many.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List exceptions, oldest first, each with its reason and raw payload."""
+    """List exceptions with their business priority, money at risk and days to close."""
+    from handoffs.flows.triage import GROUP_BY, SORTS, queue
+
+    if sort not in SORTS:
+        raise typer.BadParameter(f"must be one of {', '.join(SORTS)}", param_hint="--sort")
+    if group_by is not None and group_by not in GROUP_BY:
+        raise typer.BadParameter(f"must be one of {', '.join(GROUP_BY)}", param_hint="--group-by")
+    day = _day(today)
     with opened(database_url) as hub, hub.uow() as uow:
-        records = uow.exceptions.list(state=state, category=category, limit=limit)
+        q = queue(uow, state=state, category=category, group_by=group_by, today=day, sort=sort, limit=limit)
     if as_json:
-        print_json([_as_dict(r) for r in records])
+        print_json(q.as_dict() if group_by else [_as_dict(i.exception) | i.as_dict() for i in q.items])
         return
-    table = Table(title=f"{len(records)} exception(s)")
-    for col in ("id", "category", "state", "source", "reason", "raw"):
+    if group_by:
+        groups = Table(title=f"{len(q.groups)} group(s) by {group_by}")
+        for col in (group_by, "count", "priority", "money at risk"):
+            groups.add_column(col, overflow="fold")
+        for g in q.groups:
+            money = ", ".join(f"{a} {c}" for c, a in sorted(g.money_at_risk.items())) or "-"
+            groups.add_row(g.key, str(g.count), str(g.priority), money)
+        console.print(groups)
+        return
+    table = Table(title=f"{len(q.items)} exception(s)")
+    for col in ("id", "priority", "money at risk", "days to close", "category", "state", "reason", "raw"):
         table.add_column(col, overflow="fold")
-    for r in records:
-        table.add_row(str(r.id), r.category, r.state, r.source, r.reason, r.raw[:160])
+    for i in q.items:
+        r = i.exception
+        money = "-" if i.money_at_risk is None else f"{i.money_at_risk.amount} {i.money_at_risk.currency}"
+        days = "-" if i.days_to_close is None else str(i.days_to_close)
+        table.add_row(str(r.id), str(i.priority), money, days, r.category, r.state, r.reason, r.raw[:160])
     console.print(table)
+
+
+def _day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter("must be YYYY-MM-DD", param_hint="--today") from None
 
 
 @app.command("show")
@@ -52,12 +104,16 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Show one exception in full, with its raw payload."""
+    from handoffs.flows.triage import assess
+
     with opened(database_url) as hub, hub.uow() as uow:
-        record = uow.exceptions.get(exception_id)
-    if record is None:
+        item = assess(uow, exception_id)
+    if item is None:
         err_console.print(f"[red]No exception {exception_id}.[/red]")
         raise typer.Exit(1)
-    data = _as_dict(record)
+    data = _as_dict(item.exception) | {
+        k: v for k, v in item.as_dict().items() if k not in ("id", "category", "state", "owner", "reason")
+    }
     if as_json:
         print_json(data)
         return
@@ -129,6 +185,108 @@ def ignore(
 ) -> None:
     """Close an exception without acting on it, with the reason on record."""
     _act(database_url, "ignore", exception_id, reason, by)
+
+
+@app.command("replay")
+def replay(
+    exception_id: Annotated[int, typer.Argument(help="The exception's id.")],
+    reason: Annotated[
+        str | None, typer.Option(help="Why: kept with the exception and in the audit log (needed to replay).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show the money impact; change nothing.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Replay without asking after the preview.")] = False,
+    by: ByOption = "operator",
+    database_url: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the exception's work again, after a preview of what it would invoice, price and post.
+
+    The preview runs the replay's handlers in a transaction that is rolled back and calls no
+    other system. Confirm to queue the replay (audited); the worker then runs it.
+    """
+    from handoffs.cli.common import open_app, require_schema
+    from handoffs.engine.replay import replay_exception
+    from handoffs.flows.triage import replay_preview
+
+    if not dry_run and not reason:
+        raise typer.BadParameter("say why (kept in the audit log), or use --dry-run", param_hint="--reason")
+    hub = open_app(database_url)
+    try:
+        require_schema(hub)
+        try:
+            with hub.uow() as uow:
+                preview = replay_preview(uow, exception_id, registry=hub.registry, ports=hub.ports)
+        except (LookupError, ValueError) as exc:
+            err_console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+        if as_json and dry_run:
+            print_json(preview.as_dict())
+            return
+        if not as_json:
+            _print_preview(preview)
+        if dry_run:
+            return
+        if not yes and not _confirmed("Queue this replay?"):
+            err_console.print("Nothing replayed.")
+            raise typer.Exit(1)
+        try:
+            with hub.uow() as uow:
+                result = replay_exception(
+                    uow,
+                    exception_id,
+                    subscriptions=hub.registry.subscriptions,
+                    reason=str(reason),
+                    actor=f"cli:{by}",
+                )
+                uow.commit()
+        except (LookupError, ValueError) as exc:
+            err_console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+    finally:
+        hub.close()
+    if as_json:
+        print_json({"preview": preview.as_dict(), **result})
+    else:
+        console.print(f"Exception {exception_id} replayed: {result['queued']} run(s) queued. Run the worker.")
+
+
+def _confirmed(question: str) -> bool:
+    try:
+        return typer.confirm(question, default=False, err=True)
+    except typer.Abort:  # no terminal to answer on (end of input): the answer is no
+        return False
+
+
+def _print_preview(preview: ReplayPreview) -> None:
+    data = preview.as_dict()
+    console.print(f"Replay of exception {data['exception_id']}: {data['runs']} message run(s).")
+    for step in data["steps"]:
+        console.print(f"  {step}")
+    if data["failure"]:
+        console.print(f"[red]It would fail again:[/red] {data['failure']}")
+    table = Table(title="Invoices it would create or change")
+    for col in ("invoice", "change", "project", "period", "total", "lines"):
+        table.add_column(col, overflow="fold")
+    for inv in data["invoices"]:
+        lines = "; ".join(
+            f"{x['id']} {x['kind']} {x['quantity']} x {x['unit_price']} = {x['amount']}" for x in inv["lines"]
+        )
+        table.add_row(
+            inv["id"],
+            inv["change"],
+            inv["project_id"],
+            inv["period"],
+            f"{inv['total']} {inv['currency']}",
+            lines,
+        )
+    console.print(table)
+    priced = ", ".join(f"{a} {c}" for c, a in data["priced_value"].items()) or "0"
+    console.print(
+        f"Entries priced: {data['entries_priced']} ({priced}); billed: {data['entries_billed']}; "
+        f"postings: {', '.join(data['postings']) or 'none'}."
+    )
 
 
 @app.command("assign")
