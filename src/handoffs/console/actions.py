@@ -34,9 +34,7 @@ class Outcome:
 
 
 def _principal(user: str) -> Principal:
-    return Principal(
-        client_id=f"console:{user}", name=user, scopes=frozenset({"*"}), entities=None, key_id="console"
-    )
+    return Principal(client_id=user, name=user, scopes=frozenset({"*"}), entities=None, key_id="console")
 
 
 def retry_or_ignore(hub: App, user: str, action: str, exception_id: int, reason: str) -> Outcome:
@@ -52,7 +50,7 @@ def retry_or_ignore(hub: App, user: str, action: str, exception_id: int, reason:
                 append(
                     uow.connection,
                     at=uow.now,
-                    actor=operator.actor,
+                    actor=f"console:{user}",
                     action=audit.action.replace("process.", "console."),
                     target=audit.target,
                     before=audit.before,
