@@ -128,11 +128,7 @@ def test_edit_and_retry_checks_the_record_then_resolves_and_audits(console: Cons
     assert "resolved" in page and 'data-testid="actions"' not in page
     with console.hub.uow() as uow:
         assert uow.exceptions.get(x).state == "resolved"
-        assert (
-            uow.time_entries.get(console.firm_entry_id()) is not None
-            if hasattr(console, "firm_entry_id")
-            else True
-        )
+        assert uow.time_entries.get(orjson.loads(console.firm.good_line)["id"]) is not None
         audit = entries(uow.connection, limit=5, target=f"exception:{x}")
         assert [(a.actor, a.action) for a in audit] == [("console:otto", "console.fix_exception")]
         assert verify(uow.connection)[1] == []
