@@ -174,6 +174,7 @@ def build(
         policies=_policies() if policies is None else policies,
         decisions=lambda uow: PolicyDecisionRepository(uow.connection, uow.now),
         screens=[ownership.screen, validation.screen_expenses],
+        routing=systems.routing if systems is not None else None,
     )
     uow = UowFactory(engine, registry.subscriptions, clock)
     return App(settings, engine, registry, uow, ports, erps, sources, lookups, systems, metrics, Tracing())

@@ -96,6 +96,13 @@ def _print(s: dict[str, Any], out_dir: Path) -> None:
     for period, r in s.get("billing_readiness_before_close", {}).items():
         why = ", ".join(f"{k} {v}" for k, v in r["blocked_by_reason"].items()) or "-"
         table.add_row(f"{period}: projects ready / blocked", f"{r['ready']} / {r['blocked']} ({why})")
+    if "erp_comparison" in s:
+        c = s["erp_comparison"]
+        kinds = ", ".join(f"{k} {n}" for k, n in c["differences_by_kind"].items())
+        table.add_row(
+            f"{c['legacy']} vs {c['new']}: invoices compared, differences",
+            f"{c['invoices']}, {c['differences_total']}" + (f" ({kinds})" if kinds else ""),
+        )
     table.add_row("records lost", str(s["lost_records"]))
     table.add_row("entries billed twice", str(s["double_billed_entries"]))
     table.add_row("seconds", str(s["duration_s"]))

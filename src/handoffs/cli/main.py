@@ -13,6 +13,7 @@ from handoffs.cli import (
     console,
     db,
     demo,
+    erp,
     exceptions,
     explain,
     export,
@@ -68,6 +69,7 @@ app.command("worker")(worker.worker)
 app.command("replay")(worker.replay)
 app.add_typer(policy.app, name="policy")
 app.add_typer(analytics.app, name="analytics")
+app.add_typer(erp.app, name="erp")
 app.command("readiness")(readiness.readiness)
 
 if __name__ == "__main__":

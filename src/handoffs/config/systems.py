@@ -14,6 +14,10 @@
         limits: {rate: 6.6, burst: 100} # requests per second and burst, from the API's documented limit
         mapping: builtin                # or a path to a mapping file (relative to handoffs.yaml)
         resources: [users, projects, time_entries]
+    routing:                            # optional; without a matching route every ERP gets it
+      - {object: invoice, to: [legacy_gl, netsuite]}      # an ERP migration: both, each its own delivery
+      - {object: contract, legal_entity: LE-DE, to: [odoo]}
+    migration: {legacy: legacy_gl, new: netsuite}         # what ``handoffs erp compare`` compares
 
 Credentials are never written in the file itself except for ``value:`` references, which
 exist for the simulated systems' fixed, made-up credentials.
@@ -26,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from handoffs.domain.routing import ROUTED_OBJECTS, Route, Routing
 
 __all__ = [
     "CONNECTOR_TYPES",
@@ -99,6 +105,7 @@ class SystemConfig:
 class SystemsConfig:
     source: str
     systems: dict[str, SystemConfig] = field(default_factory=dict)
+    routing: Routing = field(default_factory=Routing)
 
     def by_role(self, role: str) -> list[SystemConfig]:
         return [s for s in self.systems.values() if s.role == role]
@@ -164,7 +171,45 @@ def parse_systems(text: str, source: str = "handoffs.yaml", base_dir: Path | Non
         raise _fail(source, root, "systems must be a mapping of name -> system")
     base = base_dir or Path(source).parent
     systems = {str(k.value): _entry(str(k.value), k, v, source, base) for k, v in top["systems"][1].value}
-    return SystemsConfig(source, systems)
+    for unknown in sorted(set(top) - {"version", "systems", "routing", "migration"}):
+        raise _fail(source, top[unknown][0], f"unknown key {unknown!r}")
+    erps = {name for name, cfg in systems.items() if cfg.role == "erp"}
+    routes = _routes(top["routing"][1], source, erps) if "routing" in top else ()
+    legacy, new = _migration(top["migration"][1], source, erps) if "migration" in top else (None, None)
+    return SystemsConfig(source, systems, Routing(routes, legacy, new))
+
+
+def _routes(node: yaml.Node, source: str, erps: set[str]) -> tuple[Route, ...]:
+    if not isinstance(node, yaml.SequenceNode):
+        raise _fail(source, node, "routing must be a list of {object, legal_entity, to}")
+    routes = []
+    for item in node.value:
+        data = yaml.safe_load(yaml.serialize(item))
+        if not isinstance(data, dict) or set(data) - {"object", "legal_entity", "to"}:
+            raise _fail(source, item, "a route has object, to and optionally legal_entity")
+        if data.get("object") not in ROUTED_OBJECTS:
+            raise _fail(source, item, f"a route's object must be one of {', '.join(ROUTED_OBJECTS)}")
+        to = data.get("to")
+        if not isinstance(to, list) or not to:
+            raise _fail(source, item, "a route's to must list one or more ERP systems")
+        for name in to:
+            if name not in erps:
+                raise _fail(source, item, f"route target {name!r} is not a system with role erp")
+        entity = data.get("legal_entity")
+        routes.append(Route(data["object"], tuple(str(n) for n in to), str(entity) if entity else None))
+    return tuple(routes)
+
+
+def _migration(node: yaml.Node, source: str, erps: set[str]) -> tuple[str, str]:
+    data = yaml.safe_load(yaml.serialize(node))
+    if not isinstance(data, dict) or set(data) != {"legacy", "new"}:
+        raise _fail(source, node, "migration must be {legacy: ERP, new: ERP}")
+    for side in ("legacy", "new"):
+        if data[side] not in erps:
+            raise _fail(source, node, f"migration {side} {data[side]!r} is not a system with role erp")
+    if data["legacy"] == data["new"]:
+        raise _fail(source, node, "migration compares two different ERPs")
+    return str(data["legacy"]), str(data["new"])
 
 
 def load_systems(path: str | Path) -> SystemsConfig:

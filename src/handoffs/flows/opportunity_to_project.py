@@ -30,7 +30,7 @@ from handoffs.domain.work import Project
 from handoffs.engine.errors import TerminalError
 from handoffs.engine.registry import Handler
 from handoffs.flows.ingest import correlation_for_project
-from handoffs.flows.ports import ExternalRef, Ports, UnitOfWork
+from handoffs.flows.ports import ExternalRef, Ports, UnitOfWork, erp_targets
 
 __all__ = ["handlers", "open_project", "win_opportunity"]
 
@@ -107,7 +107,7 @@ def open_project(events: list[OpportunityWon], uow: Any, ports: Ports) -> None:
         if handed_over is not None:
             if written.outcome == "updated":
                 uow.publish(_amended(event, contract.id, written.version, ports))
-                _sync(uow, ports, event, contract.id, handed_over)
+                _sync(uow, ports, event, contract.id, handed_over, contract.legal_entity_id)
             continue
         _write(uow, "project", project, stamp)
         for type_, id_ in (("contract", contract.id), ("project", project.id)):
@@ -123,7 +123,7 @@ def open_project(events: list[OpportunityWon], uow: Any, ports: Ports) -> None:
                 opportunity_id=opp,
             )
         )
-        _sync(uow, ports, event, contract.id, project.id)
+        _sync(uow, ports, event, contract.id, project.id, contract.legal_entity_id)
 
 
 def _amended(event: OpportunityWon, contract_id: str, version: int, ports: Ports) -> ContractAmended:
@@ -136,8 +136,10 @@ def _amended(event: OpportunityWon, contract_id: str, version: int, ports: Ports
     )
 
 
-def _sync(uow: Any, ports: Ports, event: OpportunityWon, contract_id: str, project_id: str) -> None:
-    for system in sorted(ports.erps):
+def _sync(
+    uow: Any, ports: Ports, event: OpportunityWon, contract_id: str, project_id: str, entity: str
+) -> None:
+    for system in erp_targets(ports, "contract", lambda: entity):
         key = f"{system}:contract:{contract_id}:{event.message_id}"
         if uow.deliveries.ensure(key, system, "sync_contract", "contract", contract_id):
             uow.publish(

@@ -12,8 +12,9 @@ from handoffs.domain.billing import Invoice
 from handoffs.domain.messages import Message
 from handoffs.domain.ports import Clock, IdFactory
 from handoffs.domain.pricing import PricedEntry
+from handoffs.domain.routing import Routing
 
-__all__ = ["ErpPort", "ExternalRef", "Guard", "Ports", "UnitOfWork"]
+__all__ = ["ErpPort", "ExternalRef", "Guard", "Ports", "UnitOfWork", "erp_targets"]
 
 T = TypeVar("T")
 
@@ -106,3 +107,13 @@ class Ports:
     # Screens every inbound batch passes before it is stored (ownership, expense validation):
     # ``screen(uow, items, ports, source) -> items kept``; each rejection is raised as an exception.
     screens: list[Callable[..., list[Any]]] = field(default_factory=list)
+    # Which ERPs receive which postings (handoffs.yaml ``routing``); None: every ERP gets all.
+    routing: Routing | None = None
+
+
+def erp_targets(ports: Ports, object_type: str, legal_entity: Callable[[], str | None]) -> list[str]:
+    """The ERPs a posting goes to; ``legal_entity`` is asked only when a route depends on it."""
+    if ports.routing is None:
+        return sorted(ports.erps)
+    entity = legal_entity() if ports.routing.by_entity(object_type) else None
+    return ports.routing.targets(object_type, entity, ports.erps)

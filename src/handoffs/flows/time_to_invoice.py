@@ -15,6 +15,7 @@ transaction that stores the invoice, and the store refuses a second live billing
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from handoffs.domain.contracts import Contract
@@ -32,7 +33,7 @@ from handoffs.domain.work import Project, TimeEntry, check_entry_in_schedule
 from handoffs.engine.errors import TerminalError, TransientError
 from handoffs.engine.registry import Handler
 from handoffs.flows.billing_run import run_billing
-from handoffs.flows.ports import ExternalRef, Ports, UnitOfWork
+from handoffs.flows.ports import ExternalRef, Ports, UnitOfWork, erp_targets
 from handoffs.flows.validation import screen_time
 
 __all__ = ["delivery_key", "handlers"]
@@ -167,7 +168,7 @@ def generate_invoices(commands: list[GenerateInvoice], uow: UnitOfWork, ports: P
 def request_deliveries(events: list[InvoiceGenerated], uow: UnitOfWork, ports: Ports) -> None:
     """One delivery per ERP and invoice, keyed by an idempotency key that never changes."""
     for event in events:
-        for system in sorted(ports.erps):
+        for system in erp_targets(ports, "invoice", partial(_legal_entity, uow, event.project_id)):
             key = delivery_key(system, event.invoice_id)
             if uow.deliveries.ensure(key, system, "post_invoice", "invoice", event.invoice_id):
                 uow.publish(
@@ -179,6 +180,11 @@ def request_deliveries(events: list[InvoiceGenerated], uow: UnitOfWork, ports: P
                         system=system,
                     )
                 )
+
+
+def _legal_entity(uow: UnitOfWork, project_id: str) -> str | None:
+    project: Project | None = uow.objects.get("project", project_id)
+    return project.legal_entity_id if project is not None else None
 
 
 def call_post_invoice(

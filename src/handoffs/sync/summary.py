@@ -7,6 +7,8 @@
   not held in a mapping exception, not named by a dead letter, and (approved billable time)
   not left priced but unbilled because its invoice run failed.
 * ``unexplained_exceptions``: mapping exceptions on records no fault touched (must be 0).
+* ``erp_comparison``: the shadow comparison of the migration named in ``handoffs.yaml``
+  (``migration: {legacy, new}``): every difference between what the two ERPs accepted.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from handoffs.domain.journals import journals_balanced
 from handoffs.domain.work import Project
 from handoffs.flows.readiness import period_readiness
 from handoffs.reconcile.billing import check_billing
+from handoffs.reconcile.coexistence import compare_erps
 from handoffs.reconcile.controls import reconcile
 from handoffs.simulator.systems.fleet import Fleet
 from handoffs.store.repositories.readiness import ReadinessReads
@@ -193,6 +196,12 @@ def summarise(
         revenue = _revenue_by_entity(uow.finance.revenue_events())
         periods = sorted({r[0] for r in conn.execute(select(time_entries.c.period).distinct())})
         breaks = sum(len(reconcile(conn, period).unexplained) for period in periods)
+        routing = hub.systems.routing if hub.systems is not None else None
+        comparison = (
+            compare_erps(conn, hub.erps, routing.legacy, routing.new).as_dict()
+            if routing is not None and routing.legacy and routing.new
+            else None
+        )
     lost = {
         f"{system}:{resource}": len(ids - linked[system] - excepted[(system, resource)])
         for (system, resource), ids in truth.items()
@@ -226,6 +235,7 @@ def summarise(
         "journal_entries": len(journals),
         "revenue_by_legal_entity": revenue,
         "unexplained_reconciliation_breaks": breaks,
+        **({"erp_comparison": comparison} if comparison is not None else {}),
         "worker": worker,
         "duration_s": round(seconds, 2),
     }

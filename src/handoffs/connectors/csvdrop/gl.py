@@ -3,7 +3,8 @@
 An invoice becomes a balanced journal (debit receivables, credit revenue and tax) written
 to ``inbox/<batch>.csv``; the ERP answers ``outbox/ACK_<batch>.csv`` or ``REJ_<batch>.csv``.
 The batch name is the idempotency key: a batch re-sent after a lost acknowledgement is
-refused as "already posted", which confirms the first posting without a duplicate.
+refused as "already posted", which confirms the first posting without a duplicate. What the
+ledger holds is read back from its detail extract, ``extract/gl_detail.csv``.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ import csv
 import io
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from handoffs.connectors.base import Reachability
 from handoffs.domain.billing import Invoice
+from handoffs.domain.coexistence import PostedInvoice
 from handoffs.engine.errors import TerminalError, TransientError
 from handoffs.flows.ports import ExternalRef
 
@@ -35,6 +38,11 @@ class LegacyGlConfig:
     accounts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ACCOUNTS))
     wait_seconds: float = 5.0  # how long one post waits for an acknowledgement
     poll: float = 0.05
+    extract: Path | None = None  # the ledger's detail extract; by default <folder>/extract/gl_detail.csv
+
+    @property
+    def extract_file(self) -> Path:
+        return self.extract or self.inbox.parent / "extract" / "gl_detail.csv"
 
     @classmethod
     def from_entry(cls, entry: dict[str, Any], base_dir: Path = Path(".")) -> LegacyGlConfig:
@@ -85,6 +93,34 @@ class LegacyGlErp:
         if kind == "ACK" or "already posted" in text:
             return ExternalRef(self.system, batch)
         raise TerminalError(f"{self.system} rejected batch {batch}: {text.strip()}", category="rejected")
+
+    def read_invoices(self, invoice_ids: Iterable[str]) -> dict[str, PostedInvoice]:
+        """The ledger's lines for each invoice (by reference), from its detail extract."""
+        wanted = set(invoice_ids)
+        rows: dict[str, list[dict[str, str]]] = {}
+        if self.config.extract_file.exists():
+            with self.config.extract_file.open(encoding="utf-8", newline="") as handle:
+                for row in csv.DictReader(handle):
+                    if row["reference"] in wanted:
+                        rows.setdefault(row["reference"], []).append(row)
+        return {ref: self._posted(ref, lines) for ref, lines in rows.items()}
+
+    def _posted(self, ref: str, lines: list[dict[str, str]]) -> PostedInvoice:
+        accounts: dict[str, Decimal] = {}
+        for line in lines:
+            amount = Decimal(line["debit"] or 0) - Decimal(line["credit"] or 0)
+            accounts[line["account"]] = accounts.get(line["account"], Decimal(0)) + amount
+        chart = self.config.accounts
+        return PostedInvoice(
+            ref,
+            self.system,
+            lines[0]["batch"],
+            currency=lines[0]["currency"],
+            net=-accounts.get(chart["revenue"], Decimal(0)),
+            tax=-accounts.get(chart["tax"], Decimal(0)),
+            total=accounts.get(chart["receivable"], Decimal(0)),
+            accounts=accounts,
+        )
 
     def _answer(self, batch: str) -> tuple[str, str] | None:
         for kind in ("ACK", "REJ"):

@@ -11,10 +11,13 @@ from __future__ import annotations
 import random
 import sqlite3
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from handoffs.domain.billing import Invoice
+from handoffs.domain.coexistence import PostedInvoice
 from handoffs.engine.errors import TerminalError, TransientError
 from handoffs.flows.ports import ExternalRef
 
@@ -50,6 +53,23 @@ class InMemoryErp:
         if self._rng.random() < self.faults.lost_ack_rate:
             raise TransientError(f"{self.system} timed out after accepting the request")
         return ExternalRef(self.system, _external_id(idempotency_key))
+
+    def read_invoices(self, invoice_ids: Iterable[str]) -> dict[str, PostedInvoice]:
+        """What this ERP accepted for each invoice: currency, amounts and lines."""
+        wanted, found = set(invoice_ids), {}
+        for key, invoice in self.records.items():
+            if invoice.id in wanted:
+                found[invoice.id] = PostedInvoice(
+                    invoice.id,
+                    self.system,
+                    _external_id(key),
+                    currency=invoice.currency,
+                    net=invoice.subtotal.amount,
+                    tax=invoice.tax.amount,
+                    total=invoice.total.amount,
+                    lines={line.id: line.amount.amount for line in invoice.lines},
+                )
+        return found
 
 
 def _external_id(key: str) -> str:
@@ -104,6 +124,16 @@ class FileErp:
         if self._rng.random() < self.faults.lost_ack_rate:
             raise TransientError(f"{self.system} timed out after accepting the request")
         return ExternalRef(self.system, external_id)
+
+    def read_invoices(self, invoice_ids: Iterable[str]) -> dict[str, PostedInvoice]:
+        """What this ERP accepted for each invoice: its currency and total."""
+        wanted = set(invoice_ids)
+        rows = self._conn().execute("SELECT external_id, invoice_id, currency, total FROM invoices")
+        return {
+            i: PostedInvoice(i, self.system, x, currency=c, total=Decimal(t))
+            for x, i, c, t in rows.fetchall()
+            if i in wanted
+        }
 
     def call_counts(self) -> dict[str, int]:
         rows = self._conn().execute("SELECT key, COUNT(*) FROM calls GROUP BY key").fetchall()

@@ -57,7 +57,10 @@ def fleet_yaml(
     if "legacy_gl" in erps:
         folder = Path(endpoints["legacy_gl"]["inbox"]).parent
         systems["legacy_gl"] = {"role": "erp", "connector": "legacy_gl", "folder": str(folder)}
-    return yaml.safe_dump({"version": 1, "systems": systems}, sort_keys=False)
+    config: dict[str, Any] = {"version": 1, "systems": systems}
+    if "legacy_gl" in erps and "netsuite" in erps:  # the firm is moving its ledger to NetSuite
+        config["migration"] = {"legacy": "legacy_gl", "new": "netsuite"}
+    return yaml.safe_dump(config, sort_keys=False)
 
 
 def fleet_systems(endpoints: dict[str, dict[str, Any]], path: Path | None = None, **kw: Any) -> SystemsConfig:

@@ -9,7 +9,8 @@ until it completes and its task result gives the record id (or NetSuite's error)
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from handoffs.connectors.mapping import Lookups, MappingFailure, MappingSpec, ap
 from handoffs.connectors.netsuite.config import NetSuiteConfig
 from handoffs.domain.billing import Invoice, JournalEntry
 from handoffs.domain.codec import encode
+from handoffs.domain.coexistence import PostedInvoice
 from handoffs.domain.work import Project
 from handoffs.engine.errors import HandoffsFailure, TerminalError, TransientError
 from handoffs.flows.ports import ExternalRef, Guard
@@ -66,6 +68,28 @@ class NetSuiteErp:
         """Upsert a balanced journal entry (``journalEntry/eid:{entry.id}``)."""
         body = self._map("journal_entry", encode(entry))
         return ExternalRef(self.system, self.upsert("journalEntry", entry.id, body))
+
+    def read_invoices(self, invoice_ids: Iterable[str]) -> dict[str, PostedInvoice]:
+        """What NetSuite holds for each invoice (``GET invoice/eid:{id}``); absent ids are left out."""
+        found: dict[str, PostedInvoice] = {}
+        for invoice_id in invoice_ids:
+            try:
+                record = self.get("invoice", f"eid:{invoice_id}")
+            except TerminalError as exc:
+                if " answered 404" in str(exc):
+                    continue
+                raise
+            items = (record.get("item") or {}).get("items") or []
+            lines = {str(i.get("custcol_handoffs_line")): Decimal(str(i.get("amount", 0))) for i in items}
+            found[invoice_id] = PostedInvoice(
+                invoice_id,
+                self.system,
+                str(record.get("id")),
+                currency=(record.get("currency") or {}).get("refName"),
+                net=sum(lines.values(), Decimal(0)),
+                lines=lines,
+            )
+        return found
 
     def ensure_customer(self, customer_id: str, legal_entity_id: str) -> str:
         if customer_id not in self._customers:

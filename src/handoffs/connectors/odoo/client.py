@@ -8,6 +8,8 @@ by the next search and no duplicate invoice is made. A draft found that way is p
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from handoffs.connectors.base import Reachability
@@ -16,6 +18,7 @@ from handoffs.connectors.odoo.config import OdooConfig
 from handoffs.connectors.odoo.rpc import OdooRpc
 from handoffs.domain.billing import Invoice
 from handoffs.domain.codec import encode
+from handoffs.domain.coexistence import PostedInvoice
 from handoffs.engine.errors import HandoffsFailure, TerminalError, TransientError
 from handoffs.flows.ports import ExternalRef, Guard
 
@@ -53,6 +56,35 @@ class OdooErp:
         )
         self._post_move(move)
         return ExternalRef(self.system, str(move))
+
+    def read_invoices(self, invoice_ids: Iterable[str]) -> dict[str, PostedInvoice]:
+        """Posted customer invoices and refunds whose ``ref`` is one of ``invoice_ids``."""
+        ids = sorted(set(invoice_ids))
+        if not ids:
+            return {}
+        moves = self.rpc.call(
+            "account.move",
+            "search_read",
+            [
+                ["ref", "in", ids],
+                ["move_type", "in", ["out_invoice", "out_refund"]],
+                ["state", "=", "posted"],
+            ],
+            fields=["ref", "name", "currency_id", "amount_untaxed", "amount_tax", "amount_total"],
+        )
+        found: dict[str, PostedInvoice] = {}
+        for move in moves:
+            currency = move.get("currency_id")
+            found[str(move["ref"])] = PostedInvoice(
+                str(move["ref"]),
+                self.system,
+                str(move["id"]),
+                currency=str(currency[1] if isinstance(currency, list) else currency) if currency else None,
+                net=Decimal(str(move["amount_untaxed"])),
+                tax=Decimal(str(move["amount_tax"])),
+                total=Decimal(str(move["amount_total"])),
+            )
+        return found
 
     def _post_move(self, move: int) -> None:
         """``action_post`` once per try; a lost answer is settled by reading the state again."""

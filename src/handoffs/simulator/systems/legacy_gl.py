@@ -5,7 +5,9 @@ it and writes ``outbox/ACK_<batch>.csv`` or ``outbox/REJ_<batch>.csv``, then mov
 to ``archive/``. A batch is rejected whole: bad header, unknown account, closed period, a
 line that is not exactly one of debit or credit, an unbalanced company/currency, or a batch
 name already posted. Faults: ``outage`` leaves the file for the next pass; ``lost_ack``
-posts the batch but writes no acknowledgement.
+posts the batch but writes no acknowledgement. Every posted line is also appended to the
+ledger's detail extract ``extract/gl_detail.csv`` (the GL header plus ``batch``), which is
+what an integration reads back to see what the ledger holds.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ class LegacyGl:
         **overrides: Any,
     ) -> None:
         self.inbox, self.outbox, self.archive = root / "inbox", root / "outbox", root / "archive"
-        for folder in (self.inbox, self.outbox, self.archive):
+        self.extract = root / "extract" / "gl_detail.csv"
+        for folder in (self.inbox, self.outbox, self.archive, self.extract.parent):
             folder.mkdir(parents=True, exist_ok=True)
         self.accounts = {(a["company"], a["account"]) for a in seed_data.get("accounts", [])}
         self.open_periods = {(p["company"], p["period"]) for p in seed_data.get("open_periods", [])}
@@ -74,6 +77,7 @@ class LegacyGl:
             outcome = "rejected"
         else:
             self.posted.extend({**row, "batch": batch} for row in rows)
+            self._extract(batch, rows)
             debits = sum((Decimal(r["debit"] or 0) for r in rows), Decimal(0))
             if self.faults.roll("lost_ack", self.faults.settings.lost_ack_rate):
                 self.faults.record("lost_ack", file=path.name)
@@ -86,6 +90,14 @@ class LegacyGl:
         self.outcomes[batch] = outcome
         path.replace(self.archive / path.name)
         return outcome
+
+    def _extract(self, batch: str, rows: list[dict[str, str]]) -> None:
+        new = not self.extract.exists()
+        with self.extract.open("a", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            if new:
+                writer.writerow((*GL_HEADER, "batch"))
+            writer.writerows((*(row[c] for c in GL_HEADER), batch) for row in rows)
 
     def _validate(self, batch: str, text: str) -> tuple[list[tuple[int, str]], list[dict[str, str]]]:
         reader = csv.DictReader(io.StringIO(text))

@@ -1,0 +1,55 @@
+"""Routing: which ERPs receive which postings, by object and legal entity.
+
+During an ERP migration the same postings go to the legacy ERP and the new one, each as
+its own delivery (its own idempotency key and state), so one failing neither blocks nor
+doubles the other::
+
+    routes (first match wins)               no route matches
+    invoice  LE-UK -> [legacy_gl, netsuite] every configured ERP (the default)
+    contract       -> [netsuite]
+
+A route without a legal entity matches every entity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["ROUTED_OBJECTS", "Route", "Routing"]
+
+ROUTED_OBJECTS = ("invoice", "contract")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Deliver ``object_type`` (of ``legal_entity``, or of any entity when None) to ``to``."""
+
+    object_type: str
+    to: tuple[str, ...]
+    legal_entity: str | None = None
+
+    def matches(self, object_type: str, legal_entity: str | None) -> bool:
+        return self.object_type == object_type and (
+            self.legal_entity is None or self.legal_entity == legal_entity
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """The routes in order; ``legacy`` and ``new`` name the ERPs a migration compares."""
+
+    routes: tuple[Route, ...] = ()
+    legacy: str | None = None
+    new: str | None = None
+
+    def by_entity(self, object_type: str) -> bool:
+        """Whether a route for ``object_type`` depends on the legal entity (worth looking up)."""
+        return any(r.object_type == object_type and r.legal_entity for r in self.routes)
+
+    def targets(self, object_type: str, legal_entity: str | None, available: Iterable[str]) -> list[str]:
+        """The ERPs that receive this posting, in a stable order."""
+        for route in self.routes:
+            if route.matches(object_type, legal_entity):
+                return sorted(set(route.to))
+        return sorted(available)

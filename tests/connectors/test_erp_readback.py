@@ -1,0 +1,148 @@
+"""Reading back what each ERP accepted, through its connector, and the migration's shadow
+comparison over the simulated NetSuite and legacy GL (hub on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handoffs.bootstrap import App
+from handoffs.config.systems import SystemsConfigError, parse_systems
+from handoffs.connectors.csvdrop import LegacyGlConfig, LegacyGlErp
+from handoffs.domain.billing import Invoice
+from handoffs.reconcile.coexistence import compare_erps
+from handoffs.simulator.firm import Firm
+from handoffs.simulator.systems.legacy_gl import LegacyGl
+from tests.connectors.support import firm_invoice
+from tests.connectors.test_erps import TestNetSuite, TestOdooSession
+
+
+@pytest.fixture
+def legacy_gl(seeds: Any, tmp_path: Path) -> Any:
+    sim = LegacyGl(seeds["legacy_gl"], tmp_path / "gl", seed=5)
+    sim.start_polling(0.02)
+    yield sim, LegacyGlErp("legacy_gl", LegacyGlConfig(sim.inbox, sim.outbox, wait_seconds=3, poll=0.01))
+    sim.stop()
+
+
+def _sent(hub: App, invoice: Invoice, systems: tuple[str, ...], confirmed: dict[str, str]) -> None:
+    with hub.uow() as uow:
+        for system in systems:
+            key = f"{system}:invoice:{invoice.id}"
+            uow.deliveries.ensure(key, system, "post_invoice", "invoice", invoice.id)
+            if system in confirmed:
+                uow.deliveries.confirm(key, confirmed[system])
+        uow.commit()
+
+
+def test_the_comparison_is_clean_then_finds_every_injected_difference(
+    any_db_hub: App, firm: Firm, seeds: Any, serve: Any, tmp_path: Path, legacy_gl: Any
+) -> None:
+    ns_sim, netsuite = TestNetSuite().start(seeds, serve, any_db_hub, tmp_path)
+    _, gl = legacy_gl
+    erps = {"netsuite": netsuite, "legacy_gl": gl}
+    invoices = [firm_invoice(firm, "le-uk"), firm_invoice(firm, "le-us")]
+    for invoice in invoices:
+        refs = {name: erp.post_invoice(invoice, f"{name}:invoice:{invoice.id}") for name, erp in erps.items()}
+        _sent(any_db_hub, invoice, tuple(erps), {n: r.external_id for n, r in refs.items()})
+    with any_db_hub.uow() as uow:
+        clean = compare_erps(uow.connection, erps, "legacy_gl", "netsuite")
+    assert clean.invoices == 2 and clean.held == {"legacy_gl": 2, "netsuite": 2}
+    assert clean.attributes == ["presence", "currency", "net"] and clean.differences == []
+
+    uk, us = invoices
+    record = next(r for r in ns_sim.records["invoice"].values() if r["externalId"] == uk.id)
+    record["currency"] = {"refName": "EUR"}
+    record["item"]["items"][0]["amount"] = str(uk.lines[0].amount.amount + 1)  # as NetSuite echoes it
+    third = dataclasses.replace(us, id=f"{us.id}-2")
+    ref = gl.post_invoice(third, f"legacy_gl:invoice:{third.id}")  # NetSuite refused it, say
+    _sent(any_db_hub, third, tuple(erps), {"legacy_gl": ref.external_id})
+    with any_db_hub.uow() as uow:
+        report = compare_erps(uow.connection, erps, "legacy_gl", "netsuite")
+    found = sorted((d.invoice_id, d.kind, d.legacy, d.new) for d in report.differences)
+    assert found == sorted(
+        [
+            (uk.id, "currency", uk.currency, "EUR"),
+            (uk.id, "net", str(uk.subtotal.amount), str(uk.subtotal.amount + 1)),
+            (third.id, "missing", ref.external_id, None),
+        ]
+    )
+    assert report.as_dict()["differences_by_kind"] == {"currency": 1, "missing": 1, "net": 1}
+
+
+def test_the_legacy_gl_reads_back_accounts_and_amounts(firm: Firm, legacy_gl: Any) -> None:
+    _, gl = legacy_gl
+    invoice = firm_invoice(firm, "le-uk")
+    gl.post_invoice(invoice, "k")
+    held = gl.read_invoices([invoice.id, "INV-never-sent"])
+    assert list(held) == [invoice.id]
+    posted = held[invoice.id]
+    assert (posted.currency, posted.net, posted.tax, posted.total) == (
+        invoice.currency,
+        invoice.subtotal.amount,
+        invoice.tax.amount,
+        invoice.total.amount,
+    )
+    assert sum(posted.accounts.values()) == 0  # a balanced journal  # type: ignore[union-attr]
+
+
+def test_odoo_reads_back_posted_invoices_by_ref(
+    firm_hub: App, firm: Firm, seeds: Any, serve: Any, tmp_path: Path
+) -> None:
+    _, odoo = TestOdooSession().start(seeds, serve, firm_hub, tmp_path)
+    invoice = firm_invoice(firm, "le-uk")
+    ref = odoo.post_invoice(invoice, "k")
+    held = odoo.read_invoices([invoice.id, "INV-never-sent"])
+    assert list(held) == [invoice.id] and held[invoice.id].external_id == ref.external_id
+    assert held[invoice.id].net == invoice.subtotal.amount
+
+
+ROUTED = """\
+version: 1
+systems:
+  netsuite: {role: erp, connector: netsuite, base_url: "http://ns", credentials: {token: "value:t"}}
+  legacy_gl: {role: erp, connector: legacy_gl, folder: gl}
+  harvest: {role: time, connector: harvest, base_url: "http://hv"}
+routing:
+  - {object: invoice, legal_entity: LE-UK, to: [legacy_gl]}
+  - {object: invoice, to: [legacy_gl, netsuite]}
+migration: {legacy: legacy_gl, new: netsuite}
+"""
+
+
+def test_routing_and_migration_are_read_from_handoffs_yaml() -> None:
+    routing = parse_systems(ROUTED).routing
+    assert (routing.legacy, routing.new) == ("legacy_gl", "netsuite")
+    assert routing.targets("invoice", "LE-UK", ["netsuite", "legacy_gl"]) == ["legacy_gl"]
+    assert routing.targets("invoice", "LE-US", ["netsuite", "legacy_gl"]) == ["legacy_gl", "netsuite"]
+    assert routing.targets("contract", "LE-US", ["netsuite", "legacy_gl"]) == ["legacy_gl", "netsuite"]
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "message"),
+    [
+        ("to: [legacy_gl, netsuite]}", 8, "to must list"),
+        ("to: [legacy_gl, harvest]", 8, "'harvest' is not a system with role erp"),
+        ("object: invoice, to: [legacy_gl, n", 8, "object must be one of"),
+        ("{legacy: legacy_gl, new: netsuite}", 9, "migration must be"),
+        ("migration:", 9, "unknown key"),
+    ],
+)
+def test_a_bad_route_names_its_line(change: str, line: int, message: str) -> None:
+    bad = {
+        "to: [legacy_gl, netsuite]}": ROUTED.replace("to: [legacy_gl, netsuite]}", "to: []}"),
+        "to: [legacy_gl, harvest]": ROUTED.replace("to: [legacy_gl, netsuite]", "to: [legacy_gl, harvest]"),
+        "object: invoice, to: [legacy_gl, n": ROUTED.replace(
+            "object: invoice, to: [legacy_gl, n", "object: journal, to: [legacy_gl, n"
+        ),
+        "{legacy: legacy_gl, new: netsuite}": ROUTED.replace(
+            "{legacy: legacy_gl, new: netsuite}", "{legacy: legacy_gl, new: legacy_gl, old: x}"
+        ),
+        "migration:": ROUTED.replace("migration:", "migrate:"),
+    }[change]
+    with pytest.raises(SystemsConfigError, match=message) as caught:
+        parse_systems(bad)
+    assert caught.value.line == line
