@@ -32,20 +32,37 @@ Decoder = Callable[[Any, str], Any]
 _DECODERS: dict[type, Callable[[Any], Any]] = {}
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_PLAIN = frozenset((str, int, bool, type(None)))
+
+
 def encode(value: Any) -> Any:
     """Turn a domain value into JSON-compatible data (dicts, lists, strings, ints, bools)."""
+    kind = type(value)  # exact types first: this runs for every field of every record
+    if kind in _PLAIN:
+        return value
+    if kind is Decimal:
+        return str(value)
+    if kind is date or kind is datetime:
+        return value.isoformat()
+    names = _FIELD_NAMES.get(kind)
+    if names is not None:
+        return {name: encode(getattr(value, name)) for name in names}
+    return _encode_other(value)
+
+
+def _encode_other(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Money):
         return {"amount": str(value.amount), "currency": value.currency}
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
+    if isinstance(value, datetime | date):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+        return {name: encode(getattr(value, name)) for name in names}
     if isinstance(value, tuple | list):
         return [encode(v) for v in value]
     if isinstance(value, Mapping):

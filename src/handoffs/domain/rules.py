@@ -21,12 +21,20 @@ def require(condition: bool, field: str, reason: str) -> None:
         raise ValidationError(field, reason)
 
 
+_KNOWN_IDS: set[str] = set()  # ids already found valid: references repeat across every record
+_KNOWN_IDS_MAX = 200_000
+
+
 def check_id(value: str, field: str = "id") -> None:
+    if type(value) is str and value in _KNOWN_IDS:
+        return
     require(
         isinstance(value, str) and bool(_ID.match(value)),
         field,
         "must be 1-128 characters of letters, digits and . _ : - /, starting alphanumeric",
     )
+    if len(_KNOWN_IDS) < _KNOWN_IDS_MAX:
+        _KNOWN_IDS.add(value)
 
 
 def check_period(value: str, field: str = "period") -> None:

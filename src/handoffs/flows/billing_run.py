@@ -85,8 +85,8 @@ def _has_work(ctx: BillingContext, period: str) -> bool:
     last = period_bounds(period)[1]
     entries = ctx.uow.time_entries
     return bool(
-        entries.billing_candidates(ctx.project.id, last)
-        or entries.unrecognised(ctx.project.id, last)
+        entries.has_billing_candidates(ctx.project.id, last)
+        or entries.has_unrecognised(ctx.project.id, last)
         or _unrecognised_expenses(ctx, last)
         or _unbilled_expenses(ctx, last)
     )

@@ -3,7 +3,7 @@ import a concrete store or connector (an import-linter contract keeps it so)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -46,6 +46,7 @@ class _NoGuard:
 
 class Objects(Protocol):
     def get(self, type_: str, id_: str) -> Any | None: ...
+    def prime(self, type_: str, ids: Iterable[str]) -> None: ...
 
 
 class TimeEntries(Protocol):

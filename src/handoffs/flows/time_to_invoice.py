@@ -52,6 +52,7 @@ def price_approved_time(events: list[TimeEntryApproved], uow: UnitOfWork, ports:
     today = ports.clock.now().date()
     due: dict[tuple[str, str], TimeEntryApproved] = {}
     stored = uow.time_entries.get_many([e.entry_id for e in events])  # one query for the batch
+    _prime(uow, [s.entry for s in stored.values()])
     priced: list[PricedEntry] = []
     for event in events:
         result = _price(event, uow, stored.get(event.entry_id), ports)
@@ -71,6 +72,16 @@ def price_approved_time(events: list[TimeEntryApproved], uow: UnitOfWork, ports:
                 period=period,
             )
         )
+
+
+def _prime(uow: UnitOfWork, entries: list[TimeEntry]) -> None:
+    """Read the batch's projects, contracts, assignments and resources in one query each."""
+    objects = uow.objects
+    objects.prime("project", {e.project_id for e in entries})
+    objects.prime("assignment", {e.assignment_id for e in entries if e.assignment_id})
+    objects.prime("resource", {e.resource_id for e in entries})
+    projects = [objects.get("project", p) for p in {e.project_id for e in entries}]
+    objects.prime("contract", {p.contract_id for p in projects if p is not None and p.contract_id})
 
 
 def _price(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, tuple_, update
@@ -14,6 +15,12 @@ from handoffs.store.serde import from_doc, to_doc
 from handoffs.store.tables import object_history, objects
 
 __all__ = ["ObjectRepository"]
+
+
+@lru_cache(maxsize=16_384)
+def _decoded(type_: str, doc: str) -> Any:
+    """Objects are immutable, so one decoded copy of a stored document serves every reader."""
+    return from_doc(OBJECT_TYPES[type_], doc)
 
 
 class ObjectRepository:
@@ -31,14 +38,24 @@ class ObjectRepository:
             row = self._conn.execute(
                 select(objects.c.doc).where(objects.c.type == type_, objects.c.id == id_)
             ).first()
-            self._cache[key] = None if row is None else from_doc(OBJECT_TYPES[type_], row.doc)
+            self._cache[key] = None if row is None else _decoded(type_, row.doc)
         return self._cache[key]
+
+    def prime(self, type_: str, ids: Iterable[str]) -> None:
+        """Read the objects not read yet in one query, so that ``get`` finds them cached."""
+        missing = sorted({i for i in ids if (type_, i) not in self._cache})
+        for start in range(0, len(missing), 500):
+            part = missing[start : start + 500]
+            query = select(objects.c.id, objects.c.doc).where(objects.c.type == type_, objects.c.id.in_(part))
+            found = {r.id: r.doc for r in self._conn.execute(query)}
+            for id_ in part:
+                self._cache[(type_, id_)] = _decoded(type_, found[id_]) if id_ in found else None
 
     def all(self, type_: str) -> list[Any]:
         """Every object of a type (cached for this unit of work until one of them is written)."""
         if type_ not in self._all:
             query = select(objects.c.doc).where(objects.c.type == type_).order_by(objects.c.id)
-            self._all[type_] = [from_doc(OBJECT_TYPES[type_], r.doc) for r in self._conn.execute(query)]
+            self._all[type_] = [_decoded(type_, r.doc) for r in self._conn.execute(query)]
         return list(self._all[type_])
 
     def count(self, type_: str) -> int:

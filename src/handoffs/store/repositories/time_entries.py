@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from handoffs.domain.catalog import CanonicalRecord
+from handoffs.domain.codec import decode
 from handoffs.domain.money import Money
 from handoffs.domain.pricing import PricedEntry
 from handoffs.domain.work import TimeEntry
@@ -175,21 +177,45 @@ class TimeEntryRepository:
                 update(te).where(te.c.id.in_(entry_ids[i : i + _CHUNK])).values(billing_state=state)
             )
 
+    def _candidates(self, project_id: str, last_day: date) -> Any:
+        return (
+            te.c.project_id == project_id,
+            te.c.work_date <= last_day,
+            te.c.status == "approved",
+            te.c.billable.is_(True),
+            te.c.billing_state == "priced",
+        )
+
     def billing_candidates(self, project_id: str, last_day: date) -> list[TimeEntry]:
         """Approved billable entries of a project worked up to ``last_day`` and not yet billed."""
         rows = self._conn.execute(
             select(te.c.doc, te.c.role)
-            .where(
-                te.c.project_id == project_id,
-                te.c.work_date <= last_day,
-                te.c.status == "approved",
-                te.c.billable.is_(True),
-                te.c.billing_state == "priced",
-            )
+            .where(*self._candidates(project_id, last_day))
             .order_by(te.c.work_date, te.c.id)
         )
-        entries = [(from_doc(TimeEntry, r.doc), r.role) for r in rows]
-        return [e if e.role else replace(e, role=role) for e, role in entries]
+        entries = []
+        for r in rows:  # the priced role joins the document before it is built: one build per entry
+            doc = orjson.loads(r.doc)
+            if not doc.get("role") and r.role:
+                doc["role"] = r.role
+            entries.append(decode(TimeEntry, doc))
+        return entries
+
+    def has_billing_candidates(self, project_id: str, last_day: date) -> bool:
+        query = select(te.c.id).where(*self._candidates(project_id, last_day)).limit(1)
+        return self._conn.execute(query).first() is not None
+
+    def has_unrecognised(self, project_id: str, last_day: date) -> bool:
+        query = select(te.c.id).where(*self._unrecognised(project_id, last_day)).limit(1)
+        return self._conn.execute(query).first() is not None
+
+    def _unrecognised(self, project_id: str, last_day: date) -> Any:
+        return (
+            te.c.project_id == project_id,
+            te.c.work_date <= last_day,
+            te.c.billing_state.in_(("priced", "billed")),
+            te.c.recognised_by.is_(None),
+        )
 
     def unrecognised(self, project_id: str, last_day: date) -> list[PricedEntry]:
         """Priced time of a project worked up to ``last_day`` whose revenue is not recognised yet."""
@@ -204,12 +230,7 @@ class TimeEntryRepository:
                 te.c.currency,
                 te.c.rate_card_version,
             )
-            .where(
-                te.c.project_id == project_id,
-                te.c.work_date <= last_day,
-                te.c.billing_state.in_(("priced", "billed")),
-                te.c.recognised_by.is_(None),
-            )
+            .where(*self._unrecognised(project_id, last_day))
             .order_by(te.c.work_date, te.c.id)
         )
         return [
