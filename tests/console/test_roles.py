@@ -216,3 +216,21 @@ def test_the_reconciliation_drill_down_reaches_the_entry(console: Console, level
     }
     assert expected[level] in page
     assert "not_billed" in page
+
+
+def test_the_queue_shows_business_priority_groups_and_a_replay_preview(console: Console) -> None:
+    http = console.client()
+    csrf = sign_in(http, "otto")
+    x = console.firm.exception_id
+    grouped = http.get("/console/exceptions?group_by=message&sort=money").text
+    assert 'data-testid="groups"' in grouped and f"#{x}" in grouped
+    partial = http.get(
+        "/console/exceptions?state=resolved", headers={"HX-Request": "true", "HX-Target": "queue"}
+    )
+    assert partial.text.startswith('<div id="queue">') and "0 exception(s)" in partial.text
+    preview = http.get(f"/console/exceptions/{x}/replay")
+    assert preview.status_code == 422 and "no stored message to replay" in preview.text
+    refused = http.post(f"/console/exceptions/{x}/replay", data={"reason": "again", "csrf": csrf})
+    assert refused.status_code == 422
+    with console.hub.uow() as uow:
+        assert uow.exceptions.get(x).state == "open"

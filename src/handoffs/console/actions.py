@@ -1,8 +1,9 @@
 """What an operator does to an exception from the console, audited like the API and the CLI.
 
-Retry and ignore run the process API's own commands (:mod:`handoffs.api.commands`); edit and
-retry loads a corrected record through the ingest path ``handoffs load`` uses, exactly as
-``handoffs exceptions fix`` does. Each action and its audit row commit together; the actor
+Retry and ignore run the process API's own commands (:mod:`handoffs.api.commands`); replay
+runs :func:`handoffs.engine.replay.replay_exception`, as ``handoffs exceptions replay`` does;
+edit and retry loads a corrected record through the ingest path ``handoffs load`` uses,
+exactly as ``handoffs exceptions fix`` does. Each action and its audit row commit together; the actor
 is ``console:<user>``.
 """
 
@@ -22,7 +23,7 @@ from handoffs.domain.catalog import decode_record
 from handoffs.domain.errors import DomainError
 from handoffs.flows.ingest import ingest_lines
 
-__all__ = ["Outcome", "assign", "check_record", "fix", "retry_or_ignore"]
+__all__ = ["Outcome", "assign", "check_record", "fix", "replay", "retry_or_ignore"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,3 +137,26 @@ def fix(hub: App, user: str, exception_id: int, raw: str) -> Outcome:
         )
         uow.commit()
     return Outcome(True, f"Exception {exception_id} resolved: the corrected record is loaded.")
+
+
+def replay(hub: App, user: str, exception_id: int, reason: str) -> Outcome:
+    """Queue a new run of the exception's stored messages (the page showed the preview first)."""
+    from handoffs.engine.replay import replay_exception
+
+    if not reason.strip():
+        return Outcome(False, "Give a reason: it is kept with the exception and in the audit log.")
+    try:
+        with hub.uow() as uow:
+            result = replay_exception(
+                uow,
+                exception_id,
+                subscriptions=hub.registry.subscriptions,
+                reason=reason.strip(),
+                actor=f"console:{user}",
+            )
+            uow.commit()
+    except (LookupError, ValueError) as exc:
+        return Outcome(False, str(exc))
+    return Outcome(
+        True, f"Exception {exception_id} replayed: {result['queued']} run(s) queued for the worker."
+    )

@@ -125,6 +125,11 @@ def ignore(request: Request, user: Operator, exception_id: int, reason: Text = "
     )
 
 
+@router.post("/exceptions/{exception_id}/replay")
+def replay(request: Request, user: Operator, exception_id: int, reason: Text = "") -> Response:
+    return _after(request, exception_id, actions.replay(_ctx(request).hub, user.name, exception_id, reason))
+
+
 @router.post("/exceptions/{exception_id}/assign")
 def assign(request: Request, user: Operator, exception_id: int, owner: Text = "") -> Response:
     return _after(request, exception_id, actions.assign(_ctx(request).hub, user.name, exception_id, owner))

@@ -13,7 +13,9 @@ from handoffs.console.auth import ConsoleContext, need
 from handoffs.console.charts import bar_chart, line_chart
 from handoffs.console.render import page
 from handoffs.console.users import ConsoleUser, list_users
+from handoffs.flows import triage
 from handoffs.flows.readiness import parse_period, period_readiness
+from handoffs.flows.triage import GROUP_BY, SORTS
 from handoffs.store.repositories.exceptions import RUNBOOKS
 from handoffs.store.repositories.readiness import ReadinessReads
 
@@ -55,25 +57,37 @@ def overview(request: Request, user: Viewer) -> Response:
 
 
 @router.get("/exceptions", response_class=HTMLResponse)
-def exceptions(request: Request, user: Viewer, state: str = "", category: str = "") -> Response:
-    ctx = _ctx(request)
-    with ctx.hub.uow() as uow:
-        records = uow.exceptions.list(state=state or None, category=category or None)
+def exceptions(
+    request: Request,
+    user: Viewer,
+    state: str = "",
+    category: str = "",
+    group_by: str = "",
+    sort: str = "priority",
+) -> Response:
+    group_by = group_by if group_by in GROUP_BY else ""
+    sort = sort if sort in SORTS else "priority"
+    with _ctx(request).hub.uow() as uow:
+        found = triage.queue(
+            uow, state=state or None, category=category or None, group_by=group_by or None, sort=sort
+        )
         categories = sorted(uow.exceptions.count_by_category())
-    records.sort(key=lambda r: (r.priority, r.id))  # 1 is the most urgent
-    template = (
-        "_exception_rows.html" if request.headers.get("HX-Target") == "exception-rows" else "exceptions.html"
-    )
+    partial = request.headers.get("HX-Target") == "queue"
     return page(
         request,
-        template,
+        "_queue.html" if partial else "exceptions.html",
         active="exceptions",
-        records=records[:_LIST_LIMIT],
-        total=len(records),
+        items=found.items[:_LIST_LIMIT],
+        groups=found.groups,
+        total=len(found.items),
         states=STATES,
         categories=categories,
+        group_bys=GROUP_BY,
+        sorts=SORTS,
         state=state,
         category=category,
+        group_by=group_by,
+        sort=sort,
     )
 
 
@@ -87,22 +101,53 @@ def exception(request: Request, user: Viewer, exception_id: int, msg: str = "", 
 
 
 def exception_page(
-    request: Request, record: Any, msg: str, ok: bool, raw: str | None = None, status: int = 200
+    request: Request,
+    record: Any,
+    msg: str,
+    ok: bool,
+    raw: str | None = None,
+    status: int = 200,
+    preview: Any = None,
 ) -> Response:
+    with _ctx(request).hub.uow() as uow:
+        item = triage.assess(uow, record.id)
     return page(
         request,
         "exception.html",
         status,
         active="exceptions",
         x=record,
+        item=item,
+        preview=preview,
         runbook=RUNBOOKS.get(record.category, "docs/runbooks.md"),
         docs_url=(_ctx(request).docs_url or "").rstrip("/"),
         msg=msg,
         ok=ok,
         raw=record.raw if raw is None else raw,
         fixable=record.category == "validation" and record.work_id is None,
+        replayable=record.message_id is not None or record.work_id is not None,
         closed=record.state in ("resolved", "ignored"),
     )
+
+
+@router.get("/exceptions/{exception_id}/replay", response_class=HTMLResponse)
+def replay_preview(request: Request, user: Viewer, exception_id: int) -> Response:
+    """What a replay would do, computed in a transaction that is rolled back."""
+    ctx = _ctx(request)
+    with ctx.hub.uow() as uow:
+        record = uow.exceptions.get(exception_id)
+        if record is None:
+            return page(
+                request, "error.html", 404, title="Not found", message=f"No exception {exception_id}."
+            )
+        try:
+            preview = triage.replay_preview(uow, exception_id, registry=ctx.hub.registry, ports=ctx.hub.ports)
+        except (LookupError, ValueError) as exc:
+            return exception_page(request, record, str(exc), False, status=422)
+    if preview.runs == 0:
+        message = f"exception {exception_id} has no stored message to replay; fix the source and load it again"
+        return exception_page(request, record, message, False, status=422)
+    return exception_page(request, record, "", True, preview=preview)
 
 
 @router.get("/reconciliation", response_class=HTMLResponse)
