@@ -145,7 +145,7 @@ def replay_preview(request: Request, user: Viewer, exception_id: int) -> Respons
         except (LookupError, ValueError) as exc:
             return exception_page(request, record, str(exc), False, status=422)
     if preview.runs == 0:
-        message = f"exception {exception_id} has no stored message to replay; fix the source and load it again"
+        message = f"exception {exception_id} has no stored message to replay; fix the source, load it again"
         return exception_page(request, record, message, False, status=422)
     return exception_page(request, record, "", True, preview=preview)
 
