@@ -118,3 +118,31 @@ def test_the_period_report_reads_the_store(policy_hub: App, database_url: str) -
     )
     assert result.exit_code == 0, result.output
     assert '"blocked": 2' in result.output
+
+
+def test_only_exceptions_of_the_period_or_of_no_period_block_it(policy_hub: App) -> None:
+    # T-feb falls after every assignment ends: rejected, a February exception on P-1
+    load(policy_hub, [*firm(), entry("T-ok"), entry("T-feb", day="2026-02-10")])
+    drain(policy_hub)
+
+    def report(period: str) -> dict[str, list[str]]:
+        with policy_hub.uow() as uow:
+            found = period_readiness(uow, ReadinessReads(uow.connection), policy_hub.ports, period)
+        return {r.project_id: [x.code for x in r.reasons] for r in found}
+
+    assert "open_exceptions" not in report("2026-01")["P-1"]
+    assert "open_exceptions" in report("2026-02")["P-1"]
+    with policy_hub.uow() as uow:  # a problem with the project itself holds every period back
+        uow.exceptions.add(
+            category="mapping",
+            source="test",
+            reason="contract terms unreadable",
+            raw="{}",
+            detail={"project_id": "P-1"},
+        )
+        uow.commit()
+    assert "open_exceptions" in report("2026-01")["P-1"]
+    with policy_hub.uow() as uow:
+        by_period = {p: ReadinessReads(uow.connection).open_exceptions(p) for p in ("2026-01", "2026-02")}
+    assert [e.category for e in by_period["2026-01"]["P-1"]] == ["mapping"]
+    assert sorted(e.category for e in by_period["2026-02"]["P-1"]) == ["mapping", "validation"]

@@ -2,7 +2,8 @@
 
 Readiness is decided from what the hub already holds: the approved effort of the period,
 the contract's terms (billing model, dates), milestone acceptance, the readiness rules of
-the policy in force, and the open exceptions on the project. Reasons (codes are stable):
+the policy in force, and the open exceptions on the project for that period (or tied to no
+period, such as a problem with its contract). Reasons (codes are stable):
 
     project_not_active  no_contract          contract_not_in_force   no_policy
     no_approved_effort  unapproved_time      unpriced_time           rejected_time
@@ -146,7 +147,7 @@ def period_readiness(uow: Any, reads: Any, ports: Ports, period: str) -> list[Re
         reads: the store's readiness reads (time of the period, open exceptions, invoices).
     """
     first, last = parse_period(period)
-    time, problems, invoiced = reads.time(period), reads.open_exceptions(), reads.invoiced(period)
+    time, problems, invoiced = reads.time(period), reads.open_exceptions(period), reads.invoiced(period)
     out = []
     for project in uow.objects.all("project"):
         if (

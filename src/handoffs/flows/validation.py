@@ -143,7 +143,8 @@ def screen_time(entry: TimeEntry, version: int, project: Project, uow: Any, port
         return None
     decision = decide_time(uow, ports, entry, version, project)
     if decision.outcome == "reject":
-        _raise(uow, "time_entry", entry.id, str(version), project, decision, orjson.dumps({"id": entry.id}))
+        raw = orjson.dumps({"id": entry.id})
+        _raise(uow, "time_entry", entry.id, str(version), project, decision, raw, period=entry.period)
     return _STATE.get(decision.outcome)
 
 
@@ -156,6 +157,8 @@ def _raise(
     decision: Decision,
     raw: bytes,
     where: Any = None,
+    *,
+    period: str,
 ) -> None:
     label = kind.replace("_", " ")
     uow.exceptions.add(
@@ -169,6 +172,7 @@ def _raise(
             "policy_version": decision.version,
             "record_version": version,
             "project_id": project.id,
+            "period": period,
             **({"record": where} if where else {}),
         },
         object_type=kind,
@@ -197,7 +201,7 @@ def screen_expenses(uow: Any, items: list[Any], ports: Ports, source: str) -> li
         period = f"{expense.incurred_on:%Y-%m}"
         decision = _record(uow, ports, "expense", expense.id, version, project, period, decision)
         if decision.outcome == "reject":
-            _raise(uow, "expense", expense.id, version, project, decision, raw.encode(), where)
+            _raise(uow, "expense", expense.id, version, project, decision, raw.encode(), where, period=period)
         else:
             kept.append((where, raw, record))
     return kept
