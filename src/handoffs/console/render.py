@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -45,6 +46,14 @@ def _seconds(value: float | None) -> str:
     return f"{value / 3600:.1f} h"
 
 
+def _pretty(raw: str) -> str:
+    """A JSON payload indented for reading and editing; anything else as it is."""
+    try:
+        return orjson.dumps(orjson.loads(raw), option=orjson.OPT_INDENT_2).decode()
+    except orjson.JSONDecodeError:
+        return raw
+
+
 @functools.cache
 def _env() -> Environment:
     env = Environment(
@@ -53,7 +62,7 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(when=_when, pct=_pct, seconds=_seconds)
+    env.filters.update(when=_when, pct=_pct, seconds=_seconds, pretty=_pretty)
     env.globals["nav"] = NAV
     env.globals["explained_codes"] = EXPLAINED
     return env
