@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from handoffs.audit import entries
 from handoffs.bootstrap import App
 from handoffs.flows.validation import decide_time
 from tests.policies.support import book, entry, expense, firm, hub_on, open_exceptions, states
@@ -137,3 +138,39 @@ def test_without_a_policy_a_withdrawn_approval_waits_as_a_proposal(database_url:
         assert kinds == ["invoice"] and len(proposals) == 1 and proposals[0].startswith("ADJ-T-a-")
     finally:
         hub.close()
+
+
+def test_a_corrected_version_supersedes_the_exception_of_the_rejected_one(policy_hub: App) -> None:
+    load(policy_hub, [*firm(), entry("T-long", "7.5"), expense("X-no-receipt", has_receipt=False)])
+    drain(policy_hub)
+    rejected = {e.object_id: e.id for e in open_exceptions(policy_hub, "validation")}
+    assert set(rejected) == {"T-long", "X-no-receipt"} and states(policy_hub)["T-long"] == "rejected"
+    # the sources correct both: a second approver signs the long day, the receipt is attached
+    load(
+        policy_hub,
+        [
+            entry("T-long", "7.5", approved_by="M-1,M-2", version=2),
+            expense("X-no-receipt", has_receipt=True, source_version=2),
+        ],
+    )
+    drain(policy_hub)
+    assert open_exceptions(policy_hub, "validation") == []
+    with policy_hub.uow() as uow:
+        settled = {uow.exceptions.get(i).object_id: uow.exceptions.get(i) for i in rejected.values()}
+        trail = [e for e in entries(uow.connection) if e.action == "flow.supersede_exception"]
+    assert {k: (v.state, v.resolution) for k, v in settled.items()} == {
+        "T-long": ("resolved", "superseded by version 2"),
+        "X-no-receipt": ("resolved", "superseded by version 2"),
+    }
+    assert sorted(e.target for e in trail) == sorted(f"exception:{i}" for i in rejected.values())
+    assert all(e.actor == "handoffs" and e.before["record_version"] == "1" for e in trail)
+    assert states(policy_hub)["T-long"] == "billed"
+
+
+def test_the_same_rejected_version_again_keeps_its_exception_open(policy_hub: App) -> None:
+    load(policy_hub, [*firm(), entry("T-long", "7.5")])
+    drain(policy_hub)
+    load(policy_hub, [entry("T-long", "7.5"), entry("T-ok", "6")])  # a re-sent copy and another entry
+    drain(policy_hub)
+    [still] = open_exceptions(policy_hub, "validation")
+    assert still.object_id == "T-long" and still.resolution is None

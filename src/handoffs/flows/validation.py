@@ -145,6 +145,8 @@ def screen_time(entry: TimeEntry, version: int, project: Project, uow: Any, port
     if decision.outcome == "reject":
         raw = orjson.dumps({"id": entry.id})
         _raise(uow, "time_entry", entry.id, str(version), project, decision, raw, period=entry.period)
+    else:  # this version passes: exceptions raised for an earlier one are settled
+        uow.exceptions.supersede("time_entry", entry.id, str(version))
     return _STATE.get(decision.outcome)
 
 
@@ -203,6 +205,7 @@ def screen_expenses(uow: Any, items: list[Any], ports: Ports, source: str) -> li
         if decision.outcome == "reject":
             _raise(uow, "expense", expense.id, version, project, decision, raw.encode(), where, period=period)
         else:
+            uow.exceptions.supersede("expense", expense.id, version)
             kept.append((where, raw, record))
     return kept
 

@@ -261,6 +261,7 @@ exceptions = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("resolution", Text),
+    Index("ix_exceptions_object", "object_type", "object_id"),  # migration 0601
 )
 
 rate_limits = Table(

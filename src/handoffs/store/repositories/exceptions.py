@@ -11,10 +11,13 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, case, func, insert, select, update
 
+from handoffs.audit.chain import append
 from handoffs.store.serde import message_from_json
 from handoffs.store.tables import exceptions, invoice_lines, invoices, messages, time_entries
 
 __all__ = ["RUNBOOKS", "ExceptionRecord", "ExceptionRepository"]
+
+_OPEN = ("open", "in_progress", "retrying")
 
 RUNBOOKS = {
     "validation": "docs/runbooks.md#validation",
@@ -135,6 +138,41 @@ class ExceptionRepository:
             .where(exceptions.c.id == exception_id)
             .values(state=state, resolution=resolution, updated_at=self._now)
         )
+
+    def supersede(self, object_type: str, object_id: str, version: str) -> builtins.list[int]:
+        """A corrected version of a record was accepted: resolve its older validation exceptions.
+
+        Every open ``validation`` exception on the record that was not raised for ``version``
+        itself is resolved with the note "superseded by version N", and each resolution is
+        written to the audit log in the same transaction. Returns the ids resolved.
+        """
+        c = exceptions.c
+        rows = self._conn.execute(
+            select(c.id, c.state, c.detail).where(
+                c.object_type == object_type,
+                c.object_id == object_id,
+                c.category == "validation",
+                c.state.in_(_OPEN),
+            )
+        ).all()
+        note = f"superseded by version {version}"
+        resolved = []
+        for row in rows:
+            raised_for = (orjson.loads(row.detail) if row.detail else {}).get("record_version")
+            if raised_for is not None and str(raised_for) == version:
+                continue
+            self.set_state(row.id, "resolved", note)
+            append(
+                self._conn,
+                at=self._now,
+                actor="handoffs",
+                action="flow.supersede_exception",
+                target=f"exception:{row.id}",
+                before={"state": row.state, "record_version": raised_for},
+                after={"state": "resolved", "resolution": note},
+            )
+            resolved.append(int(row.id))
+        return resolved
 
     def assign(self, exception_id: int, owner: str) -> None:
         self._conn.execute(
