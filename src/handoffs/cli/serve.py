@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,6 +15,15 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     database_url: DbOption = None,
     upgrade: Annotated[bool, typer.Option(help="Bring the database schema up to date first.")] = True,
+    systems: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="The systems file (handoffs.yaml) the hub syncs with: the console shows each "
+            "system's rate limit and how much of it is in use.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the API (OpenAPI at /openapi.json, docs at /docs) and the web console (/console).
 
@@ -30,7 +40,13 @@ def serve(
         f"Handoffs API on http://{host}:{port}  (docs: http://{host}:{port}/docs, "
         f"console: http://{host}:{port}/console)"
     )
+    app = create_app(hub)
+    if systems is not None:
+        from handoffs.config.systems import load_systems
+        from handoffs.connectors.registry import rate_limits
+
+        app.state.console.limits = rate_limits(load_systems(systems))
     try:
-        uvicorn.run(create_app(hub), host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
     finally:
         hub.close()

@@ -26,6 +26,7 @@ from fastapi import Request
 
 from handoffs.bootstrap import App
 from handoffs.console.users import ConsoleUser, get_user
+from handoffs.engine.ratelimit import RateLimit
 from handoffs.store.repositories.api_clients import ApiClientRepository
 
 __all__ = [
@@ -56,11 +57,14 @@ class ConsoleContext:
     """What every console request shares: the hub, the session lifetime and the signing key.
 
     ``docs_url``: where the runbooks live (``HANDOFFS_DOCS_URL``), so exceptions link to them.
+    ``limits``: each system's documented rate limit (from its systems file), when the hub's
+    own guard was not wired from one, so the connectors page can show how much is in use.
     """
 
     hub: App
     session_ttl: int = 8 * 3600
     docs_url: str | None = field(default_factory=lambda: os.environ.get("HANDOFFS_DOCS_URL"))
+    limits: dict[str, RateLimit] = field(default_factory=dict)
     now: Callable[[], float] = time.time
     _key: bytes | None = field(default=None, repr=False)
 

@@ -7,6 +7,7 @@ chart only draws them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -25,8 +26,8 @@ def _fmt(value: Number) -> str:
         return f"{v / 1_000_000:.1f}M"
     if abs(v) >= 10_000:
         return f"{v / 1000:.0f}k"
-    if v == int(v):
-        return str(int(v))
+    if v == int(v) or abs(v) >= 100:
+        return f"{v:.0f}"
     return f"{v:.2f}"
 
 
@@ -45,7 +46,8 @@ def _frame(top: float, title: str) -> list[str]:
 
 
 def _labels(labels: Sequence[str], xs: Sequence[float]) -> list[str]:
-    step = max(1, len(labels) // 12)
+    widest = 7 * max((len(label) for label in labels), default=1) + 10  # px, at the axis font size
+    step = max(1, math.ceil(len(labels) * widest / (_W - _PAD_L - 8)))
     return [
         f'<text x="{x:.1f}" y="{_H - _PAD_B + 16}" class="axis" text-anchor="middle">{escape(label)}</text>'
         for i, (label, x) in enumerate(zip(labels, xs, strict=True))

@@ -220,7 +220,7 @@ def kpi_page(request: Request, user: Viewer, entity: str = "") -> Response:
 def connectors(request: Request, user: Viewer) -> Response:
     ctx = _ctx(request)
     with ctx.hub.uow() as uow:
-        data = reads.connectors(uow, ctx.hub, ctx.now())
+        data = reads.connectors(uow, ctx.hub, ctx.now(), ctx.limits)
     return page(request, "connectors.html", active="connectors", **data)
 
 

@@ -116,11 +116,15 @@ def overview(uow: Any, now: float) -> dict[str, Any]:
     }
 
 
-def connectors(uow: Any, hub: Any, now: float) -> dict[str, Any]:
-    """Circuit state and rate-limit tokens per system, and the last cursor per source."""
+def connectors(uow: Any, hub: Any, now: float, known: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Circuit state and rate-limit tokens per system, and the last cursor per source.
+
+    Args:
+        known: rate limits from a systems file, for systems the hub's guard has none for.
+    """
     conn = uow.connection
     guard = getattr(hub.ports, "guard", None)
-    limits = guard.limits if guard is not None else {}
+    limits = (known or {}) | (guard.limits if guard is not None else {})
     circuits = {r.system: r for r in conn.execute(select(circuit_breakers))}
     buckets = {
         r.key.removeprefix("system:"): r
