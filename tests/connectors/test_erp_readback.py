@@ -16,8 +16,8 @@ from handoffs.domain.billing import Invoice
 from handoffs.reconcile.coexistence import compare_erps
 from handoffs.simulator.firm import Firm
 from handoffs.simulator.systems.legacy_gl import LegacyGl
+from tests.connectors import test_erps
 from tests.connectors.support import firm_invoice
-from tests.connectors.test_erps import TestNetSuite, TestOdooSession
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def _sent(hub: App, invoice: Invoice, systems: tuple[str, ...], confirmed: dict[
 def test_the_comparison_is_clean_then_finds_every_injected_difference(
     any_db_hub: App, firm: Firm, seeds: Any, serve: Any, tmp_path: Path, legacy_gl: Any
 ) -> None:
-    ns_sim, netsuite = TestNetSuite().start(seeds, serve, any_db_hub, tmp_path)
+    ns_sim, netsuite = test_erps.TestNetSuite().start(seeds, serve, any_db_hub, tmp_path)
     _, gl = legacy_gl
     erps = {"netsuite": netsuite, "legacy_gl": gl}
     invoices = [firm_invoice(firm, "le-uk"), firm_invoice(firm, "le-us")]
@@ -92,7 +92,7 @@ def test_the_legacy_gl_reads_back_accounts_and_amounts(firm: Firm, legacy_gl: An
 def test_odoo_reads_back_posted_invoices_by_ref(
     firm_hub: App, firm: Firm, seeds: Any, serve: Any, tmp_path: Path
 ) -> None:
-    _, odoo = TestOdooSession().start(seeds, serve, firm_hub, tmp_path)
+    _, odoo = test_erps.TestOdooSession().start(seeds, serve, firm_hub, tmp_path)
     invoice = firm_invoice(firm, "le-uk")
     ref = odoo.post_invoice(invoice, "k")
     held = odoo.read_invoices([invoice.id, "INV-never-sent"])

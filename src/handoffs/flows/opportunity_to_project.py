@@ -8,6 +8,7 @@ billing structure, and the contract's metadata goes to the ERP.
     OpportunityWon again, after handoff --> the contract's new version --> ContractAmended
                                      (repriced by the contract-amendment flow), never a second project
     SyncContract --push_contract (ERP port, idempotency key)--> delivery confirmed, xref linked
+                 (to each ERP routed for contracts whose connector takes them: NetSuite, Odoo)
 
 The stage label is never read: only ``IsWon``. Every object the flow writes is the hub's own
 write (source system ``handoffs``), so the owner sending it back changes nothing.
@@ -140,6 +141,8 @@ def _sync(
     uow: Any, ports: Ports, event: OpportunityWon, contract_id: str, project_id: str, entity: str
 ) -> None:
     for system in erp_targets(ports, "contract", lambda: entity):
+        if not hasattr(ports.erps.get(system), "push_contract"):
+            continue  # an ERP that takes no contracts (a GL file drop) is not asked for one
         key = f"{system}:contract:{contract_id}:{event.message_id}"
         if uow.deliveries.ensure(key, system, "sync_contract", "contract", contract_id):
             uow.publish(

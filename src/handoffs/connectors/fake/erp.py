@@ -15,6 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from handoffs.domain.billing import Invoice
 from handoffs.domain.coexistence import PostedInvoice
@@ -39,6 +42,7 @@ class InMemoryErp:
     faults: ErpFaults = field(default_factory=ErpFaults)
     calls: list[str] = field(default_factory=list)
     records: dict[str, Invoice] = field(default_factory=dict)
+    contracts: dict[str, dict[str, Any]] = field(default_factory=dict)  # contract id -> metadata
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.faults.seed)
@@ -53,6 +57,14 @@ class InMemoryErp:
         if self._rng.random() < self.faults.lost_ack_rate:
             raise TransientError(f"{self.system} timed out after accepting the request")
         return ExternalRef(self.system, _external_id(idempotency_key))
+
+    def push_contract(self, metadata: dict[str, Any], idempotency_key: str) -> ExternalRef:
+        """Keep the contract's metadata under its id: a repeat (or an amendment) updates it."""
+        self.calls.append(idempotency_key)
+        if self._rng.random() < self.faults.error_rate:
+            raise TransientError(f"{self.system} answered 503")
+        self.contracts[str(metadata["id"])] = dict(metadata)
+        return ExternalRef(self.system, _external_id(f"contract:{metadata['id']}"))
 
     def read_invoices(self, invoice_ids: Iterable[str]) -> dict[str, PostedInvoice]:
         """What this ERP accepted for each invoice: currency, amounts and lines."""
@@ -92,6 +104,10 @@ class FileErp:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS invoices (key TEXT PRIMARY KEY, external_id TEXT NOT NULL,"
                 " invoice_id TEXT NOT NULL, currency TEXT NOT NULL, total TEXT NOT NULL)"
+            )
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS contracts (contract_id TEXT PRIMARY KEY,"
+                " external_id TEXT NOT NULL, body TEXT NOT NULL)"
             )
 
     def _conn(self) -> sqlite3.Connection:
@@ -134,6 +150,24 @@ class FileErp:
             for x, i, c, t in rows.fetchall()
             if i in wanted
         }
+
+    def push_contract(self, metadata: dict[str, Any], idempotency_key: str) -> ExternalRef:
+        """Keep the contract's metadata under its id: a repeat (or an amendment) updates it."""
+        conn = self._conn()
+        conn.execute("INSERT INTO calls (key) VALUES (?)", (idempotency_key,))
+        if self._rng.random() < self.faults.error_rate:
+            raise TransientError(f"{self.system} answered 503")
+        external_id = _external_id(f"contract:{metadata['id']}")
+        conn.execute(
+            "INSERT INTO contracts VALUES (?, ?, ?)"
+            " ON CONFLICT (contract_id) DO UPDATE SET body = excluded.body",
+            (str(metadata["id"]), external_id, orjson.dumps(metadata, default=str).decode()),
+        )
+        return ExternalRef(self.system, external_id)
+
+    def contracts(self) -> dict[str, dict[str, Any]]:
+        rows = self._conn().execute("SELECT contract_id, body FROM contracts").fetchall()
+        return {k: orjson.loads(b) for k, b in rows}
 
     def call_counts(self) -> dict[str, int]:
         rows = self._conn().execute("SELECT key, COUNT(*) FROM calls GROUP BY key").fetchall()

@@ -1,5 +1,8 @@
 """NetSuite as an :class:`~handoffs.flows.ports.ErpPort`: upsert by external id, confirm by polling.
 
+Invoices, customers, jobs (projects), journal entries and contracts (a custom record type,
+``customrecord_handoffs_contract``) are all written the same way.
+
 Every write is ``PUT /services/rest/record/v1/{type}/eid:{externalId}``: repeating it after
 a lost acknowledgement updates the same record, so no duplicate is ever created. With
 ``Prefer: respond-async`` NetSuite answers 202 and a job ``Location``; the job is polled
@@ -30,6 +33,7 @@ from handoffs.flows.ports import ExternalRef, Guard
 __all__ = ["NetSuiteConfig", "NetSuiteErp"]
 
 RECORD = "/services/rest/record/v1"
+CONTRACT_RECORD = "customrecord_handoffs_contract"
 
 
 class NetSuiteErp:
@@ -63,6 +67,16 @@ class NetSuiteErp:
         if project.customer_id:
             self.ensure_customer(project.customer_id, project.legal_entity_id)
         return ExternalRef(self.system, self.upsert("job", project.id, self._map("job", encode(project))))
+
+    def push_contract(self, metadata: dict[str, Any], idempotency_key: str) -> ExternalRef:
+        """Upsert the contract's metadata as ``customrecord_handoffs_contract/eid:{contract id}``.
+
+        NetSuite has no contract record of its own; a custom record type under the customer
+        is the usual home. The upsert by external id is the idempotency.
+        """
+        self.ensure_customer(str(metadata["customer_id"]), str(metadata["legal_entity_id"]))
+        body = self._map("contract", metadata)
+        return ExternalRef(self.system, self.upsert(CONTRACT_RECORD, str(metadata["id"]), body))
 
     def post_journal(self, entry: JournalEntry) -> ExternalRef:
         """Upsert a balanced journal entry (``journalEntry/eid:{entry.id}``)."""

@@ -1,4 +1,5 @@
-"""Odoo as an :class:`~handoffs.flows.ports.ErpPort`: customer invoices (``account.move``).
+"""Odoo as an :class:`~handoffs.flows.ports.ErpPort`: customer invoices (``account.move``) and
+contracts (``account.analytic.account``, coded with the contract id).
 
 Odoo has no external-id upsert over RPC, so idempotency is by business key: the invoice's
 ``ref`` is the hub's invoice id. Before each create the connector searches for that ref;
@@ -57,6 +58,14 @@ class OdooErp:
         self._post_move(move)
         return ExternalRef(self.system, str(move))
 
+    def push_contract(self, metadata: dict[str, Any], idempotency_key: str) -> ExternalRef:
+        """The contract as an ``account.analytic.account`` coded with its id (found, else created once)."""
+        values = self._map("contract", metadata)
+        values["partner_id"] = self.ensure_partner(str(metadata["customer_id"]))
+        values["plan_id"] = self.config.analytic_plan_id
+        account = self._create_once("account.analytic.account", [["code", "=", str(metadata["id"])]], values)
+        return ExternalRef(self.system, str(account))
+
     def read_invoices(self, invoice_ids: Iterable[str]) -> dict[str, PostedInvoice]:
         """Posted customer invoices and refunds whose ``ref`` is one of ``invoice_ids``."""
         ids = sorted(set(invoice_ids))
@@ -94,8 +103,8 @@ class OdooErp:
             try:
                 self.rpc.call("account.move", "action_post", [move], retry=False)
                 return
-            except TransientError:
-                continue
+            except TransientError as exc:
+                self._pause(exc)
         raise TransientError(f"{self.system}: invoice {move} could not be posted yet")
 
     def ensure_partner(self, customer_id: str) -> int:
@@ -117,8 +126,17 @@ class OdooErp:
                 return int(self.rpc.call(model, "create", values, retry=False))
             except TransientError as exc:
                 last = exc
+                self._pause(exc)
         assert last is not None
         raise last
+
+    def _pause(self, exc: TransientError) -> None:
+        """Wait out a Retry-After before the next try; a long one goes back to the engine."""
+        http = self.rpc.client
+        if exc.retry_after is not None:
+            if exc.retry_after > http.policy.max_wait:
+                raise exc
+            http.sleep(exc.retry_after)
 
     def _map(self, name: str, record: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -21,6 +21,7 @@ class OdooConfig:
     password: Secret
     mode: str = "session"
     product_id: int = 1  # the service product invoice lines use
+    analytic_plan_id: int = 1  # the analytic plan contracts' analytic accounts belong to
 
     def __post_init__(self) -> None:
         if self.mode not in ("session", "jsonrpc"):
@@ -37,4 +38,5 @@ class OdooConfig:
             password=resolve_secret(creds["password"]),
             mode=options.get("mode", "session"),
             product_id=int(options.get("product_id", 1)),
+            analytic_plan_id=int(options.get("analytic_plan_id", 1)),
         )

@@ -140,6 +140,7 @@ def erp_seeds(firm: Firm) -> dict[str, dict[str, list[dict[str, Any]]]]:
         "account.account": [
             {"id": i, "code": a.number, "name": a.name} for i, a in enumerate(firm.gl_accounts, start=1)
         ],
+        "account.analytic.plan": [{"id": 1, "name": "Projects"}],
     }
     closes = {(c.legal_entity_id, c.period) for c in firm.close_calendar}
     legacy: dict[str, list[dict[str, Any]]] = {

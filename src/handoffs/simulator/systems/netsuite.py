@@ -21,7 +21,7 @@ __all__ = ["NETSUITE_TOKEN", "NetSuiteSim"]
 NETSUITE_TOKEN = "sim-netsuite-token"  # noqa: S105 - a fixed credential of the simulator
 RECORD = "/services/rest/record/v1"
 ASYNC = "/services/rest/async/v1/job"
-TYPES = ("customer", "job", "invoice", "journalEntry")
+TYPES = ("customer", "job", "invoice", "journalEntry", "customrecord_handoffs_contract")
 _TITLES = {
     400: "Bad Request",
     401: "Unauthorized",
@@ -248,7 +248,8 @@ def _validate(kind: str, record: dict[str, Any]) -> tuple[str, str] | None:
         "job": ("companyName", "parent"),
         "invoice": ("entity", "item"),
         "journalEntry": ("subsidiary", "line"),
-    }[kind]
+        "customrecord_handoffs_contract": ("name", "custrecord_handoffs_customer"),
+    }.get(kind, ())
     for name in required:
         if record.get(name) in (None, "", {}):
             return name, f"Please enter value(s) for: {name}"

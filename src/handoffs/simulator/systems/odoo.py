@@ -1,6 +1,7 @@
 """An Odoo 17-like ERP over JSON-RPC: ``/jsonrpc`` (common/object services) and session mode.
 
-Models: res.partner, project.project, account.analytic.line, account.move (out_invoice with
+Models: res.partner, project.project, account.analytic.line, account.analytic.account (a
+contract, on an analytic plan that must exist), account.move (out_invoice with
 ``invoice_line_ids`` as ``[0, 0, {...}]`` commands, ``action_post``), plus seeded read-only
 models. Plain ``/jsonrpc`` re-checks the password after a cache invalidation (a create on a
 cache-clearing model); that slow check is counted in ``slow_password_checks``, not slept.

@@ -27,6 +27,15 @@ FIELDS: dict[str, set[str]] = {
         "employee_id",
         "amount",
     },
+    "account.analytic.account": {
+        "name",
+        "code",
+        "partner_id",
+        "plan_id",
+        "company_id",
+        "currency_id",
+        "active",
+    },
     "account.move": {
         "move_type",
         "partner_id",
@@ -53,6 +62,7 @@ _REQUIRED = {
     "project.project": ("name",),
     "account.analytic.line": ("name", "project_id", "date"),
     "account.move": ("move_type", "partner_id"),
+    "account.analytic.account": ("name", "plan_id"),
 }
 _CENT = Decimal("0.01")
 
@@ -220,6 +230,11 @@ class OdooStore:
             raise OdooError(
                 "odoo.exceptions.ValidationError",
                 f"The operation cannot be completed: missing required fields: {', '.join(missing)}",
+            )
+        plans = self.tables.get("account.analytic.plan", {})
+        if model == "account.analytic.account" and "plan_id" in values and values["plan_id"] not in plans:
+            raise OdooError(
+                "odoo.exceptions.ValidationError", f"Analytic plan {values['plan_id']!r} does not exist"
             )
         if model == "account.move" and values.get("move_type", "out_invoice") not in (
             "out_invoice",
