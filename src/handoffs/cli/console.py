@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from handoffs.cli.common import DbOption, console, err_console, opened
+from handoffs.cli.common import DbOption, JsonOption, console, err_console, opened, print_json
 
 app = typer.Typer(
     help="Manage the web console's users (serve it with: handoffs serve).", no_args_is_help=True
@@ -65,13 +65,23 @@ def adduser(
 
 
 @app.command("users")
-def users(database_url: DbOption = None) -> None:
+def users(database_url: DbOption = None, as_json: JsonOption = False) -> None:
     """List the console's users and their roles."""
+    from rich.table import Table
+
     from handoffs.console.users import list_users
 
     with opened(database_url) as hub, hub.uow() as uow:
         everyone = list_users(uow.connection)
-    for u in everyone:
-        console.print(f"{u.name}\t{u.role}")
+    if as_json:
+        print_json([{"name": u.name, "role": u.role, "created_at": u.created_at} for u in everyone])
+        return
     if not everyone:
         console.print("No console users yet: handoffs console adduser NAME --role admin")
+        return
+    table = Table(title=f"{len(everyone)} console user(s)")
+    for column in ("name", "role", "since"):
+        table.add_column(column)
+    for u in everyone:
+        table.add_row(u.name, u.role, u.created_at.isoformat(timespec="seconds"))
+    console.print(table)
