@@ -26,6 +26,7 @@ from handoffs.flows import (
     validation,
 )
 from handoffs.flows.ports import ErpPort, Ports
+from handoffs.reconcile.after_batch import BatchControls
 from handoffs.settings import Settings
 from handoffs.store.db import make_engine
 from handoffs.store.migrate import upgrade
@@ -58,7 +59,8 @@ class App:
             lease_seconds=s.lease_seconds,
             backoff=Backoff(base=s.backoff_base, max_attempts=s.max_attempts),
         )
-        overrides = {"metrics": self.metrics, "tracing": self.tracing, **overrides}
+        controls = BatchControls(self.uow, self.metrics)  # billing controls after each batch
+        overrides = {"metrics": self.metrics, "tracing": self.tracing, "after_batch": controls, **overrides}
         return Worker(self.uow, self.registry, self.ports, ws, **overrides)  # type: ignore[arg-type]
 
     def upgrade(self) -> None:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import orjson
+import pytest
 from sqlalchemy import delete, insert, select, update
 
 from handoffs.bootstrap import App
+from handoffs.engine.replay import replay
 from handoffs.flows.operations import issue_credit_note
-from handoffs.reconcile.controls import reconcile
-from handoffs.store.tables import billed_sources, deliveries, invoice_lines, objects, time_entries
-from tests.integration.test_billing_examples import FixedClock, lines
+from handoffs.reconcile.controls import reconcile, record_breaks
+from handoffs.store.tables import billed_sources, deliveries, invoice_lines, invoices, objects, time_entries
+from tests.integration.test_billing_examples import FixedClock, bill, lines
 from tests.support.flow import drain, firm_lines, load
 
 
@@ -82,3 +86,149 @@ def test_unexplained_variances_are_found_and_coded(hub: App) -> None:
     assert found["rate_mismatch"] >= 1
     assert found["missing_posting"] == 1
     assert found["posted_twice"] == 1
+
+
+def _billed(conn: Any) -> list[str]:
+    query = (
+        select(time_entries.c.id).where(time_entries.c.billing_state == "billed").order_by(time_entries.c.id)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def _lose_billing(conn: Any) -> str:
+    entry = _billed(conn)[0]
+    conn.execute(delete(billed_sources).where(billed_sources.c.source_id == entry))
+    return f"time_entry:{entry}"
+
+
+def _unapprove(conn: Any) -> str:
+    entry = _billed(conn)[0]
+    conn.execute(update(time_entries).where(time_entries.c.id == entry).values(status="rejected"))
+    return f"time_entry:{entry}"
+
+
+def _wrong_rate(conn: Any) -> str:
+    line = conn.execute(select(invoice_lines.c.id).order_by(invoice_lines.c.id)).scalars().first()
+    conn.execute(update(invoice_lines).where(invoice_lines.c.id == line).values(unit_price="1.00"))
+    entry = conn.execute(select(billed_sources.c.source_id).where(billed_sources.c.invoice_line_id == line))
+    return f"time_entry:{entry.scalars().first()}"
+
+
+def _lose_journal(conn: Any) -> str:
+    invoice = conn.execute(select(invoices.c.id).order_by(invoices.c.id)).scalars().first()
+    conn.execute(delete(objects).where(objects.c.type == "journal_entry", objects.c.id == f"JE-{invoice}"))
+    return f"invoice:{invoice}"
+
+
+def _lose_confirmation(conn: Any) -> str:
+    invoice = conn.execute(select(invoices.c.id).order_by(invoices.c.id)).scalars().first()
+    conn.execute(update(deliveries).where(deliveries.c.object_id == invoice).values(status="failed"))
+    return f"invoice:{invoice}"
+
+
+def _post_twice(conn: Any) -> str:
+    row = conn.execute(select(deliveries).order_by(deliveries.c.object_id)).mappings().first()
+    conn.execute(insert(deliveries).values({**row, "idempotency_key": row["idempotency_key"] + "#again"}))
+    return f"invoice:{row['object_id']}"
+
+
+@pytest.mark.parametrize(
+    ("code", "inject"),
+    [
+        ("not_billed", _lose_billing),
+        ("unapproved", _unapprove),
+        ("rate_mismatch", _wrong_rate),
+        ("missing_posting", _lose_journal),
+        ("missing_posting", _lose_confirmation),
+        ("posted_twice", _post_twice),
+    ],
+    ids=lambda v: v if isinstance(v, str) else v.__name__.strip("_"),
+)
+def test_each_unexplained_variance_is_found_coded_and_opened_once(
+    hub: App, code: str, inject: Callable[[Any], str]
+) -> None:
+    load(hub, firm_lines(entries=60, projects=2))
+    drain(hub)
+    with hub.uow() as uow:
+        source = inject(uow.connection)
+        uow.commit()
+    with hub.uow() as uow:
+        report = reconcile(uow.connection, "2026-01")
+        record_breaks(uow, report)
+        record_breaks(uow, reconcile(uow.connection, "2026-01"))  # found again: no second exception
+        uow.commit()
+        opened = uow.exceptions.list(category="reconciliation_break")
+    found = {b.code for b in report.breaks if b.source == source}
+    assert code in found and not any(b.explained for b in report.breaks)
+    assert {b.code for b in report.breaks} == {code}
+    assert len(opened) == len(report.breaks)
+    assert any(x.object_id == source.split(":", 1)[1] and x.detail["code"] == code for x in opened)
+
+
+def test_an_expense_billed_then_rejected_is_unapproved(hub: App) -> None:
+    hub.ports.clock = FixedClock("2026-04-02")
+    load(hub, lines("expense-fx-markup"))
+    drain(hub)
+    bill(hub, "2026-03")
+    with hub.uow() as uow:
+        billed = (
+            uow.connection.execute(
+                select(billed_sources.c.source_id).where(billed_sources.c.source_type == "expense")
+            )
+            .scalars()
+            .first()
+        )
+        assert billed is not None
+        expense = uow.objects.get("expense", billed)
+        doc = orjson.loads(
+            uow.connection.execute(
+                select(objects.c.doc).where(objects.c.type == "expense", objects.c.id == billed)
+            ).scalar_one()
+        )
+        doc["status"] = "rejected"
+        uow.connection.execute(
+            update(objects)
+            .where(objects.c.type == "expense", objects.c.id == billed)
+            .values(doc=orjson.dumps(doc).decode())
+        )
+        uow.commit()
+    period = f"{expense.incurred_on:%Y-%m}"
+    with hub.uow() as uow:
+        report = reconcile(uow.connection, period)
+    [found] = [b for b in report.breaks if b.source == f"expense:{billed}"]
+    assert (found.control, found.code, found.explained) == ("reimbursable_vs_invoiced", "unapproved", False)
+
+
+def test_controls_after_each_billing_batch_open_new_breaks_once(hub: App) -> None:
+    load(hub, firm_lines(entries=300, projects=3))
+    drain(hub)
+    with hub.uow() as uow:  # a clean flow: nothing in flight is mistaken for a break
+        assert uow.exceptions.list(category="reconciliation_break") == []
+        source = _wrong_rate(uow.connection)
+        uow.commit()
+    project = next(
+        p for p in ("P-001", "P-002", "P-003") if _entry_project(hub, source.split(":", 1)[1]) == p
+    )
+    for _ in range(2):  # the billing run of that project runs again (idempotent): its batch is checked
+        assert replay(hub.uow, correlation_id=f"project:{project}", message_types={"GenerateInvoice"}) >= 1
+        drain(hub)
+    with hub.uow() as uow:
+        opened = uow.exceptions.list(category="reconciliation_break")
+    assert opened and {x.detail["code"] for x in opened} == {"rate_mismatch"}
+    assert {x.detail["project_id"] for x in opened} == {project}
+    assert len({x.object_id for x in opened}) == len(opened)  # once each, though found twice
+    value = hub.metrics.registry.get_sample_value(
+        "handoffs_reconciliation_breaks_opened_total", {"code": "rate_mismatch"}
+    )
+    assert value == len(opened)
+    gauge = hub.metrics.registry.get_sample_value(
+        "handoffs_reconciliation_breaks", {"code": "rate_mismatch", "explained": "no"}
+    )
+    assert gauge == len(opened)
+
+
+def _entry_project(hub: App, entry_id: str) -> str:
+    with hub.uow() as uow:
+        stored = uow.time_entries.get(entry_id)
+        assert stored is not None
+        return stored.entry.project_id

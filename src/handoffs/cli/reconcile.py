@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated
 
 import typer
@@ -16,7 +15,7 @@ from handoffs.cli.common import (
     opened,
     print_json,
 )
-from handoffs.reconcile.controls import ReconcileReport
+from handoffs.reconcile.controls import ReconcileReport, record_breaks
 from handoffs.reconcile.controls import reconcile as run_controls
 
 
@@ -35,20 +34,7 @@ def reconcile(
     """
     with opened(database_url) as hub, hub.uow() as uow:
         report = run_controls(uow.connection, period, entity)
-        for b in report.unexplained:
-            uow.exceptions.add(
-                category="reconciliation_break",
-                source=f"control:{b.control}",
-                priority=2,
-                reason=f"{b.code}: {b.source} ({b.detail})",
-                raw=b.source,
-                detail={"control": b.control, "code": b.code, "period": period, "project_id": b.project_id},
-                object_type=b.source.split(":", 1)[0],
-                object_id=b.source.split(":", 1)[1],
-                fingerprint=hashlib.sha256(f"{period}|{b.control}|{b.code}|{b.source}".encode()).hexdigest()[
-                    :32
-                ],
-            )
+        record_breaks(uow, report)
         uow.commit()
     if as_json:
         print_json(report.as_dict())

@@ -78,9 +78,11 @@ class Worker:
         sleep: Callable[[float], None] = time.sleep,
         metrics: Metrics | None = None,
         tracing: Tracing | None = None,
+        after_batch: Callable[[list[WorkItem]], object] | None = None,
     ) -> None:
         self._metrics = metrics or Metrics()
         self._tracing = tracing or Tracing()
+        self._after_batch = after_batch  # e.g. the billing controls (reconcile/after_batch.py)
         self._uow = uow_factory
         self._registry = registry
         self._ports = ports
@@ -143,6 +145,8 @@ class Worker:
                     self._outbound(handler, item)
             else:
                 self._local(handler, batch)
+        if self._after_batch is not None:
+            self._after_batch(items)
         return len(items)
 
     def _local(self, handler: Handler, items: list[WorkItem]) -> None:

@@ -23,7 +23,9 @@ period); the rest are unexplained and need a person.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -45,9 +47,15 @@ from handoffs.store.tables import (
     time_entries,
 )
 
-__all__ = ["EXPLAINED", "Break", "ReconcileReport", "reconcile"]
+__all__ = ["CONTROLS", "EXPLAINED", "IN_FLIGHT", "Break", "ReconcileReport", "reconcile", "record_breaks"]
+
+CONTROLS = ("approved_vs_billed", "reimbursable_vs_invoiced", "margin_vs_postings")
 
 EXPLAINED = frozenset({"write_down", "credit_note", "out_of_period", "exception_open"})
+# Differences that are normal while work is still flowing (approved time not billed yet, an
+# invoice not confirmed yet): the controls run after a worker batch leave them to the period's
+# reconciliation (``in_flight=True``).
+IN_FLIGHT = frozenset({"not_billed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,28 +112,104 @@ def _objects(conn: Connection, type_: str, cls: type) -> dict[str, Any]:
     return {r.id: from_doc(cls, r.doc) for r in rows}
 
 
-def reconcile(conn: Connection, period: str, entity: str | None = None) -> ReconcileReport:
-    """Run every control for one period of work (and one legal entity, or all)."""
+def reconcile(
+    conn: Connection,
+    period: str,
+    entity: str | None = None,
+    *,
+    projects: Collection[str] | None = None,
+    in_flight: bool = False,
+    controls: Collection[str] = CONTROLS,
+) -> ReconcileReport:
+    """Run every control for one period of work (and one legal entity, or all).
+
+    Args:
+        projects: only these projects (the controls run after a worker batch use the ones it touched).
+        in_flight: leave out what is normal while work still flows (:data:`IN_FLIGHT` codes, and
+            invoices not confirmed by the ERP yet).
+        controls: which of :data:`CONTROLS` to run (all by default).
+    """
     from handoffs.domain.work import Expense, Project
 
     report = ReconcileReport(period, entity)
-    projects = {
-        k: p for k, p in _objects(conn, "project", Project).items() if entity in (None, p.legal_entity_id)
-    }
-    contracts = _objects(conn, "contract", Contract)
-    links = _live_links(conn)
-    held = held_entries(conn)
-    released = _released(conn)
-    _time_control(conn, report, period, projects, contracts, links, held, released)
-    expenses = [x for x in _objects(conn, "expense", Expense).values() if x.project_id in projects]
-    _expense_control(report, period, projects, expenses, links, released)
-    _posting_control(conn, report, period, projects)
+    scope = (
+        {k: p for k, p in _objects(conn, "project", Project).items() if entity in (None, p.legal_entity_id)}
+        if projects is None
+        else {
+            p.id: p
+            for p in (_object(conn, "project", Project, k) for k in sorted(projects))
+            if p is not None and entity in (None, p.legal_entity_id)
+        }
+    )
+    contracts = (
+        _objects(conn, "contract", Contract)
+        if projects is None
+        else {
+            c.id: c
+            for c in (
+                _object(conn, "contract", Contract, p.contract_id) for p in scope.values() if p.contract_id
+            )
+            if c is not None
+        }
+    )
+    ids = None if projects is None else list(scope)
+    if "approved_vs_billed" in controls or "reimbursable_vs_invoiced" in controls:
+        links = _live_links(conn, ids)
+        released = _released(conn, ids)
+        if "approved_vs_billed" in controls:
+            held = held_entries(conn)
+            _time_control(conn, report, period, scope, contracts, links, held, released, ids)
+        if "reimbursable_vs_invoiced" in controls:
+            expenses = [x for x in _objects(conn, "expense", Expense).values() if x.project_id in scope]
+            _expense_control(report, period, scope, expenses, links, released)
+    if "margin_vs_postings" in controls:
+        _posting_control(conn, report, period, scope, in_flight)
+    if in_flight:
+        report.breaks = [b for b in report.breaks if b.code not in IN_FLIGHT]
     return report
 
 
-def _live_links(conn: Connection) -> dict[tuple[str, str], list[tuple[str, str]]]:
+def _object(conn: Connection, type_: str, cls: type, id_: str) -> Any:
+    row = conn.execute(select(objects.c.doc).where(objects.c.type == type_, objects.c.id == id_)).first()
+    return None if row is None else from_doc(cls, row.doc)
+
+
+def record_breaks(uow: Any, report: ReconcileReport) -> Counter[str]:
+    """Open one exception per unexplained break (never a second for the same break).
+
+    Returns the new exceptions by variance code.
+    """
+    opened: Counter[str] = Counter()
+    for b in report.unexplained:
+        kind, _, object_id = b.source.partition(":")
+        fingerprint = hashlib.sha256(f"{report.period}|{b.control}|{b.code}|{b.source}".encode()).hexdigest()
+        created = uow.exceptions.add(
+            category="reconciliation_break",
+            source=f"control:{b.control}",
+            priority=2,
+            reason=f"{b.code}: {b.source} ({b.detail})",
+            raw=b.source,
+            detail={
+                "control": b.control,
+                "code": b.code,
+                "period": report.period,
+                "project_id": b.project_id,
+            },
+            object_type=kind,
+            object_id=object_id,
+            correlation_id=f"project:{b.project_id}",
+            fingerprint=fingerprint[:32],
+        )
+        if created is not None:
+            opened[b.code] += 1
+    return opened
+
+
+def _live_links(
+    conn: Connection, projects: list[str] | None = None
+) -> dict[tuple[str, str], list[tuple[str, str]]]:
     """(source type, id) -> [(invoice line id, invoice period)] for live billing links."""
-    rows = conn.execute(
+    query = (
         select(
             billed_sources.c.source_type,
             billed_sources.c.source_id,
@@ -135,19 +219,23 @@ def _live_links(conn: Connection) -> dict[tuple[str, str], list[tuple[str, str]]
         .join(invoices, invoices.c.id == billed_sources.c.invoice_id)
         .where(billed_sources.c.released_by.is_(None))
     )
+    if projects is not None:
+        query = query.where(invoices.c.project_id.in_(projects))
     found: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for t, i, line, p in rows:
+    for t, i, line, p in conn.execute(query):
         found[(t, i)].append((line, p))
     return found
 
 
-def _released(conn: Connection) -> set[tuple[str, str]]:
-    rows = conn.execute(
-        select(billed_sources.c.source_type, billed_sources.c.source_id).where(
-            billed_sources.c.released_by.isnot(None)
-        )
+def _released(conn: Connection, projects: list[str] | None = None) -> set[tuple[str, str]]:
+    query = select(billed_sources.c.source_type, billed_sources.c.source_id).where(
+        billed_sources.c.released_by.isnot(None)
     )
-    return {(r[0], r[1]) for r in rows}
+    if projects is not None:
+        query = query.join(invoices, invoices.c.id == billed_sources.c.invoice_id).where(
+            invoices.c.project_id.in_(projects)
+        )
+    return {(r[0], r[1]) for r in conn.execute(query)}
 
 
 def _time_control(
@@ -159,6 +247,7 @@ def _time_control(
     links: dict[tuple[str, str], list[tuple[str, str]]],
     held: set[str],
     released: set[tuple[str, str]],
+    scoped: list[str] | None = None,
 ) -> None:
     te = time_entries
     first, last = period_bounds(period)
@@ -174,8 +263,14 @@ def _time_control(
             te.c.billing_state,
         ).where(te.c.work_date >= first, te.c.work_date <= last, te.c.project_id.in_(list(projects)))
     )
-    line_rates = dict(conn.execute(select(invoice_lines.c.id, invoice_lines.c.unit_price)).all())
+    rates_query = select(invoice_lines.c.id, invoice_lines.c.unit_price)
+    if scoped is not None:
+        rates_query = rates_query.join(invoices, invoices.c.id == invoice_lines.c.invoice_id).where(
+            invoices.c.project_id.in_(scoped)
+        )
+    line_rates = dict(conn.execute(rates_query).all())
     excepted = _held_by_exceptions(conn)
+    rates: dict[tuple[str, str, date], Any] = {}
     for r in rows:
         project = projects[r.project_id]
         contract = contracts.get(project.contract_id or "")
@@ -184,8 +279,12 @@ def _time_control(
             continue
         report.checked["time_entries"] += 1
         live = links.get(("time_entry", r.id), [])
-        rates = [line_rates.get(line) for line, _ in live]
-        for code, detail in _entry_breaks(r, excepted, contract, live, rates, period, held, released):
+        billed_at = [line_rates.get(line) for line, _ in live]
+        key = (project.contract_id or "", r.role or "", r.work_date)
+        if key not in rates:
+            rates[key] = _rate(contract, r.role, r.work_date) if contract is not None and r.role else None
+        found = _entry_breaks(r, excepted, rates[key], live, billed_at, period, held, released)
+        for code, detail in found:
             report.breaks.append(
                 Break(
                     "approved_vs_billed",
@@ -201,7 +300,7 @@ def _time_control(
 def _entry_breaks(
     r: Any,
     excepted: set[str],
-    contract: Contract | None,
+    expected: Any,
     live: list[tuple[str, str]],
     rates: list[Any],
     period: str,
@@ -224,7 +323,6 @@ def _entry_breaks(
         found.append(("unapproved", f"billed on {live[0][0]} but status is {r.status}"))
     if len(live) > 1:
         found.append(("posted_twice", f"on {len(live)} live lines: {', '.join(x[0] for x in live)}"))
-    expected = _rate(contract, r.role, r.work_date) if contract is not None and r.role else None
     for (line_id, invoice_period), rate in zip(live, rates, strict=True):
         if invoice_period != period:
             found.append(("out_of_period", f"billed on {line_id} in {invoice_period}"))
@@ -307,23 +405,37 @@ def _expense_control(
 
 
 def _posting_control(
-    conn: Connection, report: ReconcileReport, period: str, projects: dict[str, Any]
+    conn: Connection, report: ReconcileReport, period: str, projects: dict[str, Any], in_flight: bool = False
 ) -> None:
-    journals = {r.id for r in conn.execute(select(objects.c.id).where(objects.c.type == "journal_entry"))}
-    confirmed = Counter(
-        r.object_id
-        for r in conn.execute(
-            select(deliveries.c.object_id).where(
-                deliveries.c.object_type == "invoice", deliveries.c.status == "confirmed"
-            )
-        )
-    )
-    systems = conn.execute(select(func.count(func.distinct(deliveries.c.system)))).scalar_one()
     rows = conn.execute(
         select(invoices.c.id, invoices.c.project_id, invoices.c.legal_entity_id, invoices.c.status).where(
             invoices.c.period == period, invoices.c.project_id.in_(list(projects))
         )
-    )
+    ).all()
+    ids = [r.id for r in rows]
+    journals: set[str] = set()
+    confirmed: Counter[str] = Counter()
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        journals |= {
+            r.id
+            for r in conn.execute(
+                select(objects.c.id).where(
+                    objects.c.type == "journal_entry", objects.c.id.in_([f"JE-{x}" for x in chunk])
+                )
+            )
+        }
+        confirmed.update(
+            r.object_id
+            for r in conn.execute(
+                select(deliveries.c.object_id).where(
+                    deliveries.c.object_type == "invoice",
+                    deliveries.c.status == "confirmed",
+                    deliveries.c.object_id.in_(chunk),
+                )
+            )
+        )
+    systems = conn.execute(select(func.count(func.distinct(deliveries.c.system)))).scalar_one()
     for r in rows:
         if r.status == "imported":
             continue
@@ -340,7 +452,7 @@ def _posting_control(
                     "no journal entry",
                 )
             )
-        if systems and confirmed[r.id] == 0:
+        if systems and confirmed[r.id] == 0 and not in_flight:
             report.breaks.append(
                 Break(
                     "margin_vs_postings",

@@ -70,8 +70,14 @@ class Metrics:
         )
         self.reconciliation_breaks = Gauge(
             "handoffs_reconciliation_breaks",
-            "Breaks found by the last reconciliation, by variance code.",
+            "Breaks found by the last controls run (after a worker batch), by variance code.",
             ["code", "explained"],
+            registry=r,
+        )
+        self.reconciliation_opened = Counter(
+            "handoffs_reconciliation_breaks_opened_total",
+            "Unexplained reconciliation breaks that became exceptions, by variance code.",
+            ["code"],
             registry=r,
         )
         self.queue_depth = Gauge("handoffs_queue_depth", "Work items pending or leased.", registry=r)
