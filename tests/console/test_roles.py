@@ -234,3 +234,17 @@ def test_the_queue_shows_business_priority_groups_and_a_replay_preview(console: 
     assert refused.status_code == 422
     with console.hub.uow() as uow:
         assert uow.exceptions.get(x).state == "open"
+
+
+def test_a_trace_lists_the_flows_steps_in_time_order(console: Console) -> None:
+    http = console.client()
+    sign_in(http, "vera")
+    page = http.get(f"/console/traces?correlation_id=project:{console.firm.project}").text
+    assert 'data-testid="timeline"' in page and "event TimeEntryApproved" in page
+    with console.hub.uow() as uow:
+        from handoffs.console.reads import trace
+
+        found = trace(uow, f"project:{console.firm.project}")
+    assert sum(s["count"] for s in found["steps"]) == sum(found["kinds"].values()) > 0
+    assert [s["at"] for s in found["steps"]] == sorted(s["at"] for s in found["steps"])
+    assert "Nothing recorded" in http.get("/console/traces?correlation_id=project:none").text

@@ -222,11 +222,16 @@ def trace(uow: Any, correlation_id: str) -> dict[str, Any]:
                     }
                 )
     steps.sort(key=lambda s: s["at"])
-    start = steps[0]["at"] if steps else None
-    for s in steps:
-        s["offset_s"] = (s["at"] - start).total_seconds() if start is not None else 0.0
     kinds = Counter(s["kind"] for s in steps)
-    return {"correlation_id": correlation_id, "steps": steps, "kinds": dict(kinds), "invoices": invoice_ids}
+    start = steps[0]["at"] if steps else None
+    rows: list[dict[str, Any]] = []
+    for s in steps:  # a run of the same step (28 approvals in one load) is one row with a count
+        if rows and rows[-1]["what"] == s["what"] and "exception_id" not in s:
+            rows[-1]["count"] += 1
+            rows[-1]["last"] = s["at"]
+            continue
+        rows.append({**s, "count": 1, "last": s["at"], "offset_s": (s["at"] - start).total_seconds()})
+    return {"correlation_id": correlation_id, "steps": rows, "kinds": dict(kinds), "invoices": invoice_ids}
 
 
 def recent_correlations(conn: Connection, limit: int = 20) -> list[str]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, select
 
 from handoffs.reconcile.controls import Break, reconcile
-from handoffs.store.tables import billed_sources, invoice_lines, invoices, time_entries
+from handoffs.store.tables import billed_sources, exceptions, invoice_lines, invoices, time_entries
 
 __all__ = ["by_entity", "by_project", "entry", "periods", "project_breaks"]
 
@@ -102,10 +103,35 @@ def entry(conn: Connection, period: str, entity: str, source: str) -> dict[str, 
         .join(invoices, invoices.c.id == billed_sources.c.invoice_id)
         .where(billed_sources.c.source_type == kind, billed_sources.c.source_id == source_id)
     ).all()
+    about = _exceptions_about(conn, source_id) if kind == "time_entry" else []
     return {
         "kind": kind,
         "id": source_id,
+        "exceptions": about,
         "fields": None if row is None else dict(row._mapping),
         "breaks": breaks,
         "links": [dict(r._mapping) for r in links],
     }
+
+
+def _exceptions_about(conn: Connection, entry_id: str) -> list[dict[str, Any]]:
+    """Exceptions naming the entry as their object, or holding its dead-lettered pricing message."""
+    x = exceptions
+    rows = conn.execute(
+        select(x.c.id, x.c.category, x.c.state, x.c.reason, x.c.object_id, x.c.raw)
+        .where(
+            (x.c.object_id == entry_id)
+            | ((x.c.consumer == "time-to-invoice.price") & x.c.raw.contains(entry_id, autoescape=True))
+        )
+        .order_by(x.c.id)
+    )
+    found = []
+    for r in rows:
+        if r.object_id != entry_id:
+            try:
+                if str(orjson.loads(r.raw)["entry_id"]) != entry_id:
+                    continue
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                continue
+        found.append({"id": r.id, "category": r.category, "state": r.state, "reason": r.reason})
+    return found
