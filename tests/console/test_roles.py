@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import orjson
 import pytest
 from sqlalchemy import select
@@ -248,3 +250,18 @@ def test_a_trace_lists_the_flows_steps_in_time_order(console: Console) -> None:
     assert sum(s["count"] for s in found["steps"]) == sum(found["kinds"].values()) > 0
     assert [s["at"] for s in found["steps"]] == sorted(s["at"] for s in found["steps"])
     assert "Nothing recorded" in http.get("/console/traces?correlation_id=project:none").text
+
+
+def test_the_overview_shows_the_stores_numbers(console: Console) -> None:
+    http = console.client()
+    sign_in(http, "vera")
+    page = http.get("/console/").text
+    with console.hub.uow() as uow:
+        queue = uow.queue.count_by_status()
+        outstanding, _ = uow.queue.outstanding()
+        open_count = len(uow.exceptions.list(state="open"))
+    assert re.search(rf'data-testid="open-exceptions">{open_count}<', page)
+    assert re.search(rf'data-testid="dead-letters">{queue.get("dead", 0)}<', page)
+    assert re.search(rf'data-testid="queue-depth">{outstanding}<', page)
+    assert open_count == 1 and outstanding == 1  # the late entry's approval waits for the worker
+    assert '<svg class="chart"' in page
