@@ -83,7 +83,15 @@ def test_an_operator_edits_and_retries_an_exception_until_it_is_resolved(
 ) -> None:
     base, firm = site
     sign_in(page, base, "otto")
+    page.select_option("select[name=group_by]", "message")  # htmx swaps the queue in place
+    page.wait_for_selector("[data-testid=groups]")
+    assert "group_by=message" in page.url
+    assert "validation" in page.inner_text("[data-testid=groups]")
     shot(page, "1-queue")
+    page.select_option("select[name=state]", "resolved")
+    page.wait_for_selector("#queue >> text=0 exception(s)")
+    page.select_option("select[name=state]", "open")
+    page.wait_for_selector("#queue >> text=1 exception(s)")
     page.click(f"a[href='/console/exceptions/{firm.exception_id}']")
     page.wait_for_selector("[data-testid=raw-editor]")
     assert page.inner_text("[data-testid=state]") == "open"
