@@ -265,3 +265,27 @@ def test_the_overview_shows_the_stores_numbers(console: Console) -> None:
     assert re.search(rf'data-testid="queue-depth">{outstanding}<', page)
     assert open_count == 1 and outstanding == 1  # the late entry's approval waits for the worker
     assert '<svg class="chart"' in page
+
+
+def test_readiness_kpis_and_catalog_pages_show_what_the_hub_computes(console: Console) -> None:
+    from handoffs.api.catalog import INTERFACES
+    from handoffs.console.kpis import KPIS
+    from handoffs.flows.readiness import period_readiness
+    from handoffs.store.repositories.readiness import ReadinessReads
+
+    http = console.client()
+    sign_in(http, "vera")
+    period = console.firm.period
+    page = http.get(f"/console/readiness?period={period}").text
+    with console.hub.uow() as uow:
+        results = period_readiness(uow, ReadinessReads(uow.connection), console.hub.ports, period)
+    assert results
+    for r in results:
+        assert f">{r.project_id}</a>" in page
+        for reason in r.reasons:
+            assert reason.code in page
+    assert "Bad period" in http.get("/console/readiness?period=2026-13").text
+    kpis = http.get("/console/kpis").text
+    assert kpis.count('data-testid="kpi"') == len(KPIS)
+    catalog = http.get("/console/catalog").text
+    assert all(i.path in catalog for i in INTERFACES)
