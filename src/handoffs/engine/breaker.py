@@ -2,6 +2,7 @@
 
 closed --(``threshold`` failures in a row)--> open --(``cooldown`` passed)--> half_open
 half_open --(a success)--> closed;  half_open --(a failure)--> open again
+any state --(a 429 with Retry-After)--> open until Retry-After has passed (at least)
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from handoffs.store.tables import circuit_breakers
 
-__all__ = ["BreakerPolicy", "BreakerState", "after_call", "before_call", "load_state", "save_state"]
+__all__ = [
+    "BreakerPolicy",
+    "BreakerState",
+    "after_call",
+    "before_call",
+    "hold",
+    "load_state",
+    "save_state",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +58,18 @@ def after_call(policy: BreakerPolicy, s: BreakerState, ok: bool, now: float) -> 
     if s.state == "half_open" or failures >= policy.threshold:
         return BreakerState("open", failures, now)
     return BreakerState("closed", failures, None)
+
+
+def hold(policy: BreakerPolicy, s: BreakerState, now: float, seconds: float) -> BreakerState:
+    """Open the circuit for ``seconds`` (a 429's Retry-After), or longer if it already is.
+
+    The system asked its client to wait; every worker is that client, so none calls it
+    before then. ``opened_at`` is set so that :func:`before_call` waits exactly that long.
+    """
+    opened_at = now + seconds - policy.cooldown
+    if s.state == "open" and s.opened_at is not None:
+        opened_at = max(opened_at, s.opened_at)
+    return BreakerState("open", s.failures, opened_at)
 
 
 def load_state(conn: Connection, system: str, now: float) -> BreakerState:

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from sqlalchemy import Engine
 
-from handoffs.engine.breaker import BreakerPolicy, after_call, before_call, load_state, save_state
+from handoffs.engine.breaker import BreakerPolicy, after_call, before_call, hold, load_state, save_state
 from handoffs.engine.errors import CircuitOpen, RateLimited, TransientError
 from handoffs.engine.ratelimit import RateLimit, take_shared_token
 from handoffs.telemetry.metrics import CIRCUIT_STATES, Metrics
@@ -66,9 +66,11 @@ class SystemGuard:
         self._acquire(system)
         try:
             result = fn()
-        except TransientError:
+        except TransientError as exc:
             self._metrics.calls.labels(system, "transient").inc()
-            self._record(system, ok=False)
+            # A 429's Retry-After holds every worker's calls to the system, not only this one.
+            wait_for = exc.retry_after if isinstance(exc, RateLimited) else None
+            self._record(system, ok=False, hold_for=wait_for)
             raise
         except Exception:
             self._metrics.calls.labels(system, "terminal").inc()
@@ -95,9 +97,11 @@ class SystemGuard:
             self._sleep(wait)
             waited += wait
 
-    def _record(self, system: str, *, ok: bool) -> None:
+    def _record(self, system: str, *, ok: bool, hold_for: float | None = None) -> None:
         with self._engine.begin() as conn:
             now = self._now()
             state = after_call(self._policy, load_state(conn, system, now), ok, now)
+            if hold_for:
+                state = hold(self._policy, state, now, hold_for)
             save_state(conn, system, state, now)
         self._metrics.circuit.labels(system).set(CIRCUIT_STATES[state.state])

@@ -104,15 +104,15 @@ class Worker:
         while not should_stop():
             try:
                 done = self.run_once()
+                if done:
+                    if on_batch:
+                        on_batch(self.stats, self.outstanding()[0])
+                    continue
+                outstanding, due = self.outstanding()
             except DBAPIError:  # the database went away: leases expire, so just wait and go on
                 self.stats.db_errors += 1
                 self._sleep(min(5.0, 0.5 * self.stats.db_errors))
                 continue
-            if done:
-                if on_batch:
-                    on_batch(self.stats, self.outstanding()[0])
-                continue
-            outstanding, due = self.outstanding()
             if until_idle and outstanding == 0:
                 break
             wait = self.settings.idle_sleep

@@ -128,6 +128,7 @@ class FaultInjector:
         self.fired: Counter[str] = Counter()
         self.log: list[dict[str, Any]] = []
         self.requests = 0
+        self.arrivals: list[float] = []  # clock reading of each request, so a test can time retries
         self._streams: dict[str, random.Random] = {}
         self._window_start: float | None = None
         self._window_count = 0
@@ -147,6 +148,7 @@ class FaultInjector:
 
     def next_request(self) -> int:
         self.requests += 1
+        self.arrivals.append(self.clock())
         return self.requests
 
     def in_outage(self, number: int) -> bool:

@@ -22,6 +22,7 @@ from handoffs.connectors.kit.fleet import fleet_systems
 from handoffs.connectors.registry import load_system_mapping
 from handoffs.flows.operations import request_billing
 from handoffs.settings import Settings
+from handoffs.simulator.faults import FaultSettings
 from handoffs.simulator.firm.generate import generate_firm
 from handoffs.simulator.firm.model import Firm
 from handoffs.simulator.systems.fleet import Fleet, start_fleet
@@ -52,6 +53,7 @@ class FirmRun:
     worker: dict[str, int] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     readiness: dict[str, Any] = field(default_factory=dict)  # as finance saw it before closing
+    fleet: Fleet | None = None  # the (stopped) systems, whose records a check can still read
 
 
 Progress = Callable[[str, int, int | None], None]  # (stage, completed, total or None)
@@ -66,10 +68,15 @@ def run_firm(
     out_dir: Path,
     *,
     size: str = "default",
-    faults: str = "default",
+    faults: str | FaultSettings = "default",
     progress: Progress = _noop,
+    database_url: str | None = None,
 ) -> FirmRun:
-    """Generate the firm, start its systems, run the hub against them, and summarise."""
+    """Generate the firm, start its systems, run the hub against them, and summarise.
+
+    The hub keeps its state in ``out_dir/handoffs.db`` unless ``database_url`` names another
+    (migrated or empty) database, such as a PostgreSQL one.
+    """
     started = time.perf_counter()
     out_dir = out_dir.resolve()  # folders in handoffs.yaml are read relative to the file itself
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -78,10 +85,11 @@ def run_firm(
     firm = generate_firm(seed, size)
     run = FirmRun(firm)
     fleet = start_fleet(firm, out_dir / "systems", faults=faults, poll=0.05)
+    run.fleet = fleet
     try:
         systems = fleet_systems(fleet.endpoints(), out_dir / "handoffs.yaml")
         settings = Settings(
-            database_url=f"sqlite:///{out_dir / 'handoffs.db'}",
+            database_url=database_url or f"sqlite:///{out_dir / 'handoffs.db'}",
             erp="none",
             backoff_base=0.05,
             max_attempts=10,

@@ -5,7 +5,7 @@ import random
 import pytest
 
 from handoffs.domain.messages import GenerateInvoice, TimeEntryApproved
-from handoffs.engine.breaker import BreakerPolicy, BreakerState, after_call, before_call
+from handoffs.engine.breaker import BreakerPolicy, BreakerState, after_call, before_call, hold
 from handoffs.engine.ratelimit import RateLimit, take_token
 from handoffs.engine.registry import Handler, Registry
 from handoffs.engine.retry import Backoff
@@ -63,3 +63,15 @@ def test_registry_maps_message_types_to_consumers() -> None:
         Registry([Handler("a", TimeEntryApproved, handle=noop), Handler("a", GenerateInvoice, handle=noop)])
     with pytest.raises(ValueError, match="either"):
         Handler("x", TimeEntryApproved)
+
+
+def test_a_retry_after_holds_every_call_to_the_system_for_that_long() -> None:
+    policy = BreakerPolicy(threshold=5, cooldown=30)
+    s = hold(policy, after_call(policy, BreakerState(), ok=False, now=100.0), now=100.0, seconds=2)
+    assert before_call(policy, s, 101.0)[1] == pytest.approx(1.0)  # no call until Retry-After passed
+    s, wait = before_call(policy, s, 102.0)
+    assert (s.state, wait) == ("half_open", 0)
+    assert after_call(policy, s, ok=True, now=102.1) == BreakerState()
+    # An open circuit stays open at least as long as it was going to.
+    opened = BreakerState("open", 5, 100.0)
+    assert before_call(policy, hold(policy, opened, now=100.0, seconds=2), 110.0)[1] == pytest.approx(20.0)
