@@ -37,6 +37,7 @@ __all__ = [
     "Session",
     "csrf_token",
     "need",
+    "same",
     "sign",
     "unsign",
 ]
@@ -100,6 +101,11 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def same(a: str, b: str) -> bool:
+    """Constant-time equality of two strings (any characters: the caller's may not be ASCII)."""
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
 def _mac(key: bytes, text: str) -> str:
     return _b64(hmac.new(key, text.encode(), hashlib.sha256).digest())
 
@@ -116,7 +122,7 @@ def unsign(ctx: ConsoleContext, value: str | None) -> Session | None:
     if not value or "." not in value:
         return None
     body, mac = value.rsplit(".", 1)
-    if not hmac.compare_digest(mac, _mac(ctx.key(), "session|" + body)):
+    if not same(mac, _mac(ctx.key(), "session|" + body)):
         return None
     try:
         claims = orjson.loads(_unb64(body))
@@ -166,7 +172,7 @@ def need(role: str) -> Callable[[Request], Awaitable[ConsoleUser]]:
         if request.method == "POST":
             form: Any = await request.form()
             sent = str(form.get("csrf", "")) or request.headers.get("X-CSRF-Token", "")
-            if not hmac.compare_digest(sent, request.state.csrf):
+            if not same(sent, request.state.csrf):
                 raise Denied("forbidden", "The form's security token is missing or stale; reload the page.")
         return user
 

@@ -15,7 +15,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from handoffs.audit import append
 from handoffs.console import actions
-from handoffs.console.auth import COOKIE, PRE_COOKIE, ConsoleContext, csrf_token, need, session_user, sign
+from handoffs.console.auth import (
+    COOKIE,
+    PRE_COOKIE,
+    ConsoleContext,
+    csrf_token,
+    need,
+    same,
+    session_user,
+    sign,
+)
 from handoffs.console.pages import exception_page
 from handoffs.console.render import page
 from handoffs.console.users import ConsoleUser, UserError, add_user, authenticate, delete_user, set_role
@@ -42,8 +51,17 @@ def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _cookie_args(request: Request) -> dict[str, object]:
-    return {"httponly": True, "samesite": "lax", "secure": request.url.scheme == "https", "path": "/console"}
+def _set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    """HttpOnly, SameSite=Lax, for the console's paths only; Secure when served over HTTPS."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/console",
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -53,7 +71,7 @@ def login_form(request: Request, next: str = "", error: str = "") -> Response:
     pre = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(16)
     request.state.csrf = csrf_token(_ctx(request), "pre|" + pre)
     response = page(request, "login.html", 401 if error else 200, next=next, error=error)
-    response.set_cookie(PRE_COOKIE, pre, max_age=3600, **_cookie_args(request))  # type: ignore[arg-type]
+    _set_cookie(response, request, PRE_COOKIE, pre, 3600)
     return response
 
 
@@ -63,7 +81,7 @@ def login(
 ) -> Response:
     ctx = _ctx(request)
     pre = request.cookies.get(PRE_COOKIE, "")
-    if not pre or not secrets.compare_digest(csrf, csrf_token(ctx, "pre|" + pre)):
+    if not pre or not same(csrf, csrf_token(ctx, "pre|" + pre)):
         return _see_other(f"/console/login?error=stale&next={quote(next, safe='')}")
     with ctx.hub.uow() as uow:
         user = authenticate(uow.connection, name, password)
@@ -79,7 +97,7 @@ def login(
     if user is None:
         return _see_other(f"/console/login?error=bad&next={quote(next, safe='')}")
     response = _see_other(_safe_next(next))
-    response.set_cookie(COOKIE, sign(ctx, user.name), max_age=ctx.session_ttl, **_cookie_args(request))  # type: ignore[arg-type]
+    _set_cookie(response, request, COOKIE, sign(ctx, user.name), ctx.session_ttl)
     response.delete_cookie(PRE_COOKIE, path="/console")
     return response
 
