@@ -179,4 +179,5 @@ def build(
         routing=systems.routing if systems is not None else None,
     )
     uow = UowFactory(engine, registry.subscriptions, clock)
+    metrics.watch_store(uow)
     return App(settings, engine, registry, uow, ports, erps, sources, lookups, systems, metrics, Tracing())

@@ -19,7 +19,14 @@ from handoffs.bench.datagen import backfill_lines
 from handoffs.bootstrap import App
 from handoffs.flows.ingest import ingest_lines
 
-ALL_SCOPES = ["system:read", "system:write", "process:write", "experience:read", "events:manage"]
+ALL_SCOPES = [
+    "system:read",
+    "system:write",
+    "process:write",
+    "experience:read",
+    "events:manage",
+    "metrics:read",
+]
 _keys = itertools.count()
 
 

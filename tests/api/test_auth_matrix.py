@@ -173,6 +173,7 @@ def _cases(w: dict[str, str]) -> list[Case]:
             params={"subscription_id": s},
         ),
         Case("DELETE", "/v1/subscriptions/{subscription_id}", "events:manage", params={"subscription_id": s}),
+        Case("GET", "/metrics", "metrics:read", entity_bound=False, firm_wide=True),
     ]
 
 
@@ -181,8 +182,9 @@ def _call(api: Api, case: Case, key: str | None) -> int:
     if case.method == "POST":
         headers["Idempotency-Key"] = idem()
     r = api.http.request(case.method, case.path, headers=headers, json=case.body)
+    ok_type = "text/plain" if case.route == "/metrics" else "application/json"  # Prometheus text format
     assert r.headers["content-type"].startswith(
-        "application/problem+json" if r.status_code >= 400 else "application/json"
+        "application/problem+json" if r.status_code >= 400 else ok_type
     ), (case.path, r.status_code, r.headers["content-type"])
     return r.status_code
 

@@ -222,7 +222,7 @@ def test_controls_after_each_billing_batch_open_new_breaks_once(hub: App) -> Non
     )
     assert value == len(opened)
     gauge = hub.metrics.registry.get_sample_value(
-        "handoffs_reconciliation_breaks", {"code": "rate_mismatch", "explained": "no"}
+        "handoffs_reconciliation_breaks", {"code": "rate_mismatch", "explained": "false"}
     )
     assert gauge == len(opened)
 

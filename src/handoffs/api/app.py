@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request, Response
 
 from handoffs.api import problems
 from handoffs.api.context import ApiContext, ApiSettings
-from handoffs.api.routes import events, experience, governance, process, system
+from handoffs.api.routes import events, experience, governance, metrics, process, system
 from handoffs.bootstrap import App
 
 __all__ = ["create_app"]
@@ -38,7 +38,7 @@ def create_app(hub: App, settings: ApiSettings | None = None, *, console: bool =
     )
     api.state.ctx = ApiContext(hub, settings or ApiSettings())
     problems.install(api)
-    for module in (system, process, experience, events, governance):
+    for module in (system, process, experience, events, governance, metrics):
         api.include_router(module.router)
     if console:
         from handoffs.console import mount

@@ -150,6 +150,15 @@ INTERFACES: list[CatalogEntry] = [
         lifecycle="stable",
         description="This list.",
     ),
+    CatalogEntry(
+        name="metrics",
+        layer="governance",
+        path="/metrics",
+        owner=_GOV,
+        version="1.0",
+        lifecycle="stable",
+        description="Prometheus metrics of the hub and its store (scope metrics:read, firm-wide).",
+    ),
 ]
 _BY_NAME = {i.name: i for i in INTERFACES}
 

@@ -26,6 +26,7 @@ __all__ = [
     "Ctx",
     "EventsManage",
     "ExperienceRead",
+    "MetricsRead",
     "ProcessWrite",
     "SystemRead",
     "SystemWrite",
@@ -38,6 +39,7 @@ SCOPES = {
     "process:write": "Run process commands (approvals, invoice runs, exceptions, replays).",
     "experience:read": "Read curated views (timesheets, invoice status, KPIs, lineage).",
     "events:manage": "Manage event subscriptions and redeliveries.",
+    "metrics:read": "Scrape Prometheus metrics (GET /metrics; firm-wide clients only).",
 }
 
 _bearer = HTTPBearer(auto_error=False, description="An API key (hk_live_...) or an OAuth2 access token.")
@@ -128,3 +130,4 @@ SystemWrite = Annotated[Principal, Security(_principal, scopes=["system:write"])
 ProcessWrite = Annotated[Principal, Security(_principal, scopes=["process:write"])]
 ExperienceRead = Annotated[Principal, Security(_principal, scopes=["experience:read"])]
 EventsManage = Annotated[Principal, Security(_principal, scopes=["events:manage"])]
+MetricsRead = Annotated[Principal, Security(_principal, scopes=["metrics:read"])]

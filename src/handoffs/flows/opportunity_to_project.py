@@ -49,13 +49,27 @@ def win_opportunity(
         OpportunityWon(
             message_id=ports.ids.derive("opportunity-won", system, str(deal["Id"]), body),
             occurred_at=ports.clock.now(),
-            correlation_id=f"opportunity:{deal['Id']}",
+            correlation_id=correlation_for_project(_flow_project(uow, system, str(deal["Id"]), terms)),
             opportunity_id=str(deal["Id"]),
             system=system,
             terms=body,
         )
     )
     return True
+
+
+def _flow_project(uow: Any, system: str, opp: str, terms: Mapping[str, Any]) -> str:
+    """The project a deal is (or becomes): the deal's flow is that project's flow, one trace from
+    the won opportunity to the posted invoice (tracing derives the trace id from the correlation)."""
+    handed_over = uow.xrefs.canonical_id(system, "project", opp)
+    if handed_over is not None:
+        return str(handed_over)
+    contract_id = (terms.get("contract") or {}).get("id")
+    if contract_id:
+        for project in uow.objects.all("project"):
+            if project.contract_id == str(contract_id):
+                return str(project.id)
+    return f"P-{opp}"
 
 
 def _customer(uow: Any, data: dict[str, Any]) -> tuple[Customer, bool]:

@@ -51,7 +51,7 @@ class BatchControls:
 
     def _check(self, touched: list[Any]) -> int:
         opened: Counter[str] = Counter()
-        found: Counter[tuple[str, bool]] = Counter()
+        found: Counter[tuple[str, bool]] | None = None  # what the full controls found, if they ran
         with self._uow() as uow:
             billed, posted = _scopes(uow, touched)
             for period, projects in sorted(billed.items()):
@@ -59,6 +59,7 @@ class BatchControls:
                 if changed:  # a billing run that changed nothing needs no second look
                     report = reconcile(uow.connection, period, projects=changed, in_flight=True)
                     opened += record_breaks(uow, report)
+                    found = Counter() if found is None else found
                     found.update((b.code, b.explained) for b in report.breaks)
             for period, projects in sorted(posted.items()):
                 report = reconcile(
@@ -69,12 +70,12 @@ class BatchControls:
                     controls=("margin_vs_postings",),
                 )
                 opened += record_breaks(uow, report)
-                found.update((b.code, b.explained) for b in report.breaks)
             uow.commit()
-        if self._metrics is not None:
+        if self._metrics is not None and found is not None:
             self._metrics.reconciliation_breaks.clear()
             for (code, explained), n in found.items():
-                self._metrics.reconciliation_breaks.labels(code, "yes" if explained else "no").set(n)
+                self._metrics.reconciliation_breaks.labels(code, str(explained).lower()).set(n)
+        if self._metrics is not None:
             for code, n in opened.items():
                 self._metrics.reconciliation_opened.labels(code).inc(n)
         return sum(opened.values())

@@ -2,9 +2,14 @@
 
 The registry is made by the composition root (never at import), so each application (and
 each test) has its own; ``handoffs worker --metrics-port`` and the API's ``/metrics`` serve it.
+What the store knows (open exceptions by business priority, failed transformations, lag)
+comes from :mod:`handoffs.telemetry.store_metrics`, read when scraped.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -18,6 +23,7 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
+        self._store: Any = None
         r = self.registry
         self.message_latency = Histogram(
             "handoffs_message_latency_seconds",
@@ -42,12 +48,6 @@ class Metrics:
             "handoffs_dead_letters_total",
             "Messages that became exceptions.",
             ["consumer", "category"],
-            registry=r,
-        )
-        self.failed_transformations = Counter(
-            "handoffs_failed_transformations_total",
-            "Records that failed decoding, mapping or validation.",
-            ["source"],
             registry=r,
         )
         self.calls = Counter(
@@ -81,6 +81,14 @@ class Metrics:
             registry=r,
         )
         self.queue_depth = Gauge("handoffs_queue_depth", "Work items pending or leased.", registry=r)
+
+    def watch_store(self, uow_factory: Callable[[], Any], ttl: float = 15.0) -> None:
+        """Also export what the store knows (open exceptions, money at risk, lag), read when scraped."""
+        from handoffs.telemetry.store_metrics import StoreCollector
+
+        if self._store is None:
+            self._store = StoreCollector(uow_factory, ttl)
+            self.registry.register(self._store)
 
     def render(self) -> bytes:
         """The text exposition format, for ``/metrics``."""
