@@ -96,6 +96,14 @@ def _print(s: dict[str, Any], out_dir: Path) -> None:
     for period, r in s.get("billing_readiness_before_close", {}).items():
         why = ", ".join(f"{k} {v}" for k, v in r["blocked_by_reason"].items()) or "-"
         table.add_row(f"{period}: projects ready / blocked", f"{r['ready']} / {r['blocked']} ({why})")
+    if "opportunity_to_project" in s:
+        o = s["opportunity_to_project"]
+        table.add_row(
+            "won deals handed over / projects approved / amended",
+            f"{o['opportunities_won']} / {o['projects_approved']} / {o['contracts_amended']}",
+        )
+        for erp, n in o["contracts_confirmed_by_erp"].items():
+            table.add_row(f"contracts sent to {erp}", str(n))
     if "erp_comparison" in s:
         c = s["erp_comparison"]
         kinds = ", ".join(f"{k} {n}" for k, n in c["differences_by_kind"].items())

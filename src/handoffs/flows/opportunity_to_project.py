@@ -5,8 +5,12 @@ billing structure, and the contract's metadata goes to the ERP.
     OpportunityWon --open_project--> customer matched (id, else name in the legal entity) or created
                                      contract (rate card, installments, milestones) + project shell
                                      --> ProjectApproved, SyncContract per ERP
+                                     (a deal naming a contract the hub already holds, with its
+                                     project: matched and linked, nothing rewritten)
     OpportunityWon again, after handoff --> the contract's new version --> ContractAmended
-                                     (repriced by the contract-amendment flow), never a second project
+                                     (the terms over the stored contract; changed rates are a new
+                                     rate-card version from their date; repriced by the
+                                     contract-amendment flow), never a second project
     SyncContract --push_contract (ERP port, idempotency key)--> delivery confirmed, xref linked
                  (to each ERP routed for contracts whose connector takes them: NetSuite, Odoo)
 
@@ -17,6 +21,7 @@ write (source system ``handoffs``), so the owner sending it back changes nothing
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -33,7 +38,7 @@ from handoffs.engine.registry import Handler
 from handoffs.flows.ingest import correlation_for_project
 from handoffs.flows.ports import ExternalRef, Ports, UnitOfWork, erp_targets
 
-__all__ = ["handlers", "open_project", "win_opportunity"]
+__all__ = ["amend_terms", "handlers", "open_project", "win_opportunity"]
 
 HUB = "handoffs"
 
@@ -96,25 +101,10 @@ def open_project(events: list[OpportunityWon], uow: Any, ports: Ports) -> None:
     for event in events:
         terms = orjson.loads(event.terms)
         opp = event.opportunity_id
-        try:
-            customer, new = _customer(uow, {"id": f"C-{opp}", **terms["customer"]})
-            contract = decode(Contract, {"id": f"K-{opp}", **terms["contract"], "customer_id": customer.id})
-            project = decode(
-                Project,
-                {
-                    "id": f"P-{opp}",
-                    "legal_entity_id": contract.legal_entity_id,
-                    "start_date": contract.start_date.isoformat(),
-                    **terms.get("project", {}),
-                    "customer_id": customer.id,
-                    "contract_id": contract.id,
-                },
-            )
-        except (DomainError, KeyError, TypeError) as exc:
-            raise TerminalError(
-                f"opportunity {opp}: the won deal's terms are not usable: {exc}", category="validation"
-            ) from exc
         handed_over = uow.xrefs.canonical_id(event.system, "project", opp)
+        if handed_over is None and _match(uow, ports, event, terms):
+            continue
+        customer, new, contract, project = _parse(uow, opp, terms)
         stamp = event.occurred_at.isoformat()
         if new:
             _write(uow, "customer", customer, stamp)
@@ -125,20 +115,96 @@ def open_project(events: list[OpportunityWon], uow: Any, ports: Ports) -> None:
                 _sync(uow, ports, event, contract.id, handed_over, contract.legal_entity_id)
             continue
         _write(uow, "project", project, stamp)
-        for type_, id_ in (("contract", contract.id), ("project", project.id)):
-            uow.xrefs.link(type_, id_, event.system, opp)
-        uow.publish(
-            ProjectApproved(
-                message_id=ports.ids.derive("project-approved", project.id),
-                occurred_at=event.occurred_at,
-                correlation_id=correlation_for_project(project.id),
-                project_id=project.id,
-                contract_id=contract.id,
-                customer_id=customer.id,
-                opportunity_id=opp,
-            )
+        _approve(uow, ports, event, contract, project)
+
+
+def _parse(uow: Any, opp: str, terms: dict[str, Any]) -> tuple[Customer, bool, Contract, Project]:
+    """The customer (matched or new), the contract (over the stored one, if any) and the project."""
+    try:
+        customer, new = _customer(uow, {"id": f"C-{opp}", **terms["customer"]})
+        data = {"id": f"K-{opp}", **terms["contract"], "customer_id": customer.id}
+        stored = uow.objects.get("contract", data["id"])
+        contract = decode(Contract, amend_terms(encode(stored), data) if stored is not None else data)
+        project = decode(
+            Project,
+            {
+                "id": f"P-{opp}",
+                "legal_entity_id": contract.legal_entity_id,
+                "start_date": contract.start_date.isoformat(),
+                **terms.get("project", {}),
+                "customer_id": customer.id,
+                "contract_id": contract.id,
+            },
         )
-        _sync(uow, ports, event, contract.id, project.id, contract.legal_entity_id)
+    except (DomainError, KeyError, TypeError, ArithmeticError) as exc:
+        raise TerminalError(
+            f"opportunity {opp}: the won deal's terms are not usable: {exc}", category="validation"
+        ) from exc
+    return customer, new, contract, project
+
+
+def _match(uow: Any, ports: Ports, event: OpportunityWon, terms: dict[str, Any]) -> bool:
+    """A deal whose contract the hub already holds (its contract register) is matched, not rewritten."""
+    contract_id = (terms.get("contract") or {}).get("id")
+    contract = uow.objects.get("contract", str(contract_id)) if contract_id else None
+    if contract is None:
+        return False
+    project = next((p for p in uow.objects.all("project") if p.contract_id == contract.id), None)
+    if project is None:
+        return False  # a registered contract without its project: the shell is made as for a new deal
+    _approve(uow, ports, event, contract, project)
+    return True
+
+
+def _approve(uow: Any, ports: Ports, event: OpportunityWon, contract: Contract, project: Project) -> None:
+    for type_, id_ in (("contract", contract.id), ("project", project.id)):
+        uow.xrefs.link(type_, id_, event.system, event.opportunity_id)
+    uow.publish(
+        ProjectApproved(
+            message_id=ports.ids.derive("project-approved", project.id),
+            occurred_at=event.occurred_at,
+            correlation_id=correlation_for_project(project.id),
+            project_id=project.id,
+            contract_id=contract.id,
+            customer_id=contract.customer_id,
+            opportunity_id=event.opportunity_id,
+        )
+    )
+    _sync(uow, ports, event, contract.id, project.id, contract.legal_entity_id)
+
+
+def amend_terms(stored: dict[str, Any], terms: dict[str, Any]) -> dict[str, Any]:
+    """The stored contract (canonical JSON) with the deal's terms over it.
+
+    Fields the terms name replace the stored ones; what they leave out (installments,
+    milestones, the fee, the tax code...) is kept. Rates are never rewritten in the past: a
+    rate-card version of the terms whose rates differ from the version in force on its date
+    becomes the next version from that date (its rates over the ones in force).
+    """
+    merged = {**stored, **{k: v for k, v in terms.items() if k != "rate_card"}}
+    card = [dict(v) for v in stored.get("rate_card") or []]
+    for proposed in sorted(terms.get("rate_card") or [], key=lambda v: str(v["effective_from"])):
+        day = str(proposed["effective_from"])
+        earlier = [v for v in card if str(v["effective_from"]) <= day]
+        in_force = max(earlier, key=lambda v: str(v["effective_from"])) if earlier else {"rates": {}}
+        rates = {k: Decimal(str(v)) for k, v in in_force["rates"].items()}
+        wanted = {k: Decimal(str(v)) for k, v in proposed["rates"].items()}
+        if all(rates.get(role) == rate for role, rate in wanted.items()):
+            continue
+        new = {k: str(v) for k, v in {**rates, **wanted}.items()}
+        same_day = next((v for v in card if str(v["effective_from"]) == day), None)
+        if same_day is not None:
+            same_day["rates"] = new
+        else:
+            card.append(
+                {
+                    "version": max((int(v["version"]) for v in card), default=0) + 1,
+                    "effective_from": day,
+                    "rates": new,
+                }
+            )
+    merged["rate_card"] = card
+    return merged
 
 
 def _amended(event: OpportunityWon, contract_id: str, version: int, ports: Ports) -> ContractAmended:
@@ -157,20 +223,20 @@ def _sync(
     for system in erp_targets(ports, "contract", lambda: entity):
         if not hasattr(ports.erps.get(system), "push_contract"):
             continue  # an ERP that takes no contracts (a GL file drop) is not asked for one
-        key = f"{system}:contract:{contract_id}:{event.message_id}"
-        if uow.deliveries.ensure(key, system, "sync_contract", "contract", contract_id):
-            uow.publish(
-                SyncContract(
-                    message_id=ports.ids.derive("sync-contract", key),
-                    occurred_at=event.occurred_at,
-                    correlation_id=correlation_for_project(project_id),
-                    contract_id=contract_id,
-                    system=system,
-                )
-            )
+        message_id = ports.ids.derive("sync-contract", system, contract_id, event.message_id)
+        cmd = SyncContract(
+            message_id=message_id,
+            occurred_at=event.occurred_at,
+            correlation_id=correlation_for_project(project_id),
+            contract_id=contract_id,
+            system=system,
+        )
+        if uow.deliveries.ensure(_key(cmd), system, "sync_contract", "contract", contract_id):
+            uow.publish(cmd)
 
 
 def _key(cmd: SyncContract) -> str:
+    """The delivery's idempotency key: one per ERP, contract and deal version handed over."""
     return f"{cmd.system}:contract:{cmd.contract_id}:{cmd.message_id}"
 
 
@@ -198,6 +264,11 @@ def record_sync_contract(cmd: SyncContract, ref: ExternalRef | None, uow: Any, p
     uow.xrefs.link("contract", cmd.contract_id, cmd.system, ref.external_id)
 
 
+def sync_contract_dead(cmd: SyncContract, error: str, uow: Any, ports: Ports) -> None:
+    """The ERP refused the contract for good: its delivery is failed (the dead letter says why)."""
+    uow.deliveries.failed_attempt(_key(cmd), error, final=True)
+
+
 def handlers() -> list[Handler]:
     return [
         Handler("opportunity-to-project.open", OpportunityWon, handle=open_project),
@@ -206,5 +277,6 @@ def handlers() -> list[Handler]:
             SyncContract,
             call=call_sync_contract,
             record=record_sync_contract,
+            on_dead=sync_contract_dead,
         ),
     ]

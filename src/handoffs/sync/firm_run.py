@@ -2,6 +2,7 @@
 
 generate firm ─► start its systems (fault profile) ─► handoffs.yaml ─► build the hub
   ─► master data + identity links (onboarding) ─► pull every system through its connector
+  ─► won deals (IsWon) through the opportunity-to-project flow (matched to the register)
   ─► worker: price ─► invoice ─► post to every ERP ─► pull again (incremental: nothing new)
   ─► summary and controls (lost records, double billing, exceptions by category)
 """
@@ -27,6 +28,7 @@ from handoffs.simulator.firm.generate import generate_firm
 from handoffs.simulator.firm.model import Firm
 from handoffs.simulator.systems.fleet import Fleet, start_fleet
 from handoffs.store.tables import time_entries
+from handoffs.sync.deals import hand_over_won_deals
 from handoffs.sync.pull import PullReport, PullRunner
 from handoffs.sync.summary import readiness_by_period, summarise
 
@@ -135,6 +137,10 @@ def _pull_all(hub: App, run: FirmRun, progress: Progress, label: str) -> None:
         report = runner.pull(connector, resource, mapping.get(resource), on_page=page)
         report.label = label
         run.pulls.append(report)
+    crm = hub.sources.get("salesforce")
+    if crm is not None:  # won deals become projects through the opportunity-to-project flow
+        progress(f"{label} salesforce won deals", 0, None)
+        hand_over_won_deals(hub.uow, hub.ports, crm)
 
 
 def _close_periods(hub: App, progress: Progress) -> None:

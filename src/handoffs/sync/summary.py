@@ -7,6 +7,8 @@
   not held in a mapping exception, not named by a dead letter, and (approved billable time)
   not left priced but unbilled because its invoice run failed.
 * ``unexplained_exceptions``: mapping exceptions on records no fault touched (must be 0).
+* ``opportunity_to_project``: won deals handed over (``OpportunityWon``), projects approved,
+  contracts amended, and contract metadata confirmed by each ERP.
 * ``erp_comparison``: the shadow comparison of the migration named in ``handoffs.yaml``
   (``migration: {legacy, new}``): every difference between what the two ERPs accepted.
 """
@@ -30,7 +32,7 @@ from handoffs.reconcile.controls import reconcile
 from handoffs.simulator.systems.fleet import Fleet
 from handoffs.store.repositories.readiness import ReadinessReads
 from handoffs.store.serde import from_doc
-from handoffs.store.tables import exceptions, objects, time_entries, xrefs
+from handoffs.store.tables import deliveries, exceptions, objects, time_entries, xrefs
 from handoffs.sync.pull import PullReport
 
 __all__ = ["source_truth", "summarise"]
@@ -196,6 +198,7 @@ def summarise(
         revenue = _revenue_by_entity(uow.finance.revenue_events())
         periods = sorted({r[0] for r in conn.execute(select(time_entries.c.period).distinct())})
         breaks = sum(len(reconcile(conn, period).unexplained) for period in periods)
+        deals = _deals(conn, uow.messages.count_by_type())
         routing = hub.systems.routing if hub.systems is not None else None
         comparison = (
             compare_erps(conn, hub.erps, routing.legacy, routing.new).as_dict()
@@ -235,7 +238,23 @@ def summarise(
         "journal_entries": len(journals),
         "revenue_by_legal_entity": revenue,
         "unexplained_reconciliation_breaks": breaks,
+        "opportunity_to_project": deals,
         **({"erp_comparison": comparison} if comparison is not None else {}),
         "worker": worker,
         "duration_s": round(seconds, 2),
+    }
+
+
+def _deals(conn: Any, by_type: dict[str, int]) -> dict[str, Any]:
+    d = deliveries.c
+    confirmed = conn.execute(
+        select(d.system, func.count())
+        .where(d.operation == "sync_contract", d.status == "confirmed")
+        .group_by(d.system)
+    ).all()
+    return {
+        "opportunities_won": by_type.get("OpportunityWon", 0),
+        "projects_approved": by_type.get("ProjectApproved", 0),
+        "contracts_amended": by_type.get("ContractAmended", 0),
+        "contracts_confirmed_by_erp": {system: n for system, n in sorted(confirmed)},
     }

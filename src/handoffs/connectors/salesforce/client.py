@@ -29,7 +29,8 @@ QUERIES = {
     ),
     "opportunities": (
         "SELECT Id, AccountId, Name, StageName, IsWon, IsClosed, CloseDate, Amount, CurrencyIsoCode, "
-        "Handoffs_Contract__c, External_Id__c, SystemModstamp FROM Opportunity",
+        "Handoffs_Contract__c, Billing_Model__c, Contracting_Entity__c, Service_Start__c, Service_End__c, "
+        "Rates_Effective__c, External_Id__c, SystemModstamp FROM Opportunity",
         "IsWon = true",
     ),
     "line_items": (

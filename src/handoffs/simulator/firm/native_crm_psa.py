@@ -56,9 +56,11 @@ def crm_seed(firm: Firm) -> dict[str, list[dict[str, Any]]]:
             }
         )
     opportunities, lines = [], []
+    contracts = {c.id: c for c in firm.contracts}
     for i, o in enumerate(firm.opportunities, start=1):
-        account_n = customers[o.customer_id][0]
+        account_n, customer = customers[o.customer_id]
         stamp = sf_time(o.modified_at)
+        contract = contracts.get(o.contract_id or "")
         opportunities.append(
             {
                 "Id": sf_id("006", i),
@@ -73,6 +75,12 @@ def crm_seed(firm: Firm) -> dict[str, list[dict[str, Any]]]:
                 "Amount": o.amount.amount,
                 "CurrencyIsoCode": o.amount.currency,
                 "Handoffs_Contract__c": o.contract_id,
+                # the commercial terms the deal was sold on (custom fields of the firm's org)
+                "Billing_Model__c": contract.billing_model if contract else "time_and_materials",
+                "Contracting_Entity__c": contract.legal_entity_id if contract else customer.legal_entity_id,
+                "Service_Start__c": (contract.start_date if contract else o.close_date).isoformat(),
+                "Service_End__c": contract.end_date.isoformat() if contract and contract.end_date else None,
+                "Rates_Effective__c": None,  # set when an amendment changes the rates from a date
                 "External_Id__c": o.id,
                 "IsDeleted": False,
                 "CreatedDate": stamp,
