@@ -33,3 +33,11 @@ def test_demo_over_http_loses_nothing_and_bills_nothing_twice(tmp_path: Path) ->
     assert summary["invoices_posted"] == 3 * summary["invoices_generated"] > 0  # NetSuite, Odoo, legacy GL
     assert summary["re_pull_new_records"] == 0
     assert (tmp_path / "handoffs.yaml").exists()
+    deals = summary["opportunity_to_project"]  # every won deal through the flow, matched, sent on
+    assert deals["opportunities_won"] == deals["projects_approved"] > 0
+    assert deals["contracts_confirmed_by_erp"] == dict.fromkeys(
+        ("netsuite", "odoo"), deals["opportunities_won"]
+    )
+    comparison = summary["erp_comparison"]  # the migration's shadow comparison of a clean run
+    assert (comparison["legacy"], comparison["new"]) == ("legacy_gl", "netsuite")
+    assert comparison["invoices"] == summary["invoices_generated"] and comparison["differences"] == []
