@@ -70,7 +70,7 @@ class Metrics:
         )
         self.reconciliation_breaks = Gauge(
             "handoffs_reconciliation_breaks",
-            "Breaks found by the last controls run (after a worker batch), by variance code.",
+            "Breaks found by the controls after the last worker batch that billed, by variance code.",
             ["code", "explained"],
             registry=r,
         )
