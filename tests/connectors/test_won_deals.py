@@ -136,3 +136,18 @@ def test_a_new_won_deal_becomes_a_contract_and_a_project(
     assert contract.customer_id == customer and contract.billing_model == "time_and_materials"
     assert contract.rate_card[0].rates == {"consultant": Decimal(150)}
     assert _counts(hub)["ProjectApproved"] == 1
+
+
+def test_a_deal_whose_account_has_not_arrived_waits_for_the_next_hand_over(
+    any_db_hub: App, seeds: Any, serve: Any
+) -> None:
+    sim = SalesforceSim(seeds["salesforce"], seed=3)
+    crm = SalesforceConnector(
+        "salesforce", SalesforceConfig(serve(sim), SF_CLIENT_ID, Secret(SF_CLIENT_SECRET)), policy=FAST
+    )
+    won = {d["Id"] for d in sim.objects["Opportunity"] if d["IsWon"]}
+    early = hand_over_won_deals(any_db_hub.uow, any_db_hub.ports, crm)  # accounts not pulled yet
+    assert early.handed_over == 0 and set(early.waiting) == won
+    pull(any_db_hub, crm, "accounts", _spec("salesforce", "accounts"))
+    later = hand_over_won_deals(any_db_hub.uow, any_db_hub.ports, crm)
+    assert later.handed_over == len(won) and later.waiting == {}
