@@ -37,7 +37,7 @@ class Case:
 
 
 def _world(api: Api) -> dict[str, str]:
-    """An invoice with lines, two exceptions, a subscription and a stored event, all of LE-US."""
+    """An invoice with lines, four exceptions, a subscription and a stored event, all of LE-US."""
     r = api.post("/v1/process/time-approvals", {"entry_ids": ["TE-00000001", "TE-00000002"]})
     assert r.status_code == 200, r.text
     api.hub.worker(sleep=lambda s: None).run(until_idle=True)
@@ -58,7 +58,7 @@ def _world(api: Api) -> dict[str, str]:
                 object_id="TE-00000003",
                 correlation_id="project:P-001",
             )
-            for _ in range(2)
+            for _ in range(4)
         ]
         uow.commit()
     r = api.post("/v1/subscriptions", {"kind": "webhook", "target": "http://127.0.0.1:9/hook"}, key=api.us)
@@ -68,6 +68,8 @@ def _world(api: Api) -> dict[str, str]:
         "line": line.id,
         "retry": str(ids[0]),
         "ignore": str(ids[1]),
+        "replay": str(ids[2]),
+        "preview": str(ids[3]),
         "sub": r.json()["id"],
         "event": str(event),
     }
@@ -126,6 +128,19 @@ def _cases(w: dict[str, str]) -> list[Case]:
             "process:write",
             {"reason": "noise"},
             params={"exception_id": w["ignore"]},
+        ),
+        Case(
+            "GET",
+            "/v1/process/exceptions/{exception_id}/replay-preview",
+            "process:write",
+            params={"exception_id": w["preview"]},
+        ),
+        Case(
+            "POST",
+            "/v1/process/exceptions/{exception_id}/replay",
+            "process:write",
+            {"reason": "rate card fixed"},
+            params={"exception_id": w["replay"]},
         ),
         Case("POST", "/v1/process/replays", "process:write", {"correlation_id": "project:P-001"}),
         Case(

@@ -28,7 +28,16 @@ from handoffs.store.repositories.read_models import ReadModels
 from handoffs.store.serde import from_doc
 from handoffs.store.uow import SqlUnitOfWork
 
-__all__ = ["approve_time", "ignore_exception", "replay", "retry_exception", "run_invoices", "upsert"]
+__all__ = [
+    "approve_time",
+    "ignore_exception",
+    "replay",
+    "replay_exception",
+    "replay_preview",
+    "retry_exception",
+    "run_invoices",
+    "upsert",
+]
 
 
 class _Joined:
@@ -212,6 +221,38 @@ def retry_exception(uow: SqlUnitOfWork, principal: Principal, exception_id: int,
         {"state": "retrying", "reason": reason},
     )
     return Result(200, _exception_body(record, "retrying", reason, True), [audit])
+
+
+def replay_exception(
+    uow: SqlUnitOfWork, subscriptions: Any, principal: Principal, exception_id: int, reason: str
+) -> Result:
+    """Run the exception's work again (its message, else its flow's messages); resolved as replayed."""
+    from handoffs.engine.replay import queue_exception_replay
+
+    record = _exception(uow, principal, exception_id)
+    try:
+        _, queued, resolution = queue_exception_replay(
+            uow, exception_id, subscriptions=subscriptions, reason=reason
+        )
+    except ValueError as exc:
+        raise Conflict(str(exc)) from None
+    audit = Audit(
+        "process.replay_exception",
+        f"exception:{exception_id}",
+        {"state": record.state},
+        {"state": "resolved", "reason": reason, "queued": queued},
+    )
+    return Result(200, _exception_body(record, "resolved", resolution, True), [audit])
+
+
+def replay_preview(
+    uow: SqlUnitOfWork, ports: Ports, registry: Any, principal: Principal, exception_id: int
+) -> Any:
+    """What the replay would produce, worked out and rolled back (nothing is kept or audited)."""
+    from handoffs.flows.triage import replay_preview as preview
+
+    _exception(uow, principal, exception_id)
+    return preview(uow, exception_id, registry=registry, ports=ports)
 
 
 def ignore_exception(uow: SqlUnitOfWork, principal: Principal, exception_id: int, reason: str) -> Result:

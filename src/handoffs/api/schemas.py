@@ -125,6 +125,31 @@ class ExceptionOut(BaseModel):
     work_requeued: bool = False
 
 
+class InvoiceImpactOut(BaseModel):
+    id: str
+    change: str = Field(description="new, or status <before> -> <after>")
+    project_id: str
+    period: str
+    currency: str
+    total: Dec
+    lines: list[dict[str, str]] = Field(description="id, kind, quantity, unit_price, amount")
+
+
+class ReplayPreviewOut(BaseModel):
+    """What replaying an exception's work would do; worked out in a rolled-back transaction."""
+
+    exception_id: int
+    runs: int
+    steps: list[str]
+    invoices: list[InvoiceImpactOut]
+    invoiced: dict[str, Dec] = Field(description="money on new invoices, per currency")
+    entries_priced: int
+    priced_value: dict[str, Dec]
+    entries_billed: int
+    postings: list[str]
+    failure: str | None
+
+
 class ReplayIn(_In):
     """At least one of ``correlation_id``, ``since`` and ``until`` (RFC 3339 times with an offset)."""
 

@@ -16,7 +16,7 @@ from handoffs.audit import append
 from handoffs.flows.replay_preview import check_open, replay_subscriptions
 from handoffs.store.uow import SqlUnitOfWork, UowFactory
 
-__all__ = ["replay", "replay_exception"]
+__all__ = ["queue_exception_replay", "replay", "replay_exception"]
 
 
 def replay(
@@ -39,18 +39,13 @@ def replay(
     return queued
 
 
-def replay_exception(
-    uow: SqlUnitOfWork,
-    exception_id: int,
-    *,
-    subscriptions: Mapping[str, Sequence[str]],
-    reason: str,
-    actor: str,
-) -> dict[str, Any]:
-    """Queue a new run of the exception's work and write the audit row (the caller commits).
+def queue_exception_replay(
+    uow: SqlUnitOfWork, exception_id: int, *, subscriptions: Mapping[str, Sequence[str]], reason: str
+) -> tuple[Any, int, str]:
+    """Queue a new run of the exception's work and resolve it as replayed (no audit row).
 
-    The exception is resolved as replayed; if the replay fails again, the worker opens a new
-    exception for the new run, with the new reason.
+    Returns the exception as it was, the runs queued and the resolution. If the replay fails
+    again, the worker opens a new exception for the new run, with the new reason.
     """
     record = check_open(uow, exception_id)
     selected = uow.exceptions.replay_messages(record)
@@ -62,6 +57,21 @@ def replay_exception(
         )
     resolution = f"replayed ({queued} run(s) queued): {reason}"
     uow.exceptions.set_state(exception_id, "resolved", resolution)
+    return record, queued, resolution
+
+
+def replay_exception(
+    uow: SqlUnitOfWork,
+    exception_id: int,
+    *,
+    subscriptions: Mapping[str, Sequence[str]],
+    reason: str,
+    actor: str,
+) -> dict[str, Any]:
+    """Queue a new run of the exception's work and write the audit row (the caller commits)."""
+    record, queued, resolution = queue_exception_replay(
+        uow, exception_id, subscriptions=subscriptions, reason=reason
+    )
     append(
         uow.connection,
         at=uow.now,

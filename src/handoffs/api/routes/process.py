@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from handoffs.api import commands
 from handoffs.api.deps import Ctx, ProcessWrite
 from handoffs.api.idempotency import IdempotencyKey, run_once
-from handoffs.api.routes import POSTED, problems
+from handoffs.api.routes import AUTHED, POSTED, problems
 from handoffs.api.schemas import (
     ApprovalIn,
     ApprovalOut,
@@ -20,6 +20,7 @@ from handoffs.api.schemas import (
     InvoiceRunIn,
     ReplayIn,
     ReplayOut,
+    ReplayPreviewOut,
 )
 
 __all__ = ["router"]
@@ -75,6 +76,41 @@ def retry_exception(
         key,
         body.model_dump(mode="json"),
         lambda uow: commands.retry_exception(uow, principal, exception_id, body.reason),
+    )
+
+
+@router.get(
+    "/exceptions/{exception_id}/replay-preview",
+    response_model=ReplayPreviewOut,
+    responses=problems(*AUTHED, 409),
+)
+def preview_exception_replay(
+    exception_id: ExceptionId, ctx: Ctx, principal: ProcessWrite
+) -> ReplayPreviewOut:
+    """What replaying the exception's work would invoice, price and post: nothing is kept or sent."""
+    with ctx.app.uow() as uow:
+        preview = commands.replay_preview(uow, ctx.app.ports, ctx.app.registry, principal, exception_id)
+    return ReplayPreviewOut.model_validate(preview.as_dict())
+
+
+@router.post("/exceptions/{exception_id}/replay", response_model=ExceptionOut, responses=problems(*POSTED))
+def replay_exception(
+    exception_id: ExceptionId,
+    body: ExceptionActionIn,
+    request: Request,
+    ctx: Ctx,
+    principal: ProcessWrite,
+    key: IdempotencyKey,
+) -> JSONResponse:
+    """Run the exception's work again (after its replay-preview); it is resolved as replayed."""
+    subscriptions = ctx.app.registry.subscriptions
+    return run_once(
+        ctx,
+        request,
+        principal,
+        key,
+        body.model_dump(mode="json"),
+        lambda uow: commands.replay_exception(uow, subscriptions, principal, exception_id, body.reason),
     )
 
 
