@@ -84,7 +84,10 @@ def check(
         billing = check_billing(conn)
         journals = uow.finance.journal_entries()
         hub_invoices = {r[0] for r in conn.execute(select(invoices.c.id))}
-        sent = list(conn.execute(select(deliveries.c.system, deliveries.c.object_id, deliveries.c.status)))
+        invoice_deliveries = select(deliveries.c.system, deliveries.c.object_id, deliveries.c.status).where(
+            deliveries.c.object_type == "invoice"
+        )
+        sent = list(conn.execute(invoice_deliveries))
         problems = list(
             conn.execute(
                 select(
