@@ -25,10 +25,19 @@ RUNBOOKS = {
     "billed_entry_changed": "docs/runbooks.md#billed-entry-changed",
     "retries_exhausted": "docs/runbooks.md#retries-exhausted",
     "reconciliation_break": "docs/reconciliation.md",
-    "ownership": "docs/policies.md#ownership",
+    "ownership": "docs/runbooks.md#ownership",
     "staffing": "docs/runbooks.md#staffing",
     "mapping": "docs/connectors.md",
     "delivery_failed": "docs/runbooks.md#delivery-failed",
+    "missing_reference": "docs/runbooks.md#missing-reference",
+    "configuration": "docs/runbooks.md#configuration",
+    "auth": "docs/runbooks.md#configuration",
+    "rejected": "docs/runbooks.md#delivery-failed",
+    "system_unavailable": "docs/runbooks.md#retries-exhausted",
+    "timeout": "docs/runbooks.md#retries-exhausted",
+    "lost_ack": "docs/runbooks.md#retries-exhausted",
+    "pending": "docs/runbooks.md#retries-exhausted",
+    "paging": "docs/runbooks.md#retries-exhausted",
 }
 
 
