@@ -123,8 +123,17 @@ def test_load_work_export_and_reload(env: dict[str, str], tmp_path: Path) -> Non
     assert again["outcomes"] == {"unchanged": len(file_lines) - 3}
     assert len(orjson.loads(run("exceptions", "list", "--json", env=env).stdout)) == 3
 
-    replayed = orjson.loads(run("replay", "--correlation-id", "project:P-001", "--json", env=env).stdout)
-    assert replayed["queued"] > 100
+    dry = orjson.loads(
+        run("replay", "--correlation-id", "project:P-001", "--dry-run", "--json", env=env).stdout
+    )
+    assert dry["runs"] > 100 and dry["failure"] is None  # a flow already handled: the replay changes nothing
+    assert dry["invoices"] == [] and dry["entries_priced"] == dry["entries_billed"] == 0
+    declined = run("replay", "--correlation-id", "project:P-001", env=env, check=False)
+    assert declined.returncode == 1 and "Nothing replayed" in declined.stderr
+    replayed = orjson.loads(
+        run("replay", "--correlation-id", "project:P-001", "--yes", "--json", env=env).stdout
+    )
+    assert replayed["queued"] == dry["runs"] > 100
     run("worker", "--until-idle", env=env)
     assert orjson.loads(run("export", "invoices", "--format", "json", env=env).stdout) == invoices
 

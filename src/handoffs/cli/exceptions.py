@@ -225,10 +225,10 @@ def replay(
             print_json(preview.as_dict())
             return
         if not as_json:
-            _print_preview(preview)
+            print_preview(preview)
         if dry_run:
             return
-        if not yes and not _confirmed("Queue this replay?"):
+        if not yes and not confirmed("Queue this replay?"):
             err_console.print("Nothing replayed.")
             raise typer.Exit(1)
         try:
@@ -252,16 +252,17 @@ def replay(
         console.print(f"Exception {exception_id} replayed: {result['queued']} run(s) queued. Run the worker.")
 
 
-def _confirmed(question: str) -> bool:
+def confirmed(question: str) -> bool:
     try:
         return typer.confirm(question, default=False, err=True)
     except typer.Abort:  # no terminal to answer on (end of input): the answer is no
         return False
 
 
-def _print_preview(preview: ReplayPreview) -> None:
+def print_preview(preview: ReplayPreview) -> None:
     data = preview.as_dict()
-    console.print(f"Replay of exception {data['exception_id']}: {data['runs']} message run(s).")
+    what = "Replay" if data["exception_id"] is None else f"Replay of exception {data['exception_id']}"
+    console.print(f"{what}: {data['runs']} message run(s).")
     for step in data["steps"]:
         console.print(f"  {step}")
     if data["failure"]:

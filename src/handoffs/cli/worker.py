@@ -89,24 +89,57 @@ def replay(
     message_type: Annotated[
         list[str] | None, typer.Option("--type", help="Only these message types.")
     ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what the replay would invoice and post.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Replay without asking after the preview.")] = False,
+    by: Annotated[str, typer.Option("--by", help="Who replays (recorded in the audit log).")] = "operator",
     as_json: JsonOption = False,
 ) -> None:
-    """Queue stored messages to run through their consumers again (idempotent by business key)."""
+    """Queue stored messages to run through their consumers again (idempotent by business key).
+
+    First shows what the replay would invoice, price and post, worked out in a transaction
+    that is rolled back (no other system is called); then asks (``--yes`` to skip).
+    """
+    from handoffs.cli.exceptions import confirmed, print_preview
+    from handoffs.engine.replay import select_messages
+    from handoffs.flows.replay_preview import preview_messages
+
     if since is None and until is None and correlation_id is None:
         err_console.print("[red]Say what to replay:[/red] --since/--until and/or --correlation-id.")
         raise typer.Exit(2)
-    hub = open_app(database_url, erp="none")
-    require_schema(hub)
-    queued = replay_messages(
-        hub.uow,
-        since=_utc(since),
-        until=_utc(until),
-        correlation_id=correlation_id,
-        message_types=set(message_type) if message_type else None,
-    )
-    hub.close()
+    types = set(message_type) if message_type else None
+    hub = open_app(database_url)  # the ERPs as configured, so the preview names the postings
+    try:
+        require_schema(hub)
+        with hub.uow() as uow:
+            selected = select_messages(uow, _utc(since), _utc(until), correlation_id, types)
+            preview = preview_messages(
+                uow, selected, hub.registry.subscriptions, registry=hub.registry, ports=hub.ports
+            )
+        if dry_run:
+            if as_json:
+                print_json(preview.as_dict())
+            else:
+                print_preview(preview)
+            return
+        if not as_json:
+            print_preview(preview)
+        if not yes and not confirmed("Queue this replay?"):
+            err_console.print("Nothing replayed.")
+            raise typer.Exit(1)
+        queued = replay_messages(
+            hub.uow,
+            since=_utc(since),
+            until=_utc(until),
+            correlation_id=correlation_id,
+            message_types=types,
+            actor=f"cli:{by}",
+        )
+    finally:
+        hub.close()
     if as_json:
-        print_json({"queued": queued})
+        print_json({"queued": queued, "preview": preview.as_dict()})
     else:
         console.print(f"Queued {queued} replay run(s). Run: handoffs worker --until-idle")
 

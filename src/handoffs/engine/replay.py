@@ -16,7 +16,7 @@ from handoffs.audit import append
 from handoffs.flows.replay_preview import check_open, replay_subscriptions
 from handoffs.store.uow import SqlUnitOfWork, UowFactory
 
-__all__ = ["queue_exception_replay", "replay", "replay_exception"]
+__all__ = ["queue_exception_replay", "replay", "replay_exception", "select_messages"]
 
 
 def replay(
@@ -26,17 +26,46 @@ def replay(
     until: datetime | None = None,
     correlation_id: str | None = None,
     message_types: set[str] | None = None,
+    actor: str | None = None,
 ) -> int:
-    """Queue a new run of every matching message; returns how many runs were queued."""
+    """Queue a new run of every matching message; returns how many runs were queued.
+
+    With ``actor``, the replay is written to the audit log in the same transaction.
+    """
     if since is None and until is None and correlation_id is None:
         raise ValueError("say which messages to replay: a time range, a correlation id, or both")
     with uow_factory() as uow:
-        selected = uow.messages.select(since=since, until=until, correlation_id=correlation_id)
-        if message_types:
-            selected = [s for s in selected if s[2] in message_types]
+        selected = select_messages(uow, since, until, correlation_id, message_types)
         queued = uow.queue.enqueue_replay(selected, uow_factory.subscriptions, uow.now.timestamp())
+        if actor is not None:
+            criteria = {
+                "correlation_id": correlation_id,
+                "since": None if since is None else since.isoformat(),
+                "until": None if until is None else until.isoformat(),
+                "types": sorted(message_types or ()),
+            }
+            append(
+                uow.connection,
+                at=uow.now,
+                actor=actor,
+                action="replay",
+                target=correlation_id or "time range",
+                after={**criteria, "queued": queued},
+            )
         uow.commit()
     return queued
+
+
+def select_messages(
+    uow: SqlUnitOfWork,
+    since: datetime | None,
+    until: datetime | None,
+    correlation_id: str | None,
+    message_types: set[str] | None = None,
+) -> list[tuple[int, str, str]]:
+    """(seq, message id, type) of the stored messages a replay with these criteria runs."""
+    selected = uow.messages.select(since=since, until=until, correlation_id=correlation_id)
+    return [s for s in selected if s[2] in message_types] if message_types else selected
 
 
 def queue_exception_replay(

@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["InvoiceImpact", "ReplayPreview", "check_open", "preview", "replay_subscriptions"]
+__all__ = [
+    "InvoiceImpact",
+    "ReplayPreview",
+    "check_open",
+    "preview",
+    "preview_messages",
+    "replay_subscriptions",
+]
 
 _MAX_LEVELS = 12
 
@@ -49,7 +56,7 @@ class InvoiceImpact:
 class ReplayPreview:
     """What replaying an exception's work would do."""
 
-    exception_id: int
+    exception_id: int | None  # None for a replay by correlation id or time range
     runs: int = 0  # message runs the replay would queue
     steps: list[str] = field(default_factory=list)  # "consumer: N message(s) ok|would call out|would fail"
     invoices: list[InvoiceImpact] = field(default_factory=list)
@@ -105,29 +112,52 @@ def replay_subscriptions(record: Any, subscriptions: Mapping[str, Sequence[str]]
 
 
 def preview(uow: Any, exception_id: int, *, registry: Any, ports: Any) -> ReplayPreview:
-    """Run the replay's local handlers inside a savepoint, compare, roll back.
+    """Run the exception's replay inside a savepoint, compare, roll back.
 
     Give it a unit of work of its own and do not commit it afterwards: its read caches saw
     the rolled-back work.
     """
+    from handoffs.flows.triage import assess
+
     record = check_open(uow, exception_id)
     subs = replay_subscriptions(record, registry.subscriptions)
     selected = uow.exceptions.replay_messages(record)
-    result = ReplayPreview(exception_id, runs=sum(len(subs.get(t, ())) for _, _, t in selected))
+    item = assess(uow, record.id)
+    hint = [item.project_id] if item is not None and item.project_id else []
+    result = preview_messages(uow, selected, subs, registry=registry, ports=ports, projects=hint)
+    result.exception_id = exception_id
+    return result
+
+
+def preview_messages(
+    uow: Any,
+    selected: Sequence[tuple[int, str, str]],
+    subscriptions: Mapping[str, Sequence[str]],
+    *,
+    registry: Any,
+    ports: Any,
+    projects: Sequence[str] = (),
+) -> ReplayPreview:
+    """What replaying stored messages ``(seq, message id, type)`` would do, rolled back.
+
+    ``handoffs replay`` previews a correlation id or a time range with it; ``projects`` adds
+    projects to compare beyond those the messages name.
+    """
+    result = ReplayPreview(None, runs=sum(len(subscriptions.get(t, ())) for _, _, t in selected))
     loaded = uow.exceptions.load_messages([s[0] for s in selected])
     level: dict[str, list[Any]] = defaultdict(list)
     for seq, _, type_name in selected:
-        for consumer in subs.get(type_name, ()):
+        for consumer in subscriptions.get(type_name, ()):
             level[consumer].append(loaded[seq])
-    projects = _projects(uow, record, [m for batch in level.values() for m in batch])
-    before = uow.exceptions.footprint(projects)
+    scope = _projects(uow, [m for batch in level.values() for m in batch], projects)
+    before = uow.exceptions.footprint(scope)
     savepoint = uow.connection.begin_nested()
     try:
         for _ in range(_MAX_LEVELS):
             if not level or result.failure:
                 break
             level = _run_level(uow, registry, ports, level, result)
-        after = uow.exceptions.footprint(projects)
+        after = uow.exceptions.footprint(scope)
         lines = uow.exceptions.lines_of([i for i in after["invoices"] if i not in before["invoices"]])
     finally:
         uow.take_published()
@@ -161,10 +191,9 @@ def _run_level(
     return following
 
 
-def _projects(uow: Any, record: Any, batch: list[Any]) -> list[str]:
-    from handoffs.flows.triage import assess
-
+def _projects(uow: Any, batch: list[Any], extra: Sequence[str]) -> list[str]:
     found = {p for p in (getattr(m, "project_id", None) for m in batch) if isinstance(p, str)}
+    found |= set(extra)
     for m in batch:
         invoice_id = getattr(m, "invoice_id", None)
         invoice = uow.invoices.get(invoice_id) if isinstance(invoice_id, str) else None
@@ -174,9 +203,6 @@ def _projects(uow: Any, record: Any, batch: list[Any]) -> list[str]:
         stored = uow.time_entries.get(entry_id) if isinstance(entry_id, str) else None
         if stored is not None:
             found.add(stored.entry.project_id)
-    item = assess(uow, record.id)
-    if item is not None and item.project_id:
-        found.add(item.project_id)
     return sorted(found)
 
 
