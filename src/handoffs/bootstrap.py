@@ -18,6 +18,7 @@ from handoffs.engine.relay import relays_from_env
 from handoffs.engine.retry import Backoff
 from handoffs.engine.worker import Worker, WorkerSettings
 from handoffs.flows import (
+    journal_posting,
     operations,
     opportunity_to_project,
     ownership,
@@ -140,6 +141,7 @@ def build(
             *validation.handlers(),
             *opportunity_to_project.handlers(),
             *staffing.handlers(),
+            *journal_posting.handlers(),
             *relays,
         ]
     )

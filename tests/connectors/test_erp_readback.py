@@ -4,6 +4,8 @@ comparison over the simulated NetSuite and legacy GL (hub on SQLite and PostgreS
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,8 @@ import pytest
 from handoffs.bootstrap import App
 from handoffs.config.systems import SystemsConfigError, parse_systems
 from handoffs.connectors.csvdrop import LegacyGlConfig, LegacyGlErp
-from handoffs.domain.billing import Invoice
+from handoffs.domain.billing import Invoice, JournalEntry, JournalLine
+from handoffs.domain.money import Money
 from handoffs.reconcile.coexistence import compare_erps
 from handoffs.simulator.firm import Firm
 from handoffs.simulator.systems.legacy_gl import LegacyGl
@@ -62,7 +65,7 @@ def test_the_comparison_is_clean_then_finds_every_injected_difference(
     _sent(any_db_hub, third, tuple(erps), {"legacy_gl": ref.external_id})
     with any_db_hub.uow() as uow:
         report = compare_erps(uow.connection, erps, "legacy_gl", "netsuite")
-    found = sorted((d.invoice_id, d.kind, d.legacy, d.new) for d in report.differences)
+    found = sorted((d.document_id, d.kind, d.legacy, d.new) for d in report.differences)
     assert found == sorted(
         [
             (uk.id, "currency", uk.currency, "EUR"),
@@ -136,7 +139,7 @@ def test_a_bad_route_names_its_line(change: str, line: int, message: str) -> Non
         "to: [legacy_gl, netsuite]}": ROUTED.replace("to: [legacy_gl, netsuite]}", "to: []}"),
         "to: [legacy_gl, harvest]": ROUTED.replace("to: [legacy_gl, netsuite]", "to: [legacy_gl, harvest]"),
         "object: invoice, to: [legacy_gl, n": ROUTED.replace(
-            "object: invoice, to: [legacy_gl, n", "object: journal, to: [legacy_gl, n"
+            "object: invoice, to: [legacy_gl, n", "object: payment, to: [legacy_gl, n"
         ),
         "{legacy: legacy_gl, new: netsuite}": ROUTED.replace(
             "{legacy: legacy_gl, new: netsuite}", "{legacy: legacy_gl, new: legacy_gl, old: x}"
@@ -146,3 +149,59 @@ def test_a_bad_route_names_its_line(change: str, line: int, message: str) -> Non
     with pytest.raises(SystemsConfigError, match=message) as caught:
         parse_systems(bad)
     assert caught.value.line == line
+
+
+def amount(text: str | None) -> Decimal | None:
+    """An amount as each side wrote it (NetSuite echoes 1500.0 for 1500.00)."""
+    return None if text is None else Decimal(text)
+
+
+def _journal(amount: str) -> JournalEntry:
+    def usd(value: str) -> Money:
+        return Money(Decimal(value), "USD")
+
+    return JournalEntry(
+        id="JE-REV-1",
+        legal_entity_id="le-us",
+        entry_date=date(2025, 3, 31),
+        period="2025-03",
+        currency="USD",
+        lines=(
+            JournalLine(account="1200", debit=usd(amount), credit=usd("0"), memo="unbilled revenue"),
+            JournalLine(account="4000", debit=usd("0"), credit=usd(amount), memo="revenue"),
+        ),
+        memo="revenue recognised",
+    )
+
+
+def test_a_journal_reaches_netsuite_and_the_legacy_gl_and_compares_by_account(
+    any_db_hub: App, firm: Firm, seeds: Any, serve: Any, tmp_path: Path, legacy_gl: Any
+) -> None:
+    ns_sim, netsuite = test_erps.TestNetSuite().start(seeds, serve, any_db_hub, tmp_path)
+    _, gl = legacy_gl
+    entry = _journal("1500.00")
+    refs = {"netsuite": netsuite.post_journal(entry, "k"), "legacy_gl": gl.post_journal(entry, "k")}
+    assert gl.post_journal(entry, "k") == refs["legacy_gl"]  # sent again: "already posted" confirms it
+    with any_db_hub.uow() as uow:
+        for system, ref in refs.items():
+            key = f"{system}:journal:{entry.id}"
+            uow.deliveries.ensure(key, system, "post_journal", "journal_entry", entry.id)
+            uow.deliveries.confirm(key, ref.external_id)
+        uow.commit()
+    erps = {"netsuite": netsuite, "legacy_gl": gl}
+    held = gl.read_journals([entry.id])[entry.id]
+    assert held.accounts == {"1200": Decimal("1500.00"), "4000": Decimal("-1500.00")}
+    with any_db_hub.uow() as uow:
+        clean = compare_erps(uow.connection, erps, "legacy_gl", "netsuite")
+    assert clean.journals == 1 and clean.differences == []
+
+    [record] = ns_sim.records["journalEntry"].values()
+    record["line"]["items"][1]["account"] = {"refName": "4100"}  # the new ledger booked other revenue
+    with any_db_hub.uow() as uow:
+        report = compare_erps(uow.connection, erps, "legacy_gl", "netsuite")
+    assert sorted(
+        (d.document, d.kind, d.item, amount(d.legacy), amount(d.new)) for d in report.differences
+    ) == [
+        ("journal", "account", "4000", Decimal(-1500), None),
+        ("journal", "account", "4100", None, Decimal(-1500)),
+    ]

@@ -92,7 +92,7 @@ def test_a_clean_migration_compares_equal_and_a_changed_posting_is_listed(
     changed = _run("erp", "compare", "--file", config, "--json", env=env)
     assert changed.returncode == 1
     found = orjson.loads(changed.stdout)["differences"]
-    assert {(d["invoice_id"], d["kind"], d["item"]) for d in found} == {
+    assert {(d["document_id"], d["kind"], d["item"]) for d in found} == {
         (rows[0]["reference"], "net", None),
         (rows[0]["reference"], "total", None),
         (rows[0]["reference"], "account", rows[0]["account"]),

@@ -13,6 +13,7 @@ from handoffs.connectors.fake.erp import InMemoryErp
 from handoffs.domain.billing import Invoice
 from handoffs.domain.routing import Route, Routing
 from handoffs.engine.errors import TerminalError
+from handoffs.flows.journal_posting import request_journal_postings
 from handoffs.flows.ports import ExternalRef
 from handoffs.reconcile.coexistence import compare_erps
 from handoffs.settings import Settings
@@ -114,3 +115,44 @@ def test_a_changed_amount_on_one_side_is_a_difference(routed: App, erps: dict[st
     assert kinds == [("line", line.id), ("net", None), ("total", None)]
     [net] = [d for d in report.differences if d.kind == "net"]
     assert net.legacy == str(invoice.subtotal.amount) and net.new == str(changed.subtotal.amount)
+
+
+def _post_journals(hub: App) -> int:
+    with hub.uow() as uow:
+        periods = sorted({e.period for e in uow.finance.journal_entries()})
+        queued = sum(request_journal_postings(uow, hub.ports, period) for period in periods)
+        uow.commit()
+    drain(hub)
+    return queued
+
+
+def test_journals_go_only_where_routed_and_compare_by_account(database_url: str) -> None:
+    erps = {"legacy": InMemoryErp("legacy"), "new": InMemoryErp("new")}
+    app = _hub(database_url, erps, (Route("invoice", ("legacy", "new")),))
+    try:
+        load(app, firm_lines(entries=120, projects=2))
+        drain(app)
+        assert _post_journals(app) == 0  # no route for journals: they stay in the hub
+        app.ports.routing = Routing(
+            (Route("invoice", ("legacy", "new")), Route("journal", ("legacy", "new"))), "legacy", "new"
+        )
+        queued = _post_journals(app)
+        with app.uow() as uow:
+            entries = uow.finance.journal_entries()
+            sent = [e for e in entries if e.source is None or e.source.type != "invoice"]
+            statuses = uow.deliveries.count_by_status()
+            clean = compare_erps(uow.connection, app.erps, "legacy", "new")
+        assert queued == 2 * len(sent) > 0 and statuses == {"confirmed": 2 * 2 + queued}
+        assert {e.id for e in erps["new"].journals.values()} == {e.id for e in sent}  # never the invoice's
+        assert clean.journals == len(sent) and clean.differences == []
+        assert _post_journals(app) == 0  # asked again: nothing is sent twice
+
+        key, dropped = next(iter(erps["new"].journals.items()))
+        del erps["new"].journals[key]
+        with app.uow() as uow:
+            report = compare_erps(uow.connection, app.erps, "legacy", "new")
+        assert [(d.document, d.document_id, d.kind, d.new) for d in report.differences] == [
+            ("journal", dropped.id, "missing", None)
+        ]
+    finally:
+        app.close()

@@ -1,4 +1,4 @@
-"""``handoffs erp compare``: the shadow comparison of an ERP migration (legacy against new)."""
+"""``handoffs erp``: in an ERP migration, send journals where routed; compare what each ERP accepted."""
 
 from __future__ import annotations
 
@@ -8,9 +8,20 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from handoffs.cli.common import DbOption, JsonOption, console, err_console, print_json, require_schema
+from handoffs.cli.common import (
+    DbOption,
+    JsonOption,
+    check_period,
+    console,
+    err_console,
+    print_json,
+    require_schema,
+)
 
-app = typer.Typer(help="ERPs the hub posts to: compare what each accepted.", no_args_is_help=True)
+app = typer.Typer(
+    help="ERPs the hub posts to: send journal entries where routed, compare what each accepted.",
+    no_args_is_help=True,
+)
 
 FileOption = Annotated[
     Path, typer.Option("--file", "-f", help="The systems configuration (handoffs.yaml) naming both ERPs.")
@@ -29,7 +40,7 @@ def compare(
     database_url: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Read back every invoice the hub routed to both ERPs from each, and list every difference.
+    """Read back every invoice and journal entry the hub routed to both ERPs, and list every difference.
 
     Differences: missing on one side, currency, net/tax/total amount, line count, a line's
     amount, an account's net posting. An attribute only one ERP holds is not compared; the
@@ -76,6 +87,64 @@ def compare(
         raise typer.Exit(1)
 
 
+@app.command("post-journals")
+def post_journals(
+    period: Annotated[
+        str, typer.Option(help="The period whose journal entries to send, YYYY-MM.", callback=check_period)
+    ],
+    file: FileOption = Path("handoffs.yaml"),
+    database_url: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Send the period's journal entries (revenue, expense claims) to the ERPs the file routes them to.
+
+    Needs a route such as ``{object: journal, to: [legacy_gl, netsuite]}``; an invoice's
+    journal travels as the invoice. Queues one delivery per ERP and entry (a repeat sends
+    nothing twice), then works with the file's ERPs until nothing is left.
+    """
+    from sqlalchemy import func, select
+
+    from handoffs.bootstrap import build
+    from handoffs.config.systems import SystemsConfigError, load_systems
+    from handoffs.connectors.secrets import SecretError
+    from handoffs.flows.journal_posting import request_journal_postings
+    from handoffs.settings import Settings
+    from handoffs.store.tables import deliveries
+
+    try:
+        systems = load_systems(file)
+        hub = build(Settings.from_env(database_url=database_url, erp="none"), systems=systems)
+    except (OSError, SystemsConfigError, SecretError, ValueError) as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        require_schema(hub)
+        with hub.uow() as uow:
+            queued = request_journal_postings(uow, hub.ports, period)
+            uow.commit()
+        stats = hub.worker().run(until_idle=True).as_dict()
+        with hub.uow() as uow:
+            rows = uow.connection.execute(
+                select(deliveries.c.system, deliveries.c.status, func.count())
+                .where(deliveries.c.operation == "post_journal")
+                .group_by(deliveries.c.system, deliveries.c.status)
+            ).all()
+    finally:
+        hub.close()
+    by_system: dict[str, dict[str, int]] = {}
+    for system, status, n in rows:
+        by_system.setdefault(system, {})[status] = n
+    data = {"period": period, "queued": queued, "journal_deliveries": by_system, "worker": stats}
+    if as_json:
+        print_json(data)
+    else:
+        console.print(
+            f"{queued} journal deliveries queued for {period}; all journal deliveries: {by_system or 'none'}"
+        )
+    if any(status != "confirmed" for counts in by_system.values() for status in counts):
+        raise typer.Exit(1)
+
+
 def _render(data: dict[str, object]) -> None:
     console.print(
         f"{data['legacy']} (legacy) against {data['new']} (new): {data['invoices']} invoices routed to both, "
@@ -89,5 +158,5 @@ def _render(data: dict[str, object]) -> None:
     for column in ("invoice", "kind", "item", str(data["legacy"]), str(data["new"])):
         table.add_column(column)
     for d in differences:  # type: ignore[attr-defined]
-        table.add_row(d["invoice_id"], d["kind"], d["item"] or "", d["legacy"] or "-", d["new"] or "-")
+        table.add_row(d["document_id"], d["kind"], d["item"] or "", d["legacy"] or "-", d["new"] or "-")
     console.print(table)

@@ -16,6 +16,7 @@
         resources: [users, projects, time_entries]
     routing:                            # optional; without a matching route every ERP gets it
       - {object: invoice, to: [legacy_gl, netsuite]}      # an ERP migration: both, each its own delivery
+      - {object: journal, to: [legacy_gl, netsuite]}      # journals go only where a route sends them
       - {object: contract, legal_entity: LE-DE, to: [odoo]}
     migration: {legacy: legacy_gl, new: netsuite}         # what ``handoffs erp compare`` compares
 

@@ -1,7 +1,7 @@
 """The shadow comparison of an ERP migration: what two ERPs accepted, difference by difference.
 
 Each ERP's connector reads back what it holds for the hub's invoices as a
-:class:`PostedInvoice`. An attribute a system does not hold is None (a GL interface
+:class:`PostedDocument`. An attribute a system does not hold is None (a GL interface
 knows accounts but not invoice lines; NetSuite's invoice knows lines but not the tax) and
 is compared only when both sides hold it::
 
@@ -16,20 +16,20 @@ is compared only when both sides hold it::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["Difference", "PostedInvoice", "compare_postings", "compared_attributes"]
+__all__ = ["Difference", "PostedDocument", "compare_postings", "compared_attributes"]
 
 _AMOUNTS = ("net", "tax", "total")
 
 
 @dataclass(frozen=True, slots=True)
-class PostedInvoice:
-    """One invoice as an ERP holds it, keyed by the hub's invoice id."""
+class PostedDocument:
+    """One invoice or journal entry as an ERP holds it, keyed by the hub's id for it."""
 
-    invoice_id: str
+    document_id: str
     system: str
     external_id: str
     currency: str | None = None
@@ -44,15 +44,17 @@ class PostedInvoice:
 class Difference:
     """One difference; ``legacy`` and ``new`` are what each side holds (None: nothing)."""
 
-    invoice_id: str
+    document_id: str
     kind: str
     legacy: str | None
     new: str | None
     item: str | None = None  # the line id or account the difference is about
+    document: str = "invoice"  # or "journal"
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "invoice_id": self.invoice_id,
+            "document": self.document,
+            "document_id": self.document_id,
             "kind": self.kind,
             "item": self.item,
             "legacy": self.legacy,
@@ -65,19 +67,19 @@ def _text(value: Any) -> str | None:
 
 
 def _keyed(
-    invoice_id: str, kind: str, left: Mapping[str, Decimal], right: Mapping[str, Decimal]
+    document_id: str, kind: str, left: Mapping[str, Decimal], right: Mapping[str, Decimal]
 ) -> list[Difference]:
     out = []
     for item in sorted(set(left) | set(right)):
         a, b = left.get(item), right.get(item)
         if a is None or b is None or a != b:
-            out.append(Difference(invoice_id, kind, _text(a), _text(b), item))
+            out.append(Difference(document_id, kind, _text(a), _text(b), item))
     return out
 
 
-def _pair(legacy: PostedInvoice, new: PostedInvoice) -> list[Difference]:
+def _pair(legacy: PostedDocument, new: PostedDocument) -> list[Difference]:
     out: list[Difference] = []
-    key = legacy.invoice_id
+    key = legacy.document_id
     if legacy.currency and new.currency and legacy.currency != new.currency:
         out.append(Difference(key, "currency", legacy.currency, new.currency))
     for name in _AMOUNTS:
@@ -94,37 +96,31 @@ def _pair(legacy: PostedInvoice, new: PostedInvoice) -> list[Difference]:
 
 
 def compare_postings(
-    invoice_ids: list[str],
-    legacy: Mapping[str, PostedInvoice],
-    new: Mapping[str, PostedInvoice],
+    document_ids: list[str],
+    legacy: Mapping[str, PostedDocument],
+    new: Mapping[str, PostedDocument],
+    document: str = "invoice",
 ) -> list[Difference]:
-    """Every difference between what each ERP accepted for ``invoice_ids``, in a stable order."""
+    """Every difference between what each ERP accepted for ``document_ids``, in a stable order."""
     out: list[Difference] = []
-    for invoice_id in sorted(set(invoice_ids)):
-        a, b = legacy.get(invoice_id), new.get(invoice_id)
+    for document_id in sorted(set(document_ids)):
+        a, b = legacy.get(document_id), new.get(document_id)
         if a is None and b is None:
             continue
         if a is None or b is None:
-            held = a or b
-            assert held is not None
             out.append(
-                Difference(
-                    invoice_id,
-                    "missing",
-                    a.external_id if a else None,
-                    b.external_id if b else None,
-                )
+                Difference(document_id, "missing", a.external_id if a else None, b.external_id if b else None)
             )
             continue
         out += _pair(a, b)
-    return out
+    return [replace(d, document=document) for d in out]
 
 
-def compared_attributes(legacy: Mapping[str, PostedInvoice], new: Mapping[str, PostedInvoice]) -> list[str]:
+def compared_attributes(legacy: Mapping[str, PostedDocument], new: Mapping[str, PostedDocument]) -> list[str]:
     """The attributes both sides hold for at least one invoice (what the comparison could see)."""
     found = set()
-    for invoice_id in set(legacy) & set(new):
-        a, b = legacy[invoice_id], new[invoice_id]
+    for document_id in set(legacy) & set(new):
+        a, b = legacy[document_id], new[document_id]
         for name in ("currency", *_AMOUNTS, "lines", "accounts"):
             if getattr(a, name) is not None and getattr(b, name) is not None:
                 found.add(name)

@@ -26,6 +26,7 @@ __all__ = [
     "Message",
     "OpportunityWon",
     "PostInvoice",
+    "PostJournal",
     "ProjectApproved",
     "SyncContract",
     "TimeEntryApproved",
@@ -77,6 +78,14 @@ class InvoiceGenerated(Event):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PostInvoice(Command):
     invoice_id: str
+    system: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PostJournal(Command):
+    """Send one journal entry to one ERP (routed there by ``handoffs.yaml``)."""
+
+    journal_id: str
     system: str
 
 
@@ -169,6 +178,7 @@ MESSAGE_TYPES: Final[dict[str, type[Message]]] = {
         GenerateInvoice,
         InvoiceGenerated,
         PostInvoice,
+        PostJournal,
         InvoicePosted,
         InvoiceDeliveryFailed,
         ContractAmended,

@@ -6,7 +6,8 @@ doubles the other::
 
     routes (first match wins)               no route matches
     invoice  LE-UK -> [legacy_gl, netsuite] every configured ERP (the default)
-    contract       -> [netsuite]
+    contract       -> [netsuite]            every configured ERP that takes contracts
+    journal        -> [legacy_gl, netsuite] none: journals go only where a route sends them
 
 A route without a legal entity matches every entity.
 """
@@ -16,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["ROUTED_OBJECTS", "Route", "Routing"]
+__all__ = ["ONLY_WHEN_ROUTED", "ROUTED_OBJECTS", "Route", "Routing"]
 
-ROUTED_OBJECTS = ("invoice", "contract")
+ROUTED_OBJECTS = ("invoice", "contract", "journal")
+ONLY_WHEN_ROUTED = frozenset({"journal"})  # without a route these go nowhere
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,4 +54,4 @@ class Routing:
         for route in self.routes:
             if route.matches(object_type, legal_entity):
                 return sorted(set(route.to))
-        return sorted(available)
+        return [] if object_type in ONLY_WHEN_ROUTED else sorted(available)

@@ -12,7 +12,7 @@ from handoffs.domain.billing import Invoice
 from handoffs.domain.messages import Message
 from handoffs.domain.ports import Clock, IdFactory
 from handoffs.domain.pricing import PricedEntry
-from handoffs.domain.routing import Routing
+from handoffs.domain.routing import ONLY_WHEN_ROUTED, Routing
 
 __all__ = ["ErpPort", "ExternalRef", "Guard", "Ports", "UnitOfWork", "erp_targets"]
 
@@ -115,6 +115,6 @@ class Ports:
 def erp_targets(ports: Ports, object_type: str, legal_entity: Callable[[], str | None]) -> list[str]:
     """The ERPs a posting goes to; ``legal_entity`` is asked only when a route depends on it."""
     if ports.routing is None:
-        return sorted(ports.erps)
+        return [] if object_type in ONLY_WHEN_ROUTED else sorted(ports.erps)
     entity = legal_entity() if ports.routing.by_entity(object_type) else None
     return ports.routing.targets(object_type, entity, ports.erps)

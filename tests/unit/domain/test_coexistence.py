@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from handoffs.domain.coexistence import PostedInvoice, compare_postings, compared_attributes
+from handoffs.domain.coexistence import PostedDocument, compare_postings, compared_attributes
 from handoffs.domain.routing import Route, Routing
 
 D = Decimal
 
 
-def gl(invoice_id: str, **kw: object) -> PostedInvoice:
+def gl(invoice_id: str, **kw: object) -> PostedDocument:
     fields: dict[str, object] = {
         "currency": "GBP",
         "net": D("100.00"),
@@ -18,16 +18,16 @@ def gl(invoice_id: str, **kw: object) -> PostedInvoice:
         "total": D("120.00"),
         "accounts": {"1100": D("120.00"), "4000": D("-100.00"), "2100": D("-20.00")},
     }
-    return PostedInvoice(invoice_id, "gl", f"B-{invoice_id}", **{**fields, **kw})  # type: ignore[arg-type]
+    return PostedDocument(invoice_id, "gl", f"B-{invoice_id}", **{**fields, **kw})  # type: ignore[arg-type]
 
 
-def erp(invoice_id: str, **kw: object) -> PostedInvoice:
+def erp(invoice_id: str, **kw: object) -> PostedDocument:
     fields: dict[str, object] = {
         "currency": "GBP",
         "net": D("100.00"),
         "lines": {"L1": D("60"), "L2": D("40")},
     }
-    return PostedInvoice(invoice_id, "erp", f"E-{invoice_id}", **{**fields, **kw})  # type: ignore[arg-type]
+    return PostedDocument(invoice_id, "erp", f"E-{invoice_id}", **{**fields, **kw})  # type: ignore[arg-type]
 
 
 def test_only_what_both_sides_hold_is_compared() -> None:
@@ -48,7 +48,7 @@ def test_every_kind_of_difference_is_listed_with_both_sides() -> None:
         "I4": erp("I4"),
     }
     found = [
-        (d.invoice_id, d.kind, d.item, d.legacy, d.new)
+        (d.document_id, d.kind, d.item, d.legacy, d.new)
         for d in compare_postings(["I1", "I2", "I3", "I4", "I5"], legacy, new)
     ]
     assert found == [

@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from handoffs.connectors.base import Reachability
-from handoffs.domain.billing import Invoice
-from handoffs.domain.coexistence import PostedInvoice
+from handoffs.domain.billing import Invoice, JournalEntry
+from handoffs.domain.coexistence import PostedDocument
 from handoffs.engine.errors import TerminalError, TransientError
 from handoffs.flows.ports import ExternalRef
 
-__all__ = ["GL_HEADER", "LegacyGlConfig", "LegacyGlErp", "journal_lines"]
+__all__ = ["GL_HEADER", "LegacyGlConfig", "LegacyGlErp", "entry_lines", "journal_lines"]
 
 DEFAULT_ACCOUNTS = {"receivable": "1100", "revenue": "4000", "tax": "2100"}
 GL_HEADER = ("company", "period", "journal", "account", "debit", "credit", "currency", "memo", "reference")
@@ -71,6 +71,23 @@ def journal_lines(invoice: Invoice, accounts: dict[str, str]) -> list[tuple[str,
     return rows
 
 
+def entry_lines(entry: JournalEntry) -> list[tuple[str, ...]]:
+    """A journal entry's lines as GL interface rows (reference: the entry's id)."""
+    base = (entry.legal_entity_id, entry.period, "GENERAL")
+    return [
+        (
+            *base,
+            line.account,
+            str(line.debit.amount) if line.debit.amount else "",
+            str(line.credit.amount) if line.credit.amount else "",
+            entry.currency,
+            line.memo or entry.memo,
+            entry.id,
+        )
+        for line in entry.lines
+    ]
+
+
 class LegacyGlErp:
     def __init__(
         self, system: str, config: LegacyGlConfig, *, sleep: Callable[[float], None] = time.sleep
@@ -78,13 +95,20 @@ class LegacyGlErp:
         self.system, self.config, self.sleep = system, config, sleep
 
     def post_invoice(self, invoice: Invoice, idempotency_key: str) -> ExternalRef:
-        batch = re.sub(r"[^A-Za-z0-9_.-]", "_", invoice.id)
+        return self._post(invoice.id, journal_lines(invoice, self.config.accounts))
+
+    def post_journal(self, entry: JournalEntry, idempotency_key: str) -> ExternalRef:
+        """A hub journal entry (revenue, an expense claim) as one batch named by its id."""
+        return self._post(entry.id, entry_lines(entry))
+
+    def _post(self, document_id: str, rows: list[tuple[str, ...]]) -> ExternalRef:
+        batch = re.sub(r"[^A-Za-z0-9_.-]", "_", document_id)
         answer = self._answer(batch)
         if answer is None:
             out = io.StringIO()
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(GL_HEADER)
-            writer.writerows(journal_lines(invoice, self.config.accounts))
+            writer.writerows(rows)
             tmp = self.config.inbox / f".{batch}.tmp"
             tmp.write_text(out.getvalue(), encoding="utf-8")
             tmp.replace(self.config.inbox / f"{batch}.csv")  # atomic: the ERP never reads half a file
@@ -94,24 +118,33 @@ class LegacyGlErp:
             return ExternalRef(self.system, batch)
         raise TerminalError(f"{self.system} rejected batch {batch}: {text.strip()}", category="rejected")
 
-    def read_invoices(self, invoice_ids: Iterable[str]) -> dict[str, PostedInvoice]:
+    def read_journals(self, journal_ids: Iterable[str]) -> dict[str, PostedDocument]:
+        """The ledger's lines for each journal entry (by reference): currency and accounts."""
+        return {
+            ref: PostedDocument(
+                ref, self.system, lines[0]["batch"], lines[0]["currency"], accounts=_net(lines)
+            )
+            for ref, lines in self._extract_rows(journal_ids).items()
+        }
+
+    def read_invoices(self, invoice_ids: Iterable[str]) -> dict[str, PostedDocument]:
         """The ledger's lines for each invoice (by reference), from its detail extract."""
-        wanted = set(invoice_ids)
+        return {ref: self._posted(ref, lines) for ref, lines in self._extract_rows(invoice_ids).items()}
+
+    def _extract_rows(self, ids: Iterable[str]) -> dict[str, list[dict[str, str]]]:
+        wanted = set(ids)
         rows: dict[str, list[dict[str, str]]] = {}
         if self.config.extract_file.exists():
             with self.config.extract_file.open(encoding="utf-8", newline="") as handle:
                 for row in csv.DictReader(handle):
                     if row["reference"] in wanted:
                         rows.setdefault(row["reference"], []).append(row)
-        return {ref: self._posted(ref, lines) for ref, lines in rows.items()}
+        return rows
 
-    def _posted(self, ref: str, lines: list[dict[str, str]]) -> PostedInvoice:
-        accounts: dict[str, Decimal] = {}
-        for line in lines:
-            amount = Decimal(line["debit"] or 0) - Decimal(line["credit"] or 0)
-            accounts[line["account"]] = accounts.get(line["account"], Decimal(0)) + amount
+    def _posted(self, ref: str, lines: list[dict[str, str]]) -> PostedDocument:
+        accounts = _net(lines)
         chart = self.config.accounts
-        return PostedInvoice(
+        return PostedDocument(
             ref,
             self.system,
             lines[0]["batch"],
@@ -146,3 +179,12 @@ class LegacyGlErp:
     def check(self) -> Reachability:
         ok = self.config.inbox.is_dir() and self.config.outbox.is_dir()
         return Reachability(self.system, ok, f"inbox {self.config.inbox}" if ok else "folders missing")
+
+
+def _net(lines: list[dict[str, str]]) -> dict[str, Decimal]:
+    """Debits minus credits per account."""
+    accounts: dict[str, Decimal] = {}
+    for line in lines:
+        amount = Decimal(line["debit"] or 0) - Decimal(line["credit"] or 0)
+        accounts[line["account"]] = accounts.get(line["account"], Decimal(0)) + amount
+    return accounts

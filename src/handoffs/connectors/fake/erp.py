@@ -19,8 +19,8 @@ from typing import Any
 
 import orjson
 
-from handoffs.domain.billing import Invoice
-from handoffs.domain.coexistence import PostedInvoice
+from handoffs.domain.billing import Invoice, JournalEntry
+from handoffs.domain.coexistence import PostedDocument
 from handoffs.engine.errors import TerminalError, TransientError
 from handoffs.flows.ports import ExternalRef
 
@@ -43,6 +43,7 @@ class InMemoryErp:
     calls: list[str] = field(default_factory=list)
     records: dict[str, Invoice] = field(default_factory=dict)
     contracts: dict[str, dict[str, Any]] = field(default_factory=dict)  # contract id -> metadata
+    journals: dict[str, JournalEntry] = field(default_factory=dict)  # idempotency key -> entry
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.faults.seed)
@@ -66,12 +67,34 @@ class InMemoryErp:
         self.contracts[str(metadata["id"])] = dict(metadata)
         return ExternalRef(self.system, _external_id(f"contract:{metadata['id']}"))
 
-    def read_invoices(self, invoice_ids: Iterable[str]) -> dict[str, PostedInvoice]:
+    def post_journal(self, entry: JournalEntry, idempotency_key: str) -> ExternalRef:
+        """Keep the journal entry under its key: a repeat has no second effect."""
+        self.calls.append(idempotency_key)
+        if self._rng.random() < self.faults.error_rate:
+            raise TransientError(f"{self.system} answered 503")
+        self.journals.setdefault(idempotency_key, entry)
+        return ExternalRef(self.system, _external_id(idempotency_key))
+
+    def read_journals(self, journal_ids: Iterable[str]) -> dict[str, PostedDocument]:
+        """What this ERP accepted for each journal entry: currency and debits minus credits per account."""
+        wanted, found = set(journal_ids), {}
+        for key, entry in self.journals.items():
+            if entry.id in wanted:
+                accounts: dict[str, Decimal] = {}
+                for line in entry.lines:
+                    net = line.debit.amount - line.credit.amount
+                    accounts[line.account] = accounts.get(line.account, Decimal(0)) + net
+                found[entry.id] = PostedDocument(
+                    entry.id, self.system, _external_id(key), currency=entry.currency, accounts=accounts
+                )
+        return found
+
+    def read_invoices(self, invoice_ids: Iterable[str]) -> dict[str, PostedDocument]:
         """What this ERP accepted for each invoice: currency, amounts and lines."""
         wanted, found = set(invoice_ids), {}
         for key, invoice in self.records.items():
             if invoice.id in wanted:
-                found[invoice.id] = PostedInvoice(
+                found[invoice.id] = PostedDocument(
                     invoice.id,
                     self.system,
                     _external_id(key),
@@ -141,12 +164,12 @@ class FileErp:
             raise TransientError(f"{self.system} timed out after accepting the request")
         return ExternalRef(self.system, external_id)
 
-    def read_invoices(self, invoice_ids: Iterable[str]) -> dict[str, PostedInvoice]:
+    def read_invoices(self, invoice_ids: Iterable[str]) -> dict[str, PostedDocument]:
         """What this ERP accepted for each invoice: its currency and total."""
         wanted = set(invoice_ids)
         rows = self._conn().execute("SELECT external_id, invoice_id, currency, total FROM invoices")
         return {
-            i: PostedInvoice(i, self.system, x, currency=c, total=Decimal(t))
+            i: PostedDocument(i, self.system, x, currency=c, total=Decimal(t))
             for x, i, c, t in rows.fetchall()
             if i in wanted
         }

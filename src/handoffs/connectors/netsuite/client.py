@@ -25,7 +25,7 @@ from handoffs.connectors.mapping import Lookups, MappingFailure, MappingSpec, ap
 from handoffs.connectors.netsuite.config import NetSuiteConfig
 from handoffs.domain.billing import Invoice, JournalEntry
 from handoffs.domain.codec import encode
-from handoffs.domain.coexistence import PostedInvoice
+from handoffs.domain.coexistence import PostedDocument
 from handoffs.domain.work import Project
 from handoffs.engine.errors import HandoffsFailure, TerminalError, TransientError
 from handoffs.flows.ports import ExternalRef, Guard
@@ -78,14 +78,14 @@ class NetSuiteErp:
         body = self._map("contract", metadata)
         return ExternalRef(self.system, self.upsert(CONTRACT_RECORD, str(metadata["id"]), body))
 
-    def post_journal(self, entry: JournalEntry) -> ExternalRef:
-        """Upsert a balanced journal entry (``journalEntry/eid:{entry.id}``)."""
+    def post_journal(self, entry: JournalEntry, idempotency_key: str = "") -> ExternalRef:
+        """Upsert a balanced journal entry (``journalEntry/eid:{entry.id}``): the upsert is the key."""
         body = self._map("journal_entry", encode(entry))
         return ExternalRef(self.system, self.upsert("journalEntry", entry.id, body))
 
-    def read_invoices(self, invoice_ids: Iterable[str]) -> dict[str, PostedInvoice]:
+    def read_invoices(self, invoice_ids: Iterable[str]) -> dict[str, PostedDocument]:
         """What NetSuite holds for each invoice (``GET invoice/eid:{id}``); absent ids are left out."""
-        found: dict[str, PostedInvoice] = {}
+        found: dict[str, PostedDocument] = {}
         for invoice_id in invoice_ids:
             try:
                 record = self.get("invoice", f"eid:{invoice_id}")
@@ -95,13 +95,37 @@ class NetSuiteErp:
                 raise
             items = (record.get("item") or {}).get("items") or []
             lines = {str(i.get("custcol_handoffs_line")): Decimal(str(i.get("amount", 0))) for i in items}
-            found[invoice_id] = PostedInvoice(
+            found[invoice_id] = PostedDocument(
                 invoice_id,
                 self.system,
                 str(record.get("id")),
                 currency=(record.get("currency") or {}).get("refName"),
                 net=sum(lines.values(), Decimal(0)),
                 lines=lines,
+            )
+        return found
+
+    def read_journals(self, journal_ids: Iterable[str]) -> dict[str, PostedDocument]:
+        """What NetSuite holds for each journal entry (``GET journalEntry/eid:{id}``), by account."""
+        found: dict[str, PostedDocument] = {}
+        for journal_id in journal_ids:
+            try:
+                record = self.get("journalEntry", f"eid:{journal_id}")
+            except TerminalError as exc:
+                if " answered 404" in str(exc):
+                    continue
+                raise
+            accounts: dict[str, Decimal] = {}
+            for line in (record.get("line") or {}).get("items") or []:
+                account = str((line.get("account") or {}).get("refName"))
+                amount = Decimal(str(line.get("debit") or 0)) - Decimal(str(line.get("credit") or 0))
+                accounts[account] = accounts.get(account, Decimal(0)) + amount
+            found[journal_id] = PostedDocument(
+                journal_id,
+                self.system,
+                str(record.get("id")),
+                currency=(record.get("currency") or {}).get("refName"),
+                accounts=accounts,
             )
         return found
 

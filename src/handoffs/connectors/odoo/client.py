@@ -19,7 +19,7 @@ from handoffs.connectors.odoo.config import OdooConfig
 from handoffs.connectors.odoo.rpc import OdooRpc
 from handoffs.domain.billing import Invoice
 from handoffs.domain.codec import encode
-from handoffs.domain.coexistence import PostedInvoice
+from handoffs.domain.coexistence import PostedDocument
 from handoffs.engine.errors import HandoffsFailure, TerminalError, TransientError
 from handoffs.flows.ports import ExternalRef, Guard
 
@@ -66,7 +66,7 @@ class OdooErp:
         account = self._create_once("account.analytic.account", [["code", "=", str(metadata["id"])]], values)
         return ExternalRef(self.system, str(account))
 
-    def read_invoices(self, invoice_ids: Iterable[str]) -> dict[str, PostedInvoice]:
+    def read_invoices(self, invoice_ids: Iterable[str]) -> dict[str, PostedDocument]:
         """Posted customer invoices and refunds whose ``ref`` is one of ``invoice_ids``."""
         ids = sorted(set(invoice_ids))
         if not ids:
@@ -81,10 +81,10 @@ class OdooErp:
             ],
             fields=["ref", "name", "currency_id", "amount_untaxed", "amount_tax", "amount_total"],
         )
-        found: dict[str, PostedInvoice] = {}
+        found: dict[str, PostedDocument] = {}
         for move in moves:
             currency = move.get("currency_id")
-            found[str(move["ref"])] = PostedInvoice(
+            found[str(move["ref"])] = PostedDocument(
                 str(move["ref"]),
                 self.system,
                 str(move["id"]),

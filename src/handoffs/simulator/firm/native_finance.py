@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Any
 
+from handoffs.domain.journals import DEFAULT_ACCOUNTS
 from handoffs.simulator.firm.model import Firm
 
 __all__ = ["erp_seeds", "expense_seed", "workday_seed"]
@@ -143,10 +144,12 @@ def erp_seeds(firm: Firm) -> dict[str, dict[str, list[dict[str, Any]]]]:
         "account.analytic.plan": [{"id": 1, "name": "Projects"}],
     }
     closes = {(c.legal_entity_id, c.period) for c in firm.close_calendar}
+    chart = {(a.legal_entity_id, a.number): a.name for a in firm.gl_accounts}
+    for le in firm.legal_entities:  # the ledger also holds the accounts the hub's chart defaults to
+        for role, number in DEFAULT_ACCOUNTS.items():
+            chart.setdefault((le.id, number), role.replace("_", " "))
     legacy: dict[str, list[dict[str, Any]]] = {
-        "accounts": [
-            {"company": a.legal_entity_id, "account": a.number, "name": a.name} for a in firm.gl_accounts
-        ],
+        "accounts": [{"company": c, "account": n, "name": name} for (c, n), name in sorted(chart.items())],
         "open_periods": [{"company": le, "period": period} for le, period in sorted(closes)],
     }
     return {"netsuite": netsuite, "odoo": odoo, "legacy_gl": legacy}
