@@ -327,7 +327,7 @@ def _fleet_erps(fleet: Fleet) -> dict[str, Counter[str]]:
     batches = {b for b, outcome in fleet.legacy.outcomes.items() if outcome == "posted"}
     return {
         "netsuite": Counter(r["externalId"] for r in netsuite),
-        "odoo": Counter(m["ref"] for m in moves if m.get("ref")),
+        "odoo": Counter(m["ref"] for m in moves if m.get("move_type") in ("out_invoice", "out_refund")),
         "legacy_gl": Counter(batches),
     }
 
@@ -346,10 +346,11 @@ def _firm_row(database_url: str, tmp_path: Path, fault: str, faults: FaultSettin
     hub = build(Settings(database_url=url, erp="none"))
     s = run.summary
     erps = _fleet_erps(run.fleet)
-    # Legacy GL batches are named after the invoice with unsafe characters replaced.
+    # Legacy GL batches are named after the invoice with unsafe characters replaced; the
+    # ledger also takes batches of journal entries, which are not invoices.
     with hub.uow() as uow:
         ids = {re.sub(r"[^A-Za-z0-9_.-]", "_", i.id): i.id for i, _ in uow.invoices.iter_all()}
-    erps["legacy_gl"] = Counter({ids.get(b, b): n for b, n in erps["legacy_gl"].items()})
+    erps["legacy_gl"] = Counter({ids[b]: n for b, n in erps["legacy_gl"].items() if b in ids})
     row = check(
         hub,
         fault=fault,
