@@ -22,7 +22,7 @@ def require(condition: bool, field: str, reason: str) -> None:
 
 
 _KNOWN_IDS: set[str] = set()  # ids already found valid: references repeat across every record
-_KNOWN_IDS_MAX = 200_000
+_KNOWN_IDS_MAX = 50_000
 
 
 def check_id(value: str, field: str = "id") -> None:

@@ -227,7 +227,9 @@ work_queue = Table(
     Column("lease_expires_at", Float),
     Column("last_error", Text),
     Column("replay", Integer, nullable=False),  # 0 for the first run, n for the n-th replay
+    Column("coalesce_key", String(200)),  # pending items with one key are one piece of work
     Index("ix_work_queue_claim", "status", "available_at", "id"),
+    Index("ix_work_queue_coalesce", "consumer", "coalesce_key", "status"),
 )
 
 inbox = Table(

@@ -70,6 +70,7 @@ class MessageLog:
         ins = pg_insert(messages) if self._conn.dialect.name == "postgresql" else sqlite_insert(messages)
         stmt = ins.on_conflict_do_nothing().returning(messages.c.seq, messages.c.message_id, messages.c.type)
         created = self._conn.execute(stmt, rows).all()
+        keys = {m.message_id: m.coalesce_key() for m in batch}
         work = [
             {
                 "message_seq": seq,
@@ -79,13 +80,43 @@ class MessageLog:
                 "attempts": 0,
                 "available_at": self._now_s,
                 "replay": 0,
+                "coalesce_key": keys.get(message_id),
             }
             for seq, message_id, type_name in sorted(created)
             for consumer in subscriptions.get(type_name, ())
         ]
+        work = self._coalesce(work)
         if work:
             self._conn.execute(insert(work_queue), work)
         return len(created)
+
+    def _coalesce(self, work: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Drop work that joins a pending item with the same consumer and key (stored or in this batch).
+
+        The message itself is kept in the log; only its second piece of work is not queued.
+        """
+        keyed = {(w["consumer"], w["coalesce_key"]) for w in work if w["coalesce_key"]}
+        if not keyed:
+            return work
+        waiting: set[tuple[str, str]] = set()
+        for consumer in {c for c, _ in keyed}:
+            wanted = sorted(k for c, k in keyed if c == consumer)
+            for start in range(0, len(wanted), 500):
+                query = select(work_queue.c.coalesce_key).where(
+                    work_queue.c.consumer == consumer,
+                    work_queue.c.status == "pending",
+                    work_queue.c.coalesce_key.in_(wanted[start : start + 500]),
+                )
+                waiting.update((consumer, k) for (k,) in self._conn.execute(query))
+        kept = []
+        for w in work:
+            key = (w["consumer"], w["coalesce_key"])
+            if w["coalesce_key"] and key in waiting:
+                continue
+            if w["coalesce_key"]:
+                waiting.add(key)
+            kept.append(w)
+        return kept
 
     def select(
         self,
