@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+import pytest
+
 from handoffs.bootstrap import App
 from handoffs.domain.messages import GenerateInvoice
 
@@ -56,3 +58,23 @@ def test_a_request_after_the_run_was_taken_queues_a_new_run(hub: App) -> None:
         again = uow.queue.claim("worker-b", 10, lease_s=60, now_s=time.time())
         uow.commit()
     assert [i.message_id for i in again if i.consumer == CONSUMER] == ["gi-P-1-2026-01-2"]
+
+
+def test_a_run_joined_by_an_open_transaction_waits_for_its_commit(hub: App) -> None:
+    """On PostgreSQL the joined run is locked until the joiner commits, so it sees what was priced."""
+    if hub.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: the joiner's whole transaction runs before any claim")
+    with hub.uow() as uow:
+        uow.publish(ask(1))
+        uow.commit()
+    now = time.time() + 10
+    with hub.uow() as joiner, hub.uow() as worker:
+        joiner.publish(ask(2))
+        joiner.messages.append(joiner.take_published(), joiner._subscriptions)  # joined, not committed
+        assert worker.queue.claim("w", 10, lease_s=30, now_s=now) == []  # the run is held back
+        worker.rollback()
+        joiner.commit()
+    with hub.uow() as worker:
+        taken = worker.queue.claim("w", 10, lease_s=30, now_s=now)
+        worker.commit()
+    assert [i.message_id for i in taken if i.consumer == CONSUMER] == ["gi-P-1-2026-01-1"]

@@ -102,10 +102,18 @@ class MessageLog:
         for consumer in {c for c, _ in keyed}:
             wanted = sorted(k for c, k in keyed if c == consumer)
             for start in range(0, len(wanted), 500):
-                query = select(work_queue.c.coalesce_key).where(
-                    work_queue.c.consumer == consumer,
-                    work_queue.c.status == "pending",
-                    work_queue.c.coalesce_key.in_(wanted[start : start + 500]),
+                # FOR UPDATE (PostgreSQL): a worker claiming the run skips it until this
+                # transaction commits, so the run sees what this one priced; a run already being
+                # claimed makes us wait, then no longer counts as pending, and a new run is queued.
+                query = (
+                    select(work_queue.c.coalesce_key)
+                    .where(
+                        work_queue.c.consumer == consumer,
+                        work_queue.c.status == "pending",
+                        work_queue.c.coalesce_key.in_(wanted[start : start + 500]),
+                    )
+                    .order_by(work_queue.c.coalesce_key)
+                    .with_for_update()
                 )
                 waiting.update((consumer, k) for (k,) in self._conn.execute(query))
         kept = []
