@@ -117,7 +117,13 @@ def _print(s: dict[str, Any], out_dir: Path) -> None:
     console.print(table)
     url = f"sqlite:///{out_dir / 'handoffs.db'}"
     console.print(
-        f"Explore: handoffs --database-url {url} exceptions list; systems: {out_dir / 'handoffs.yaml'}"
+        f"Explore it:  export HANDOFFS_DATABASE_URL={url}\n"
+        "  handoffs exceptions list --sort priority\n"
+        "  handoffs reconcile --period YYYY-MM\n"
+        "  handoffs console adduser me --role admin   (then: handoffs serve "
+        f"--systems {out_dir / 'handoffs.yaml'}, and open http://127.0.0.1:8000/console)",
+        markup=False,
+        highlight=False,
     )
 
 
