@@ -327,33 +327,11 @@ def fix(
     database_url: DbOption = None,
 ) -> None:
     """Edit and retry: load the corrected record in place of the one that failed."""
-    from handoffs.audit import append
-    from handoffs.flows.ingest import ingest_lines
+    from handoffs.console.actions import fix as fix_record
 
     with opened(database_url) as hub:
-        with hub.uow() as uow:
-            record = uow.exceptions.get(exception_id)
-        if record is None or record.category != "validation" or record.work_id is not None:
-            err_console.print(
-                f"[red]{exception_id} is not a validation exception from a load; use retry.[/red]"
-            )
-            raise typer.Exit(2)
-        report = ingest_lines([raw], hub.uow, hub.ports, source=record.source)
-        if report.failed:
-            err_console.print(
-                "[red]The corrected record still fails; see: handoffs exceptions list --state open[/red]"
-            )
-            raise typer.Exit(1)
-        with hub.uow() as uow:
-            uow.exceptions.set_state(exception_id, "resolved", f"corrected by {by} and loaded")
-            append(
-                uow.connection,
-                at=uow.now,
-                actor=f"cli:{by}",
-                action="cli.fix_exception",
-                target=f"exception:{exception_id}",
-                before={"raw": record.raw},
-                after={"raw": raw},
-            )
-            uow.commit()
+        outcome = fix_record(hub, by, exception_id, raw, via="cli")
+    if not outcome.ok:
+        err_console.print(outcome.message, markup=False)
+        raise typer.Exit(1)
     console.print(f"Exception {exception_id} resolved: the corrected record is loaded. Run the worker.")

@@ -104,8 +104,11 @@ def check_record(raw: str) -> str | None:
     return None
 
 
-def fix(hub: App, user: str, exception_id: int, raw: str) -> Outcome:
-    """Edit and retry: validate the corrected record, load it in place of the failed one, resolve."""
+def fix(hub: App, user: str, exception_id: int, raw: str, *, via: str = "console") -> Outcome:
+    """Edit and retry: validate the corrected record, load it in place of the failed one, resolve.
+
+    ``via`` names the door it came through in the audit log (``console`` or ``cli``).
+    """
     with hub.uow() as uow:
         record = uow.exceptions.get(exception_id)
     if record is None:
@@ -129,8 +132,8 @@ def fix(hub: App, user: str, exception_id: int, raw: str) -> Outcome:
         append(
             uow.connection,
             at=uow.now,
-            actor=f"console:{user}",
-            action="console.fix_exception",
+            actor=f"{via}:{user}",
+            action=f"{via}.fix_exception",
             target=f"exception:{exception_id}",
             before={"raw": record.raw},
             after={"raw": line},
