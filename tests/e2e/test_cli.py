@@ -320,3 +320,22 @@ def test_exceptions_by_priority_grouped_and_replayed_after_a_preview(
     audit = orjson.loads(run("audit", "list", "--json", env=env).stdout)
     assert any(a["action"] == "exceptions.replay" and a["actor"] == "cli:ana" for a in audit)
     assert run("audit", "verify", env=env).returncode == 0
+
+
+def test_worker_posts_to_the_erps_a_systems_file_names(env: dict[str, str], tmp_path: Path) -> None:
+    """A deployed worker reads handoffs.yaml (or HANDOFFS_SYSTEMS) for its ERPs, not HANDOFFS_ERP."""
+    firm = tmp_path / "firm.jsonl"
+    firm.write_text("\n".join(backfill_lines(entries=60, projects=2)) + "\n")
+    (tmp_path / "handoffs.yaml").write_text(
+        "version: 1\nsystems:\n  ledger:\n    role: erp\n    connector: legacy_gl\n    folder: gl\n"
+    )
+    (tmp_path / "gl" / "inbox").mkdir(parents=True)  # the ledger's share, mounted before the hub runs
+    run("db", "upgrade", env=env)
+    run("load", str(firm), env=env)
+    quick = {"HANDOFFS_MAX_ATTEMPTS": "2", "HANDOFFS_BACKOFF_BASE": "0.05"}  # no ledger answers here
+    run("worker", "--until-idle", env={**env, **quick, "HANDOFFS_SYSTEMS": str(tmp_path / "handoffs.yaml")})
+    dropped = sorted(p.name for p in (tmp_path / "gl" / "inbox").glob("*.csv"))
+    assert len(dropped) == 2  # one GL interface file per invoice: two projects, one month
+    assert not (tmp_path / "erp.db").exists()  # HANDOFFS_ERP was not used
+    missing = run("worker", "--until-idle", "--systems", str(tmp_path / "nope.yaml"), env=env, check=False)
+    assert missing.returncode == 2 and "nope.yaml" in missing.stderr

@@ -6,6 +6,7 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
@@ -50,12 +51,18 @@ def check_period(value: str) -> str:
     return value
 
 
-def open_app(database_url: str | None, **overrides: Any) -> App:
+def open_app(database_url: str | None, *, systems: Path | None = None, **overrides: Any) -> App:
+    """The application; with ``systems`` (a handoffs.yaml) its ERPs, routes and limits are used."""
     # Imported here, not at the top: every command's --help should start fast.
     from handoffs.bootstrap import build
     from handoffs.settings import Settings
 
-    return build(Settings.from_env(database_url=database_url, **overrides))
+    config = None
+    if systems is not None:
+        from handoffs.config.systems import load_systems
+
+        config = load_systems(systems)
+    return build(Settings.from_env(database_url=database_url, **overrides), systems=config)
 
 
 @contextmanager

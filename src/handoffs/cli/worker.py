@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -29,10 +30,20 @@ def worker(
     metrics_port: Annotated[
         int | None, typer.Option(min=1, max=65535, help="Serve Prometheus metrics on 127.0.0.1:PORT.")
     ] = None,
+    systems: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="HANDOFFS_SYSTEMS",
+            exists=True,
+            dir_okay=False,
+            help="The systems file (handoffs.yaml): post to the ERPs it names, routed as it says, "
+            "instead of HANDOFFS_ERP.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Process queued work: price, invoice, deliver. Stops on SIGTERM or Ctrl-C after the batch."""
-    hub = open_app(database_url, batch_size=batch_size, lease_seconds=lease_seconds)
+    hub = open_app(database_url, systems=systems, batch_size=batch_size, lease_seconds=lease_seconds)
     require_schema(hub)
     stopping = False
 
