@@ -298,24 +298,13 @@ def assign(
     database_url: DbOption = None,
 ) -> None:
     """Give an exception an owner (an open one moves to in_progress)."""
-    from handoffs.audit import append
+    from handoffs.console.actions import assign as assign_owner
 
-    with opened(database_url) as hub, hub.uow() as uow:
-        record = uow.exceptions.get(exception_id)
-        if record is None:
-            err_console.print(f"[red]No exception {exception_id}.[/red]")
-            raise typer.Exit(1)
-        uow.exceptions.assign(exception_id, owner)
-        append(
-            uow.connection,
-            at=uow.now,
-            actor=f"cli:{by}",
-            action="cli.assign_exception",
-            target=f"exception:{exception_id}",
-            before={"owner": record.owner},
-            after={"owner": owner},
-        )
-        uow.commit()
+    with opened(database_url) as hub:
+        outcome = assign_owner(hub, by, exception_id, owner, via="cli")
+    if not outcome.ok:
+        err_console.print(outcome.message, markup=False)
+        raise typer.Exit(1)
     console.print(f"Exception {exception_id} is owned by {owner}.")
 
 

@@ -67,7 +67,8 @@ def retry_or_ignore(hub: App, user: str, action: str, exception_id: int, reason:
     return Outcome(True, f"Exception {exception_id} is {result.body['state']}.")
 
 
-def assign(hub: App, user: str, exception_id: int, owner: str) -> Outcome:
+def assign(hub: App, user: str, exception_id: int, owner: str, *, via: str = "console") -> Outcome:
+    """Give the exception an owner (an open one moves to in_progress), audited as ``via:user``."""
     owner = owner.strip()
     if not owner or len(owner) > 128:
         return Outcome(False, "Name an owner (at most 128 characters).")
@@ -79,8 +80,8 @@ def assign(hub: App, user: str, exception_id: int, owner: str) -> Outcome:
         append(
             uow.connection,
             at=uow.now,
-            actor=f"console:{user}",
-            action="console.assign_exception",
+            actor=f"{via}:{user}",
+            action=f"{via}.assign_exception",
             target=f"exception:{exception_id}",
             before={"owner": record.owner},
             after={"owner": owner},
