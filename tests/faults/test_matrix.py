@@ -25,6 +25,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from handoffs.bench.datagen import MALFORMED, backfill_lines
+from handoffs.bench.postgres import Cluster, find_bindir
 from handoffs.bootstrap import App, build
 from handoffs.cli.main import app as cli
 from handoffs.connectors.fake.erp import FileErp
@@ -42,7 +43,6 @@ from handoffs.sync.firm_run import run_firm
 from tests.faults.checks import MATRIX, Row, check, lost_records
 from tests.support.crash import WORKER, QueueReader, finish, kill_repeatedly, worker_env
 from tests.support.flow import billing, drain, load
-from tests.support.pg import Cluster, find_bindir
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,7 @@ from typing import Any
 from handoffs.bench import peers
 from handoffs.bench.measure import count_entries, peak_rss_mb, run_workers, spread, write_backfill
 
-__all__ = ["BackfillResult", "run_backfill"]
+__all__ = ["BackfillResult", "fresh_database", "run_backfill", "run_pipeline"]
 
 
 @dataclass(slots=True)
@@ -87,7 +87,8 @@ def fresh_database(kind: str, workdir: Path, postgres_url: str | None) -> Iterat
         admin.dispose()
 
 
-def _pipeline(path: Path, database_url: str, workers: int, entries: int) -> dict[str, float]:
+def run_pipeline(path: Path, database_url: str, workers: int, entries: int) -> dict[str, float]:
+    """Load ``path`` into a set-up database, drain it with ``workers`` processes, check the billing."""
     from handoffs.bootstrap import build
     from handoffs.flows.ingest import ingest_lines
     from handoffs.reconcile.billing import check_billing
@@ -136,7 +137,7 @@ def run_backfill(
         result = BackfillResult(database, workers, n)
         for i in range(runs):
             with fresh_database(database, workdir, postgres_url) as url:
-                result.runs.append(_pipeline(path, url, workers, n))
+                result.runs.append(run_pipeline(path, url, workers, n))
             if on_run:
                 on_run(i, result.runs[-1])
             if not peers_too:

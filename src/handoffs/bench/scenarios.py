@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handoffs.bench.backfill import _pipeline, fresh_database
+from handoffs.bench.backfill import fresh_database, run_pipeline
 from handoffs.bench.datagen import backfill_lines
 from handoffs.bench.measure import count_entries, peak_rss_mb, spread, worker_command, write_backfill
 
@@ -145,7 +145,7 @@ def month_end(
         n = count_entries(path)
         for i in range(runs):
             with fresh_database(database, Path(tmp), postgres_url) as url:
-                result = _pipeline(path, url, 1, n)
+                result = run_pipeline(path, url, 1, n)
             drains.append(result["load_s"] + result["work_s"])
             on_progress(f"run {i + 1}: drained {n} entries in {drains[-1]:.1f} s")
     return {
@@ -171,7 +171,7 @@ def reconcile_time(
         n = count_entries(path)
         url = f"sqlite:///{Path(tmp) / 'hub.db'}"
         on_progress(f"filling a store with {n} entries through the pipeline")
-        _pipeline(path, url, 1, n)
+        run_pipeline(path, url, 1, n)
         from handoffs.store.db import make_engine
 
         engine = make_engine(url)
