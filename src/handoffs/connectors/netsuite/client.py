@@ -87,12 +87,9 @@ class NetSuiteErp:
         """What NetSuite holds for each invoice (``GET invoice/eid:{id}``); absent ids are left out."""
         found: dict[str, PostedDocument] = {}
         for invoice_id in invoice_ids:
-            try:
-                record = self.get("invoice", f"eid:{invoice_id}")
-            except TerminalError as exc:
-                if " answered 404" in str(exc):
-                    continue
-                raise
+            record = self._get_if_present("invoice", invoice_id)
+            if record is None:
+                continue
             items = (record.get("item") or {}).get("items") or []
             lines = {str(i.get("custcol_handoffs_line")): Decimal(str(i.get("amount", 0))) for i in items}
             found[invoice_id] = PostedDocument(
@@ -109,12 +106,9 @@ class NetSuiteErp:
         """What NetSuite holds for each journal entry (``GET journalEntry/eid:{id}``), by account."""
         found: dict[str, PostedDocument] = {}
         for journal_id in journal_ids:
-            try:
-                record = self.get("journalEntry", f"eid:{journal_id}")
-            except TerminalError as exc:
-                if " answered 404" in str(exc):
-                    continue
-                raise
+            record = self._get_if_present("journalEntry", journal_id)
+            if record is None:
+                continue
             accounts: dict[str, Decimal] = {}
             for line in (record.get("line") or {}).get("items") or []:
                 account = str((line.get("account") or {}).get("refName"))
@@ -155,6 +149,15 @@ class NetSuiteErp:
     def get(self, kind: str, key: str) -> dict[str, Any]:
         result: dict[str, Any] = self.client.json("GET", f"{RECORD}/{kind}/{key}")
         return result
+
+    def _get_if_present(self, kind: str, external_id: str) -> dict[str, Any] | None:
+        """``GET {type}/eid:{externalId}``, or None when NetSuite answers 404 (no such record)."""
+        try:
+            return self.get(kind, f"eid:{external_id}")
+        except TerminalError as exc:
+            if " answered 404" in str(exc):
+                return None
+            raise
 
     def _await_job(self, location: str) -> str:
         for _ in range(self.config.max_polls):
