@@ -76,11 +76,11 @@ def price_approved_time(events: list[TimeEntryApproved], uow: UnitOfWork, ports:
 
 def _prime(uow: UnitOfWork, entries: list[TimeEntry]) -> None:
     """Read the batch's projects, contracts, assignments and resources in one query each."""
-    objects = uow.objects
-    objects.prime("project", {e.project_id for e in entries})
+    objects, project_ids = uow.objects, {e.project_id for e in entries}
+    objects.prime("project", project_ids)
     objects.prime("assignment", {e.assignment_id for e in entries if e.assignment_id})
     objects.prime("resource", {e.resource_id for e in entries})
-    projects = [objects.get("project", p) for p in {e.project_id for e in entries}]
+    projects = [objects.get("project", p) for p in project_ids]
     objects.prime("contract", {p.contract_id for p in projects if p is not None and p.contract_id})
 
 
