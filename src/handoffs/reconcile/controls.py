@@ -107,9 +107,17 @@ class ReconcileReport:
         }
 
 
-def _objects(conn: Connection, type_: str, cls: type) -> dict[str, Any]:
-    rows = conn.execute(select(objects.c.id, objects.c.doc).where(objects.c.type == type_))
-    return {r.id: from_doc(cls, r.doc) for r in rows}
+def _objects(conn: Connection, type_: str, cls: type, ids: Collection[str] | None = None) -> dict[str, Any]:
+    """Every stored object of a type, or only those with ``ids`` (read in chunks of 500)."""
+    query = select(objects.c.id, objects.c.doc).where(objects.c.type == type_)
+    if ids is None:
+        return {r.id: from_doc(cls, r.doc) for r in conn.execute(query)}
+    wanted = sorted(set(ids))
+    found: dict[str, Any] = {}
+    for start in range(0, len(wanted), 500):
+        rows = conn.execute(query.where(objects.c.id.in_(wanted[start : start + 500])))
+        found.update((r.id, from_doc(cls, r.doc)) for r in rows)
+    return found
 
 
 def reconcile(
@@ -132,26 +140,13 @@ def reconcile(
     from handoffs.domain.work import Expense, Project
 
     report = ReconcileReport(period, entity)
-    scope = (
-        {k: p for k, p in _objects(conn, "project", Project).items() if entity in (None, p.legal_entity_id)}
-        if projects is None
-        else {
-            p.id: p
-            for p in (_object(conn, "project", Project, k) for k in sorted(projects))
-            if p is not None and entity in (None, p.legal_entity_id)
-        }
-    )
-    contracts = (
-        _objects(conn, "contract", Contract)
-        if projects is None
-        else {
-            c.id: c
-            for c in (
-                _object(conn, "contract", Contract, p.contract_id) for p in scope.values() if p.contract_id
-            )
-            if c is not None
-        }
-    )
+    scope = {
+        k: p
+        for k, p in sorted(_objects(conn, "project", Project, projects).items())
+        if entity in (None, p.legal_entity_id)
+    }
+    wanted = None if projects is None else [p.contract_id for p in scope.values() if p.contract_id]
+    contracts = _objects(conn, "contract", Contract, wanted)
     ids = None if projects is None else list(scope)
     if "approved_vs_billed" in controls or "reimbursable_vs_invoiced" in controls:
         links = _live_links(conn, ids)
@@ -167,11 +162,6 @@ def reconcile(
     if in_flight:
         report.breaks = [b for b in report.breaks if b.code not in IN_FLIGHT]
     return report
-
-
-def _object(conn: Connection, type_: str, cls: type, id_: str) -> Any:
-    row = conn.execute(select(objects.c.doc).where(objects.c.type == type_, objects.c.id == id_)).first()
-    return None if row is None else from_doc(cls, row.doc)
 
 
 def record_breaks(uow: Any, report: ReconcileReport) -> Counter[str]:
