@@ -6,16 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from handoffs.domain.catalog import CanonicalRecord
 from handoffs.domain.codec import decode
 from handoffs.domain.money import Money
 from handoffs.domain.pricing import PricedEntry
 from handoffs.domain.work import TimeEntry
+from handoffs.store.bulk import insert_many
 from handoffs.store.repositories.upserts import UpsertResult, decide
 from handoffs.store.serde import from_doc, to_doc
 from handoffs.store.tables import time_entries as te
@@ -73,8 +75,8 @@ class TimeEntryRepository:
     def _write(self, inserts: list[dict[str, Any]], updates: list[dict[str, Any]]) -> None:
         now = self._now
         if inserts:
-            rows = [{k: v for k, v in d.items() if k != "_new"} | {"updated_at": now} for d in inserts]
-            self._conn.execute(insert(te), rows)
+            pick = itemgetter(*_INSERTED)
+            insert_many(self._conn, te, _INSERTED, [pick(d) for d in inserts], {"updated_at": now})
         if updates:
             stmt = (
                 update(te)
@@ -269,7 +271,8 @@ class TimeEntryRepository:
         return sum((r.hours for r in rows), Decimal(0))
 
 
-_UPDATED = (
+_INSERTED = (
+    "id",
     "project_id",
     "resource_id",
     "work_date",
@@ -287,6 +290,7 @@ _UPDATED = (
     "source_version",
     "doc",
 )
+_UPDATED = _INSERTED[1:]
 
 
 def _values(entry: TimeEntry, record: CanonicalRecord, doc: str, version: int) -> dict[str, Any]:
