@@ -13,10 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from handoffs.domain.messages import Command, Message
+from handoffs.store.bulk import insert_many, insert_returning
 from handoffs.store.serde import message_to_json
 from handoffs.store.tables import inbox, messages, work_queue
 
@@ -56,38 +55,40 @@ class MessageLog:
         if not batch:
             return 0
         rows = [
-            {
-                "message_id": m.message_id,
-                "kind": "command" if isinstance(m, Command) else "event",
-                "type": type(m).__name__,
-                "payload": message_to_json(m),
-                "correlation_id": m.correlation_id,
-                "occurred_at": m.occurred_at,
-                "recorded_at": self._now,
-            }
+            (
+                m.message_id,
+                "command" if isinstance(m, Command) else "event",
+                type(m).__name__,
+                message_to_json(m),
+                m.correlation_id,
+                m.occurred_at,
+            )
             for m in _unique(batch)
         ]
-        ins = pg_insert(messages) if self._conn.dialect.name == "postgresql" else sqlite_insert(messages)
-        stmt = ins.on_conflict_do_nothing().returning(messages.c.seq, messages.c.message_id, messages.c.type)
-        created = self._conn.execute(stmt, rows).all()
+        returning = ("seq", "message_id", "type")
+        recorded = {"recorded_at": self._now}
+        created = insert_returning(
+            self._conn, messages, _MESSAGE_COLUMNS, rows, returning, recorded, skip_conflicts=True
+        )
         keys = {m.message_id: m.coalesce_key() for m in batch}
         work = [
             {
                 "message_seq": seq,
                 "message_id": message_id,
                 "consumer": consumer,
-                "status": "pending",
-                "attempts": 0,
-                "available_at": self._now_s,
-                "replay": 0,
                 "coalesce_key": keys.get(message_id),
             }
             for seq, message_id, type_name in sorted(created)
             for consumer in subscriptions.get(type_name, ())
         ]
         work = self._coalesce(work)
-        if work:
-            self._conn.execute(insert(work_queue), work)
+        insert_many(
+            self._conn,
+            work_queue,
+            _WORK_COLUMNS,
+            [(w["message_seq"], w["message_id"], w["consumer"], w["coalesce_key"]) for w in work],
+            {"status": "pending", "attempts": 0, "available_at": self._now_s, "replay": 0},
+        )
         return len(created)
 
     def _coalesce(self, work: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -146,6 +147,10 @@ class MessageLog:
     def count_by_type(self) -> dict[str, int]:
         rows = self._conn.execute(select(messages.c.type, func.count()).group_by(messages.c.type))
         return {r[0]: int(r[1]) for r in rows}
+
+
+_MESSAGE_COLUMNS = ("message_id", "kind", "type", "payload", "correlation_id", "occurred_at")
+_WORK_COLUMNS = ("message_seq", "message_id", "consumer", "coalesce_key")
 
 
 def _unique(batch: Sequence[Message]) -> list[Message]:
@@ -295,8 +300,5 @@ class Inbox:
 
     def record(self, consumer: str, keys: Sequence[str]) -> None:
         """Mark keys as processed; a duplicate key raises IntegrityError and rolls back the effects."""
-        if keys:
-            self._conn.execute(
-                insert(inbox),
-                [{"consumer": consumer, "message_id": k, "processed_at": self._now} for k in keys],
-            )
+        fixed = {"consumer": consumer, "processed_at": self._now}
+        insert_many(self._conn, inbox, ("message_id",), [(k,) for k in keys], fixed)
