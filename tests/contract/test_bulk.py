@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from handoffs.bootstrap import App
-from handoffs.store.bulk import insert_many, insert_returning
+from handoffs.store.bulk import insert_many, insert_returning, update_many
 from handoffs.store.tables import messages, time_entries
 
 NOW = datetime(2026, 1, 31, 12, 30, 15, 123456, tzinfo=UTC)
@@ -44,6 +44,32 @@ def test_bulk_rows_are_stored_like_typed_rows(hub: App) -> None:
     with hub.engine.connect() as conn:
         got = conn.execute(select(time_entries).where(time_entries.c.id == "T-bulk")).one()
     assert (got.hours, got.rate, got.updated_at) == (Decimal("7.50"), Decimal("150.005"), NOW)
+
+
+def test_bulk_updates_set_values_like_typed_updates(hub: App) -> None:
+    common = ("unpriced", None, None, 1, "time", "{}")
+    rows = [(*entry(e, "8"), *common) for e in ("T-typed", "T-bulk", "T-other")]
+    later = NOW + timedelta(days=1)
+    with hub.uow() as uow:
+        insert_many(uow.connection, time_entries, COLUMNS, rows, {"updated_at": NOW})
+        uow.connection.execute(
+            update(time_entries)
+            .where(time_entries.c.id == "T-typed")
+            .values(rate=Decimal("99.1250"), currency="EUR", billing_state="priced", updated_at=later)
+        )
+        cols = ("rate", "currency", "billing_state")
+        sets = [(Decimal("99.1250"), "EUR", "priced", "T-bulk")]
+        update_many(uow.connection, time_entries, "id", cols, sets, {"updated_at": later})
+        uow.commit()
+    assert _raw(hub, "T-bulk") == _raw(hub, "T-typed") != _raw(hub, "T-other")
+    with hub.engine.connect() as conn:
+        got = conn.execute(select(time_entries).where(time_entries.c.id == "T-bulk")).one()
+    assert (got.rate, got.currency, got.billing_state, got.updated_at) == (
+        Decimal("99.1250"),
+        "EUR",
+        "priced",
+        later,
+    )
 
 
 def test_bulk_inserts_refuse_floats_and_naive_timestamps(hub: App) -> None:

@@ -1,4 +1,4 @@
-"""Bulk inserts through the driver, with values converted by the columns' own types.
+"""Bulk inserts and updates through the driver, with values converted by the columns' own types.
 
 For an executemany, SQLAlchemy builds and converts a parameter dictionary per row; for the
 hub's largest inserts (time entries, messages, work rows) that costs more than the insert
@@ -18,22 +18,48 @@ from typing import Any
 from sqlalchemy import Connection, Table
 from sqlalchemy.engine import Dialect
 
-__all__ = ["insert_many", "insert_returning"]
+__all__ = ["insert_many", "insert_returning", "update_many"]
 
 _ROWS_PER_STATEMENT = 500  # multi-row VALUES: 500 rows of <= 20 columns stay under every bind limit
 
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    head: str  # INSERT INTO t (a, b, c) VALUES
-    one_row: str  # (?, ?, ?)
+    table: str  # the quoted table name
+    columns: tuple[str, ...]  # quoted column names
+    mark: str  # the driver's positional placeholder
     convert: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, bind processor)
+
+    def fixed(self, start: int, values: Sequence[Any]) -> tuple[Any, ...]:
+        """``values`` of the columns from position ``start`` on, converted."""
+        out = list(values)
+        for i, processor in self.convert:
+            if start <= i < start + len(out):
+                out[i - start] = processor(out[i - start])
+        return tuple(out)
+
+    def rows(
+        self, rows: Sequence[Sequence[Any]], before: tuple[Any, ...] = (), after: tuple[Any, ...] = ()
+    ) -> list[tuple[Any, ...]]:
+        """Each row between the (already converted) values that are the same on every row."""
+        start, end = len(before), len(before) + len(rows[0] if rows else ())
+        per_row = [(i - start, p) for i, p in self.convert if start <= i < end]
+        if not per_row:
+            return [(*before, *row, *after) for row in rows]
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, processor in per_row:
+                values[i] = processor(values[i])
+            out.append((*before, *values, *after))
+        return out
 
 
 _PLANS: dict[tuple[str, str, tuple[str, ...]], _Plan] = {}
 
 
 def _plan(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _Plan:
+    """How to pass values for ``columns`` (in this order) of ``table`` to the driver."""
     key = (dialect.name, table.name, columns)
     plan = _PLANS.get(key)
     if plan is None:
@@ -42,44 +68,28 @@ def _plan(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> _Plan:
         elif dialect.paramstyle in ("format", "pyformat"):
             mark = "%s"
         else:
-            raise NotImplementedError(f"bulk inserts do not support the {dialect.paramstyle} style")
-        quote = dialect.identifier_preparer.quote
-        names = ", ".join(quote(c) for c in columns)
+            raise NotImplementedError(f"bulk statements do not support the {dialect.paramstyle} style")
         convert = []
         for i, name in enumerate(columns):
             processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 convert.append((i, processor))
+        preparer = dialect.identifier_preparer
         plan = _PLANS[key] = _Plan(
-            head=f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES ",
-            one_row="(" + ", ".join(mark for _ in columns) + ")",
+            table=preparer.format_table(table),
+            columns=tuple(preparer.quote(c) for c in columns),
+            mark=mark,
             convert=tuple(convert),
         )
     return plan
 
 
-def _converted(
-    plan: _Plan, n: int, rows: Sequence[Sequence[Any]], constants: Sequence[Any]
-) -> list[tuple[Any, ...]]:
-    """Rows of ``n`` values with the constants appended, every value converted for the driver."""
-    convert = plan.convert
-    tail = tuple(constants)
-    if tail:  # converted once, not once per row
-        converted_tail = list(tail)
-        for i, processor in convert:
-            if i >= n:
-                converted_tail[i - n] = processor(tail[i - n])
-        tail = tuple(converted_tail)
-    per_row = [(i, p) for i, p in convert if i < n]
-    if not per_row:
-        return [(*row, *tail) for row in rows]
-    out = []
-    for row in rows:
-        values = list(row)
-        for i, processor in per_row:
-            values[i] = processor(values[i])
-        out.append((*values, *tail))
-    return out
+def _insert_head(plan: _Plan) -> str:
+    return f"INSERT INTO {plan.table} ({', '.join(plan.columns)}) VALUES "
+
+
+def _one_row(plan: _Plan) -> str:
+    return "(" + ", ".join(plan.mark for _ in plan.columns) + ")"
 
 
 def insert_many(
@@ -98,8 +108,8 @@ def insert_many(
         return
     constants = constants or {}
     plan = _plan(conn.dialect, table, (*columns, *constants))
-    values = _converted(plan, len(columns), rows, list(constants.values()))
-    conn.exec_driver_sql(plan.head + plan.one_row, values)
+    values = plan.rows(rows, after=plan.fixed(len(columns), list(constants.values())))
+    conn.exec_driver_sql(_insert_head(plan) + _one_row(plan), values)
 
 
 def insert_returning(
@@ -127,10 +137,32 @@ def insert_returning(
         + " RETURNING "
         + ", ".join(quote(c) for c in returning)
     )
-    values = _converted(plan, len(columns), rows, list(constants.values()))
+    values = plan.rows(rows, after=plan.fixed(len(columns), list(constants.values())))
+    head, one_row = _insert_head(plan), _one_row(plan)
     found: list[Any] = []
     for start in range(0, len(values), _ROWS_PER_STATEMENT):
         chunk = values[start : start + _ROWS_PER_STATEMENT]
-        sql = plan.head + ", ".join([plan.one_row] * len(chunk)) + tail
+        sql = head + ", ".join([one_row] * len(chunk)) + tail
         found.extend(conn.exec_driver_sql(sql, tuple(v for row in chunk for v in row)).all())
     return found
+
+
+def update_many(
+    conn: Connection,
+    table: Table,
+    key: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    constants: Mapping[str, Any] | None = None,
+) -> None:
+    """Set ``columns`` (and ``constants``) of the row whose ``key`` is each row's last value.
+
+    ``rows`` are tuples of the new values in ``columns`` order followed by the key.
+    """
+    if not rows:
+        return
+    constants = constants or {}
+    plan = _plan(conn.dialect, table, (*constants, *columns, key))
+    sets = ", ".join(f"{c} = {plan.mark}" for c in plan.columns[:-1])
+    sql = f"UPDATE {plan.table} SET {sets} WHERE {plan.columns[-1]} = {plan.mark}"
+    conn.exec_driver_sql(sql, plan.rows(rows, before=plan.fixed(0, list(constants.values()))))

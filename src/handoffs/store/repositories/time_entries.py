@@ -10,14 +10,14 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from handoffs.domain.catalog import CanonicalRecord
 from handoffs.domain.codec import decode
 from handoffs.domain.money import Money
 from handoffs.domain.pricing import PricedEntry
 from handoffs.domain.work import TimeEntry
-from handoffs.store.bulk import insert_many
+from handoffs.store.bulk import insert_many, update_many
 from handoffs.store.repositories.upserts import UpsertResult, decide
 from handoffs.store.serde import from_doc, to_doc
 from handoffs.store.tables import time_entries as te
@@ -78,12 +78,8 @@ class TimeEntryRepository:
             pick = itemgetter(*_INSERTED)
             insert_many(self._conn, te, _INSERTED, [pick(d) for d in inserts], {"updated_at": now})
         if updates:
-            stmt = (
-                update(te)
-                .where(te.c.id == bindparam("b_id"))
-                .values({c: bindparam(f"b_{c}") for c in _UPDATED} | {"updated_at": now})
-            )
-            self._conn.execute(stmt, [{f"b_{k}": d[k] for k in ("id", *_UPDATED)} for d in updates])
+            pick = itemgetter(*_UPDATED, "id")
+            update_many(self._conn, te, "id", _UPDATED, [pick(d) for d in updates], {"updated_at": now})
 
     def get(self, entry_id: str) -> StoredEntry | None:
         row = self._conn.execute(
@@ -146,32 +142,8 @@ class TimeEntryRepository:
         )
 
     def set_priced_many(self, priced: Sequence[PricedEntry]) -> None:
-        if not priced:
-            return
-        stmt = (
-            update(te)
-            .where(te.c.id == bindparam("b_id"))
-            .values(
-                billing_state="priced",
-                rate=bindparam("b_rate"),
-                currency=bindparam("b_currency"),
-                role=bindparam("b_role"),
-                rate_card_version=bindparam("b_version"),
-            )
-        )
-        self._conn.execute(
-            stmt,
-            [
-                {
-                    "b_id": p.entry_id,
-                    "b_rate": p.rate.amount,
-                    "b_currency": p.rate.currency,
-                    "b_role": p.role,
-                    "b_version": p.rate_card_version,
-                }
-                for p in priced
-            ],
-        )
+        rows = [(p.rate.amount, p.rate.currency, p.role, p.rate_card_version, p.entry_id) for p in priced]
+        update_many(self._conn, te, "id", _PRICED, rows, {"billing_state": "priced"})
 
     def set_state(self, entry_ids: Sequence[str], state: str) -> None:
         for i in range(0, len(entry_ids), _CHUNK):
@@ -291,6 +263,7 @@ _INSERTED = (
     "doc",
 )
 _UPDATED = _INSERTED[1:]
+_PRICED = ("rate", "currency", "role", "rate_card_version")
 
 
 def _values(entry: TimeEntry, record: CanonicalRecord, doc: str, version: int) -> dict[str, Any]:
