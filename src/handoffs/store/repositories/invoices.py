@@ -8,10 +8,13 @@ from datetime import datetime
 from sqlalchemy import Connection, func, insert, select, update
 
 from handoffs.domain.billing import Invoice
+from handoffs.store.bulk import insert_many
 from handoffs.store.serde import from_doc, to_doc
 from handoffs.store.tables import billed_sources, invoice_lines, invoices
 
 __all__ = ["InvoiceRepository"]
+
+_LINK_COLUMNS = ("source_type", "source_id", "invoice_line_id")
 
 
 class InvoiceRepository:
@@ -67,19 +70,10 @@ class InvoiceRepository:
                 for n, line in enumerate(invoice.lines, start=1)
             ],
         )
-        links = [
-            {
-                "source_type": s.type,
-                "source_id": s.id,
-                "invoice_line_id": line.id,
-                "invoice_id": invoice.id,
-                "created_at": now,
-            }
-            for line in invoice.lines
-            for s in line.sources
-        ]
-        if links and invoice.kind == "invoice":
-            self._conn.execute(insert(billed_sources), links)
+        if invoice.kind == "invoice":
+            links = [(s.type, s.id, line.id) for line in invoice.lines for s in line.sources]
+            fixed = {"invoice_id": invoice.id, "created_at": now}
+            insert_many(self._conn, billed_sources, _LINK_COLUMNS, links, fixed)
         if invoice.kind == "credit_note":  # what a credit note credits may be billed again
             for line in invoice.lines:
                 for s in line.sources:
