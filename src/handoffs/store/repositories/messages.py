@@ -203,7 +203,7 @@ class WorkQueue:
             .where(wq.c.id.in_(claimed))
             .order_by(wq.c.id)
         )
-        return [WorkItem(**{str(k): v for k, v in r._mapping.items()}) for r in rows]
+        return [WorkItem(*r) for r in rows]  # the columns are WorkItem's fields, in order
 
     def complete(self, ids: Sequence[int], owner: str) -> None:
         self._conn.execute(
