@@ -30,7 +30,6 @@ from handoffs.flows.ports import ErpPort, Ports
 from handoffs.reconcile.after_batch import BatchControls
 from handoffs.settings import Settings
 from handoffs.store.db import make_engine
-from handoffs.store.migrate import upgrade
 from handoffs.store.repositories.policy_decisions import PolicyDecisionRepository
 from handoffs.store.uow import UowFactory
 from handoffs.telemetry.metrics import Metrics
@@ -65,6 +64,8 @@ class App:
         return Worker(self.uow, self.registry, self.ports, ws, **overrides)  # type: ignore[arg-type]
 
     def upgrade(self) -> None:
+        from handoffs.store.migrate import upgrade  # Alembic: only for commands that migrate
+
         upgrade(self.engine)
 
     def close(self) -> None:
