@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Protocol
@@ -9,6 +10,7 @@ from typing import Protocol
 __all__ = ["Clock", "DeterministicIds", "IdFactory", "SystemClock"]
 
 _NAMESPACE = uuid.UUID("6f1c5e0a-6c55-4d8e-9b0b-68616e646f66")
+_NAMESPACE_BYTES = _NAMESPACE.bytes
 
 
 class Clock(Protocol):
@@ -32,4 +34,11 @@ class DeterministicIds:
     """UUIDv5 ids derived from names, so a replay derives the same ids again."""
 
     def derive(self, *parts: str) -> str:
-        return str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts)))
+        # uuid.uuid5 spelled out (SHA-1 of namespace + name, version 5, RFC 4122 variant):
+        # the same text, at a third of the cost of building a UUID object per id.
+        name = _NAMESPACE_BYTES + "\x1f".join(parts).encode()
+        digest = bytearray(hashlib.sha1(name, usedforsecurity=False).digest()[:16])
+        digest[6] = (digest[6] & 0x0F) | 0x50
+        digest[8] = (digest[8] & 0x3F) | 0x80
+        h = digest.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
