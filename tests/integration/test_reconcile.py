@@ -232,3 +232,50 @@ def _entry_project(hub: App, entry_id: str) -> str:
         stored = uow.time_entries.get(entry_id)
         assert stored is not None
         return stored.entry.project_id
+
+
+def test_the_screen_clears_only_what_it_can_prove_and_the_rest_is_checked_exactly(
+    hub: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rate written differently (150.0 for 150.00) goes to the exact check and passes it; a
+    rate truly off goes there too and is a break. The screen clears neither on its own."""
+    import handoffs.reconcile.controls as controls
+    from handoffs.reconcile.screen import screen_time
+
+    load(hub, firm_lines(entries=40, projects=1))
+    drain(hub)
+    with hub.uow() as uow:
+        conn = uow.connection
+        same, off = conn.execute(select(invoice_lines.c.id).order_by(invoice_lines.c.id).limit(2)).scalars()
+        price = conn.execute(
+            select(invoice_lines.c.unit_price).where(invoice_lines.c.id == same)
+        ).scalar_one()
+        conn.execute(
+            update(invoice_lines).where(invoice_lines.c.id == same).values(unit_price=price.normalize())
+        )
+        conn.execute(update(invoice_lines).where(invoice_lines.c.id == off).values(unit_price="1.00"))
+        on = {
+            line: set(
+                conn.execute(
+                    select(billed_sources.c.source_id).where(billed_sources.c.invoice_line_id == line)
+                ).scalars()
+            )
+            for line in (same, off)
+        }
+        uow.commit()
+    suspects: list[str] = []
+
+    def spy(*args: Any) -> tuple[int, list[str]]:
+        checked, found = screen_time(*args)
+        suspects.extend(found)
+        return checked, found
+
+    monkeypatch.setattr(controls, "screen_time", spy)
+    with hub.uow() as uow:
+        report = reconcile(uow.connection, "2026-01")
+    mismatched = {b.source.removeprefix("time_entry:") for b in report.breaks if b.code == "rate_mismatch"}
+    assert on[off] and on[off] <= set(suspects) and mismatched == on[off]
+    if hub.engine.dialect.name == "sqlite":  # text decimals: "150.0" is not "150.00" to SQLite...
+        assert on[same] <= set(suspects)
+    assert on[same] and not mismatched & on[same]  # ...but it is the same rate: no break
+    assert report.checked["time_entries"] == 40

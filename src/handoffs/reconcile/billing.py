@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Float, Integer, case, cast, func, select
 
 from handoffs.domain.money import Money
 from handoffs.domain.reference import LegalEntity
@@ -20,6 +20,8 @@ from handoffs.store.serde import from_doc
 from handoffs.store.tables import billed_sources, invoice_lines, invoices, objects, proposals, time_entries
 
 __all__ = ["BillingCheck", "check_billing", "held_entries"]
+
+_SCALE = 10_000  # ten-thousandths of an hour: the finest hours a time entry may carry
 
 
 @dataclass(slots=True)
@@ -64,10 +66,12 @@ def check_billing(conn: Connection) -> BillingCheck:
         .group_by(bs.c.source_id)
         .subquery()
     )
-    result.billed_entries = conn.execute(select(func.count()).select_from(per_entry)).scalar_one()
-    result.double_billed_entries = conn.execute(
-        select(func.count()).select_from(per_entry).where(per_entry.c.n > 1)
-    ).scalar_one()
+    billed, twice = conn.execute(
+        select(func.count(), func.coalesce(func.sum(case((per_entry.c.n > 1, 1), else_=0)), 0)).select_from(
+            per_entry
+        )
+    ).one()
+    result.billed_entries, result.double_billed_entries = int(billed), int(twice)
     unbilled = conn.execute(
         select(te.c.billing_state, func.count())
         .where(approved, te.c.billing_state != "billed")
@@ -84,18 +88,8 @@ def _roundings(conn: Connection) -> dict[str, str]:
 
 
 def _check_lines(conn: Connection, result: BillingCheck) -> None:
-    te, bs, il, inv = time_entries, billed_sources, invoice_lines, invoices
-    # Hours behind each line's live links (a credited line has none left to compare with).
-    hours: dict[str, Decimal] = defaultdict(Decimal)
-    rows = conn.execute(
-        select(bs.c.invoice_line_id, bs.c.source_id, te.c.hours)
-        .join(te, te.c.id == bs.c.source_id)
-        .where(bs.c.source_type == "time_entry", bs.c.released_by.is_(None))
-    )
-    line_sources: dict[str, set[str]] = defaultdict(set)
-    for line_id, source_id, h in rows:
-        hours[line_id] += h
-        line_sources[line_id].add(source_id)
+    il, inv = invoice_lines, invoices
+    hours = _hours_by_line(conn)  # the hours behind each line's live links (a credited line has none)
     held = held_entries(conn)
     roundings = _roundings(conn)
     headers = {
@@ -134,7 +128,7 @@ def _check_lines(conn: Connection, result: BillingCheck) -> None:
             # A line bills exactly its entries' hours; fewer only where a cap split one (held).
             worked = hours.get(line.id)
             off = worked is not None and line.quantity != worked
-            if off and worked is not None and line.quantity < worked and line_sources[line.id] & held:
+            if off and worked is not None and line.quantity < worked and _sources(conn, line.id) & held:
                 off = False
             if expected != line.amount or off:
                 result.lines_rate_mismatch.append(line.id)
@@ -145,6 +139,39 @@ def _check_lines(conn: Connection, result: BillingCheck) -> None:
         )
         if sums[row.id] != row.subtotal or taxes[row.id] != row.tax or row.subtotal + row.tax != row.total:
             result.invoices_total_mismatch.append(row.id)
+
+
+def _hours_by_line(conn: Connection) -> dict[str, Decimal]:
+    """Hours per invoice line over its live time links, summed exactly by the database.
+
+    PostgreSQL sums NUMERIC. SQLite keeps decimals as text, so it sums whole ten-thousandths
+    of an hour: an entry has at most 4 decimals and at most 24 hours (a domain rule), so each
+    one converts to its exact integer and the integer sum is exact.
+    """
+    te, bs = time_entries, billed_sources
+    if conn.dialect.name == "postgresql":
+        total: Any = func.sum(te.c.hours)
+    else:
+        total = func.sum(cast(func.round(cast(te.c.hours, Float) * _SCALE), Integer))
+    rows = conn.execute(
+        select(bs.c.invoice_line_id, total)
+        .join(te, te.c.id == bs.c.source_id)
+        .where(bs.c.source_type == "time_entry", bs.c.released_by.is_(None))
+        .group_by(bs.c.invoice_line_id)
+    )
+    if conn.dialect.name == "postgresql":
+        return {line: Decimal(h) for line, h in rows}
+    return {line: Decimal(int(n)).scaleb(-4) for line, n in rows}
+
+
+def _sources(conn: Connection, line_id: str) -> set[str]:
+    bs = billed_sources
+    rows = conn.execute(
+        select(bs.c.source_id).where(
+            bs.c.invoice_line_id == line_id, bs.c.source_type == "time_entry", bs.c.released_by.is_(None)
+        )
+    )
+    return {r.source_id for r in rows}
 
 
 def held_entries(conn: Connection) -> set[str]:

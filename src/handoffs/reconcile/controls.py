@@ -36,6 +36,7 @@ from sqlalchemy import Connection, func, select
 from handoffs.domain.contracts import Contract
 from handoffs.domain.pricing import period_bounds
 from handoffs.reconcile.billing import held_entries
+from handoffs.reconcile.screen import HourlyProject, rate_rows, screen_time
 from handoffs.store.serde import from_doc
 from handoffs.store.tables import (
     billed_sources,
@@ -147,16 +148,13 @@ def reconcile(
     }
     wanted = None if projects is None else [p.contract_id for p in scope.values() if p.contract_id]
     contracts = _objects(conn, "contract", Contract, wanted)
-    ids = None if projects is None else list(scope)
-    if "approved_vs_billed" in controls or "reimbursable_vs_invoiced" in controls:
-        links = _live_links(conn, ids)
-        released = _released(conn, ids)
-        if "approved_vs_billed" in controls:
-            held = held_entries(conn)
-            _time_control(conn, report, period, scope, contracts, links, held, released, ids)
-        if "reimbursable_vs_invoiced" in controls:
-            expenses = [x for x in _objects(conn, "expense", Expense).values() if x.project_id in scope]
-            _expense_control(report, period, scope, expenses, links, released)
+    if "approved_vs_billed" in controls:
+        _time_control(conn, report, period, scope, contracts)
+    if "reimbursable_vs_invoiced" in controls:
+        expenses = [x for x in _objects(conn, "expense", Expense).values() if x.project_id in scope]
+        ids = [x.id for x in expenses]
+        links, released = _live_links(conn, "expense", ids), _released(conn, "expense", ids)
+        _expense_control(report, period, scope, expenses, links, released)
     if "margin_vs_postings" in controls:
         _posting_control(conn, report, period, scope, in_flight)
     if in_flight:
@@ -196,9 +194,9 @@ def record_breaks(uow: Any, report: ReconcileReport) -> Counter[str]:
 
 
 def _live_links(
-    conn: Connection, projects: list[str] | None = None
+    conn: Connection, source_type: str, ids: list[str]
 ) -> dict[tuple[str, str], list[tuple[str, str]]]:
-    """(source type, id) -> [(invoice line id, invoice period)] for live billing links."""
+    """(source type, id) -> [(invoice line id, invoice period)] for the live billing links of ``ids``."""
     query = (
         select(
             billed_sources.c.source_type,
@@ -207,25 +205,29 @@ def _live_links(
             invoices.c.period,
         )
         .join(invoices, invoices.c.id == billed_sources.c.invoice_id)
-        .where(billed_sources.c.released_by.is_(None))
+        .where(billed_sources.c.released_by.is_(None), billed_sources.c.source_type == source_type)
     )
-    if projects is not None:
-        query = query.where(invoices.c.project_id.in_(projects))
     found: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for t, i, line, p in conn.execute(query):
-        found[(t, i)].append((line, p))
+    for start in range(0, len(ids), 500):
+        for t, i, line, p in conn.execute(
+            query.where(billed_sources.c.source_id.in_(ids[start : start + 500]))
+        ):
+            found[(t, i)].append((line, p))
     return found
 
 
-def _released(conn: Connection, projects: list[str] | None = None) -> set[tuple[str, str]]:
-    query = select(billed_sources.c.source_type, billed_sources.c.source_id).where(
-        billed_sources.c.released_by.isnot(None)
+def _released(conn: Connection, source_type: str, ids: list[str]) -> set[tuple[str, str]]:
+    """Which of ``ids`` were billed once and released by a credit note."""
+    bs = billed_sources
+    query = select(bs.c.source_type, bs.c.source_id).where(
+        bs.c.source_type == source_type, bs.c.released_by.isnot(None)
     )
-    if projects is not None:
-        query = query.join(invoices, invoices.c.id == billed_sources.c.invoice_id).where(
-            invoices.c.project_id.in_(projects)
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(ids), 500):
+        found.update(
+            (r[0], r[1]) for r in conn.execute(query.where(bs.c.source_id.in_(ids[start : start + 500])))
         )
-    return {(r[0], r[1]) for r in conn.execute(query)}
+    return found
 
 
 def _time_control(
@@ -234,57 +236,68 @@ def _time_control(
     period: str,
     projects: dict[str, Any],
     contracts: dict[str, Contract],
-    links: dict[tuple[str, str], list[tuple[str, str]]],
-    held: set[str],
-    released: set[tuple[str, str]],
-    scoped: list[str] | None = None,
 ) -> None:
-    te = time_entries
-    first, last = period_bounds(period)
-    rows = conn.execute(
-        select(
-            te.c.id,
-            te.c.project_id,
-            te.c.work_date,
-            te.c.hours,
-            te.c.status,
-            te.c.billable,
-            te.c.role,
-            te.c.billing_state,
-        ).where(te.c.work_date >= first, te.c.work_date <= last, te.c.project_id.in_(list(projects)))
+    """Approved billable time against live invoice lines: the database clears the clean entries
+    in one join (:mod:`handoffs.reconcile.screen`); each one it cannot clear is explained here."""
+    hourly = {
+        pid: p
+        for pid, p in projects.items()
+        if p.billable
+        and (c := contracts.get(p.contract_id or "")) is not None
+        and c.billing_model == "time_and_materials"
+    }
+    wanted = {p.contract_id for p in hourly.values()}
+    held = held_entries(conn)
+    checked, suspects = screen_time(
+        conn,
+        period_bounds(period),
+        [HourlyProject(pid, p.contract_id) for pid, p in hourly.items()],
+        [row for cid in sorted(wanted) for row in rate_rows(contracts[cid])],
+        held,
     )
-    rates_query = select(invoice_lines.c.id, invoice_lines.c.unit_price)
-    if scoped is not None:
-        rates_query = rates_query.join(invoices, invoices.c.id == invoice_lines.c.invoice_id).where(
-            invoices.c.project_id.in_(scoped)
+    report.checked["time_entries"] += checked
+    if not suspects:
+        return
+    te = time_entries
+    links, released = _live_links(conn, "time_entry", suspects), _released(conn, "time_entry", suspects)
+    line_ids = [line for live in links.values() for line, _ in live]
+    line_rates: dict[str, Any] = {}
+    for start in range(0, len(line_ids), 500):
+        chunk = line_ids[start : start + 500]
+        line_rates.update(
+            conn.execute(
+                select(invoice_lines.c.id, invoice_lines.c.unit_price).where(invoice_lines.c.id.in_(chunk))
+            ).all()
         )
-    line_rates = dict(conn.execute(rates_query).all())
     excepted = _held_by_exceptions(conn)
-    rates: dict[tuple[str, str, date], Any] = {}
-    for r in rows:
-        project = projects[r.project_id]
-        contract = contracts.get(project.contract_id or "")
-        hourly = project.billable and contract is not None and contract.billing_model == "time_and_materials"
-        if not hourly:
-            continue
-        report.checked["time_entries"] += 1
-        live = links.get(("time_entry", r.id), [])
-        billed_at = [line_rates.get(line) for line, _ in live]
-        key = (project.contract_id or "", r.role or "", r.work_date)
-        if key not in rates:
-            rates[key] = _rate(contract, r.role, r.work_date) if contract is not None and r.role else None
-        found = _entry_breaks(r, excepted, rates[key], live, billed_at, period, held, released)
-        for code, detail in found:
-            report.breaks.append(
-                Break(
-                    "approved_vs_billed",
-                    code,
-                    project.legal_entity_id,
-                    r.project_id,
-                    f"time_entry:{r.id}",
-                    detail,
+    cols = (
+        te.c.id,
+        te.c.project_id,
+        te.c.work_date,
+        te.c.hours,
+        te.c.status,
+        te.c.billable,
+        te.c.role,
+        te.c.billing_state,
+    )
+    for start in range(0, len(suspects), 500):
+        for r in conn.execute(select(*cols).where(te.c.id.in_(suspects[start : start + 500]))):
+            project = hourly[r.project_id]
+            contract = contracts[project.contract_id]
+            live = links.get(("time_entry", r.id), [])
+            billed_at = [line_rates.get(line) for line, _ in live]
+            expected = _rate(contract, r.role, r.work_date) if r.role else None
+            for code, detail in _entry_breaks(r, excepted, expected, live, billed_at, period, held, released):
+                report.breaks.append(
+                    Break(
+                        "approved_vs_billed",
+                        code,
+                        project.legal_entity_id,
+                        r.project_id,
+                        f"time_entry:{r.id}",
+                        detail,
+                    )
                 )
-            )
 
 
 def _entry_breaks(

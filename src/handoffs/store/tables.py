@@ -170,6 +170,9 @@ billed_sources = Table(
         sqlite_where=text("released_by IS NULL"),
         postgresql_where=text("released_by IS NULL"),
     ),
+    # Every link with its state and line (migration 0801): reconciliation joins a million
+    # entries to their live lines through this index alone, never reading a link's row.
+    Index("ix_billed_sources_lookup", "source_type", "source_id", "released_by", "invoice_line_id"),
 )
 
 xrefs = Table(
