@@ -121,10 +121,13 @@ class Contract:
 
     def rate_version_on(self, day: date) -> RateCardVersion:
         """The rate-card version in force on ``day`` (latest ``effective_from`` not after it)."""
-        candidates = [v for v in self.rate_card if v.effective_from <= day]
-        if not candidates:
+        found: RateCardVersion | None = None  # one pass: this runs twice for every billed entry
+        for v in self.rate_card:
+            if v.effective_from <= day and (found is None or v.effective_from > found.effective_from):
+                found = v
+        if found is None:
             raise NoEffectiveRate(f"contract {self.id} has no rate card in force on {day.isoformat()}")
-        return max(candidates, key=lambda v: v.effective_from)
+        return found
 
     def rate_for(self, role: str, day: date) -> tuple[RateCardVersion, Money]:
         """The version and hourly rate for ``role`` on ``day``."""
