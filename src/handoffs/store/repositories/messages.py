@@ -203,7 +203,21 @@ class WorkQueue:
             .where(wq.c.id.in_(claimed))
             .order_by(wq.c.id)
         )
-        return [WorkItem(*r) for r in rows]  # the columns are WorkItem's fields, in order
+        return [
+            WorkItem(
+                r.id,
+                r.message_seq,
+                r.message_id,
+                r.consumer,
+                r.attempts,
+                r.replay,
+                r.type,
+                r.payload,
+                r.correlation_id,
+                r.recorded_at,
+            )
+            for r in rows
+        ]
 
     def complete(self, ids: Sequence[int], owner: str) -> None:
         self._conn.execute(
