@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 
 from handoffs.domain.contracts import Contract
+from handoffs.store.scratch import analyze, scratch
 from handoffs.store.tables import Id, billed_sources, invoice_lines, invoices, time_entries
 from handoffs.store.types import Dec
 
@@ -171,43 +172,34 @@ def _loaded(
     rates: Iterable[RateRow],
     held: Collection[str],
 ) -> Iterator[None]:
-    """The scratch tables, filled, for one screen. Left over from a failed screen on a pooled
-    connection, they are dropped first, so no screen ever reads another's rows."""
-    _scratch.drop_all(conn)
-    _scratch.create_all(conn)
-    _fill(conn, _projects, [{"project_id": x.project_id, "contract_id": x.contract_id} for x in hourly])
-    _fill(
-        conn,
-        _rates,
-        [
-            {
-                "contract_id": x.contract_id,
-                "role": x.role,
-                "valid_from": x.valid_from,
-                "valid_to": x.valid_to,
-                "rate": x.rate,
-            }
-            for x in rates
-        ],
-    )
-    _fill(conn, _held, [{"id": i} for i in set(held)])
-    # Lines of this period's invoices for these projects; a line of another period is missing
-    # here on purpose, so that its entries come back to be explained (billed out of period).
-    lines = (
-        select(invoice_lines.c.id, invoices.c.period, invoice_lines.c.unit_price)
-        .join(invoices, invoices.c.id == invoice_lines.c.invoice_id)
-        .where(invoices.c.period == period, invoices.c.project_id.in_(select(_projects.c.project_id)))
-    )
-    conn.execute(insert(_lines).from_select(["line_id", "period", "unit_price"], lines))
-    # Tell the planner how small these are: a screen of a few projects then reads their
-    # entries through the (project, period) index instead of scanning every entry.
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("ANALYZE temp")
-    else:
-        for table in _scratch.sorted_tables:
-            conn.exec_driver_sql(f"ANALYZE {table.name}")
-    yield
-    _scratch.drop_all(conn)
+    """The scratch tables, filled, for one screen."""
+    with scratch(conn, _scratch):
+        _fill(conn, _projects, [{"project_id": x.project_id, "contract_id": x.contract_id} for x in hourly])
+        _fill(
+            conn,
+            _rates,
+            [
+                {
+                    "contract_id": x.contract_id,
+                    "role": x.role,
+                    "valid_from": x.valid_from,
+                    "valid_to": x.valid_to,
+                    "rate": x.rate,
+                }
+                for x in rates
+            ],
+        )
+        _fill(conn, _held, [{"id": i} for i in set(held)])
+        # Lines of this period's invoices for these projects; a line of another period is missing
+        # here on purpose, so that its entries come back to be explained (billed out of period).
+        lines = (
+            select(invoice_lines.c.id, invoices.c.period, invoice_lines.c.unit_price)
+            .join(invoices, invoices.c.id == invoice_lines.c.invoice_id)
+            .where(invoices.c.period == period, invoices.c.project_id.in_(select(_projects.c.project_id)))
+        )
+        conn.execute(insert(_lines).from_select(["line_id", "period", "unit_price"], lines))
+        analyze(conn, _scratch)  # a screen of a few projects reads their entries by index
+        yield
 
 
 def _fill(conn: Connection, table: Table, rows: list[dict[str, object]]) -> None:
