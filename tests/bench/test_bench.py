@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -99,3 +100,27 @@ def test_targets_and_table_from_measured_results() -> None:
     rendered = table({**results, "targets": targets(results)})
     assert "| backfill_sqlite | pipeline_entries_per_s | 2,500.0 | 2,400.0 | 2,600.0 | 120.0 |" in rendered
     assert "| latency p99 < 1 s at 200 approvals/s | 0.8 | yes |  |" in rendered
+
+
+def test_reconcile_times_check_controls_and_analytics_on_a_store_it_fills_or_is_given(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from handoffs.bench.scenarios import reconcile_time
+    from handoffs.cli.main import app
+
+    filled = reconcile_time(1000, 1)
+    assert filled["entries"] == filled["billed_entries"] == filled["period_entries"] == 1000
+    assert filled["unexplained_breaks"] == 0 and filled["analytics_products"] == 9
+    for key in ("seconds", "check_s", "controls_s", "analytics_s"):
+        assert filled[key]["median"] > 0
+    store = tmp_path / "hub.db"
+    from handoffs.bench.backfill import run_pipeline
+
+    path = write_backfill(tmp_path / "entries.jsonl", 1000)
+    run_pipeline(path, f"sqlite:///{store}", 1, count_entries(path))
+    result = CliRunner().invoke(app, ["bench", "reconcile", "--store", str(store), "--runs", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    given = orjson.loads(result.stdout[result.stdout.index("{") :])
+    assert given["entries"] == given["billed_entries"] == 1000 and given["unexplained_breaks"] == 0
+    wrong = CliRunner().invoke(app, ["bench", "reconcile", "--store", str(store), "--period", "2026-1"])
+    assert wrong.exit_code == 2 and "YYYY-MM" in wrong.output

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from handoffs.cli.common import JsonOption, console, err_console, print_json
+from handoffs.cli.common import JsonOption, check_period, console, err_console, print_json
 
 app = typer.Typer(help="Benchmarks (figures go to docs/performance.md).", no_args_is_help=True)
 
@@ -119,12 +119,24 @@ def month_end(
 def reconcile(
     entries: Annotated[int, typer.Option(min=1000, help="Billed entries in the store.")] = 100_000,
     runs: Runs = 3,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Time an existing SQLite store (e.g. one a backfill left) instead of filling one; "
+            "it is upgraded to the newest schema first.",
+        ),
+    ] = None,
+    period: Annotated[
+        str, typer.Option(callback=check_period, help="The period the controls check (YYYY-MM).")
+    ] = "2026-01",
     as_json: JsonOption = False,
 ) -> None:
-    """Seconds for the billing check and the period controls over a store of billed entries."""
+    """Seconds for the billing check, the period controls and the analytics over billed entries."""
     from handoffs.bench.scenarios import reconcile_time
 
-    _report(reconcile_time(entries, runs, on_progress=_say), as_json)
+    _report(reconcile_time(entries, runs, store=store, period=period, on_progress=_say), as_json)
 
 
 @app.command("demo")
@@ -138,12 +150,16 @@ def demo(runs: Runs = 3, as_json: JsonOption = False) -> None:
 @app.command("all")
 def all_(
     entries: Annotated[
-        int, typer.Option(min=1000, help="Entries for backfill and reconciliation.")
+        int, typer.Option(min=1000, help="Entries for the backfills (and reconciliation, by default).")
     ] = 100_000,
     runs: Runs = 3,
     seconds: Annotated[int, typer.Option(min=5, max=3600, help="Seconds of steady load for latency.")] = 60,
     postgres: Annotated[bool, typer.Option(help="Include the PostgreSQL runs (1 and 2 workers).")] = True,
     postgres_url: PostgresUrl = None,
+    reconcile_entries: Annotated[
+        int | None,
+        typer.Option(min=1000, help="Entries for the reconciliation store (default: --entries)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Every benchmark, then each target of the performance issue beside its measured figure."""
@@ -151,7 +167,12 @@ def all_(
 
     with _postgres(postgres_url) if postgres else nullcontext(None) as url:
         results = run_all(
-            entries=entries, runs=runs, postgres_url=url, latency_seconds=seconds, on_progress=_say
+            entries=entries,
+            runs=runs,
+            postgres_url=url,
+            latency_seconds=seconds,
+            reconcile_entries=reconcile_entries,
+            on_progress=_say,
         )
     if as_json:
         print_json(results)
