@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    exists,
     func,
     insert,
     or_,
@@ -127,39 +128,40 @@ def screen_time(
         )
         scoped = te.join(p, p.c.project_id == te.c.project_id)
         checked = conn.execute(select(func.count()).select_from(scoped).where(in_period)).scalar_one()
-        joined = (
-            scoped.outerjoin(
-                bs,
-                and_(
-                    bs.c.source_type == "time_entry",
-                    bs.c.source_id == te.c.id,
-                    bs.c.released_by.is_(None),
-                ),
-            )
-            .outerjoin(ln, ln.c.line_id == bs.c.invoice_line_id)
-            .outerjoin(
-                r,
-                and_(
-                    r.c.contract_id == p.c.contract_id,
-                    r.c.role == te.c.role,
-                    r.c.valid_from <= te.c.work_date,
-                    or_(r.c.valid_to.is_(None), te.c.work_date < r.c.valid_to),
-                ),
-            )
+        # Every lookup below is by key, one index probe per entry, so the plan cannot go
+        # quadratic whatever the planner believes about the store's size (joined instead,
+        # PostgreSQL planned a half-loaded store without statistics as one row and rescanned
+        # every link for each entry).
+        line = (
+            select(bs.c.invoice_line_id)
+            .where(bs.c.source_type == "time_entry", bs.c.source_id == te.c.id, bs.c.released_by.is_(None))
+            .correlate(te)
+            .scalar_subquery()
         )
-        billed_right = [
-            bs.c.source_id.is_not(None),
-            ln.c.period == invoice_period,
-            or_(r.c.rate.is_(None), ln.c.unit_price == r.c.rate),
-        ]
-        if held:  # most periods hold nothing on a write-down: no join for them
-            joined = joined.outerjoin(h, h.c.id == te.c.id)
-            billed_right.append(h.c.id.is_(None))
+        rate = (
+            select(r.c.rate)
+            .where(
+                r.c.contract_id == p.c.contract_id,
+                r.c.role == te.c.role,
+                r.c.valid_from <= te.c.work_date,
+                or_(r.c.valid_to.is_(None), te.c.work_date < r.c.valid_to),
+            )
+            .correlate(te, p)
+            .scalar_subquery()
+        )
+        # On a line of this period's invoices (the table holds no other) at the card's rate, when
+        # the role has one (the rate is read once: a missing rate compares the price to itself).
+        billed_right = exists().where(
+            ln.c.line_id == line, ln.c.unit_price == func.coalesce(rate, ln.c.unit_price)
+        )
         approved = and_(te.c.status == "approved", te.c.billable.is_(True))
-        clean = or_(and_(~approved, bs.c.source_id.is_(None)), and_(approved, *billed_right))
+        cleared = [approved, billed_right]
+        if held:  # most periods hold nothing on a write-down
+            cleared.append(~exists().where(h.c.id == te.c.id))
+        clean = or_(and_(~approved, line.is_(None)), and_(*cleared))
         # CASE turns an unknown (NULL) comparison into "not cleared": only a proof clears an entry.
         suspects = conn.execute(
-            select(te.c.id).select_from(joined).where(in_period, case((clean, 1), else_=0) == 0)
+            select(te.c.id).select_from(scoped).where(in_period, case((clean, 1), else_=0) == 0)
         )
         return int(checked), sorted({row.id for row in suspects})
 
