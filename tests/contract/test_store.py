@@ -135,6 +135,26 @@ def test_claims_are_leased_and_an_expired_lease_is_taken_over(hub: App) -> None:
     assert len(taken) == 5
 
 
+def test_a_claim_takes_the_lowest_ids_across_expired_leases_and_pending_work(hub: App) -> None:
+    with hub.uow() as uow:
+        uow.publish(*[approved(n) for n in range(6)])
+        uow.commit()
+    now = time.time() + 10
+    with hub.uow() as uow:
+        assert [i.message_id for i in uow.queue.claim("w1", 2, lease_s=30, now_s=now)] == ["m-0", "m-1"]
+        uow.commit()
+    with hub.uow() as uow:  # w1's lease on m-0 and m-1 has run out; m-2.. were never claimed
+        taken = uow.queue.claim("w2", 3, lease_s=30, now_s=now + 31)
+        uow.commit()
+    assert [i.message_id for i in taken] == ["m-0", "m-1", "m-2"]
+    with hub.uow() as uow:
+        assert [i.message_id for i in uow.queue.claim("w3", 10, lease_s=30, now_s=now + 32)] == [
+            "m-3",
+            "m-4",
+            "m-5",
+        ]
+
+
 def test_the_inbox_refuses_a_second_effect(hub: App) -> None:
     with hub.uow() as uow:
         uow.inbox.record("c", ["m-1"])

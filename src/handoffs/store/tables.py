@@ -232,6 +232,9 @@ work_queue = Table(
     Column("replay", Integer, nullable=False),  # 0 for the first run, n for the n-th replay
     Column("coalesce_key", String(200)),  # pending items with one key are one piece of work
     Index("ix_work_queue_claim", "status", "available_at", "id"),
+    # Runnable work in id order (migration 0802): a claim reads its first N from the index
+    # instead of sorting every pending item, which made a backfill's claims quadratic.
+    Index("ix_work_queue_order", "status", "id"),
     Index("ix_work_queue_coalesce", "consumer", "coalesce_key", "status"),
 )
 

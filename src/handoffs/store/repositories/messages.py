@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 
 from handoffs.domain.messages import Command, Message
 from handoffs.store.bulk import insert_many, insert_returning
@@ -165,19 +165,30 @@ class WorkQueue:
         self._conn = conn
 
     def claim(self, owner: str, limit: int, lease_s: float, now_s: float) -> list[WorkItem]:
-        """Lease up to ``limit`` runnable items: pending and due, or leased with an expired lease."""
+        """Lease up to ``limit`` runnable items: pending and due, or leased with an expired lease.
+
+        The lowest ids go first. Each kind is read in id order through ``ix_work_queue_order``
+        and stops at ``limit``, so a claim costs the same with ten or ten million items queued.
+        """
         wq = work_queue
-        runnable = or_(
-            and_(wq.c.status == "pending", wq.c.available_at <= now_s),
+        runnable = (
+            # "+ 0" keeps the planner off the (status, available_at) index, whose rows would all
+            # have to be sorted by id; nearly every pending item is due, so few are skipped.
+            and_(wq.c.status == "pending", wq.c.available_at + 0 <= now_s),
             and_(wq.c.status == "leased", wq.c.lease_expires_at < now_s),
         )
-        pick = select(wq.c.id).where(runnable).order_by(wq.c.id).limit(limit)
-        if self._conn.dialect.name == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
+        picked: list[int] = []
+        for condition in runnable:
+            pick = select(wq.c.id).where(condition).order_by(wq.c.id).limit(limit)
+            if self._conn.dialect.name == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)
+            picked += self._conn.execute(pick).scalars().all()
+        if not picked:
+            return []
         claimed = (
             self._conn.execute(
                 update(wq)
-                .where(wq.c.id.in_(pick.scalar_subquery()))
+                .where(wq.c.id.in_(sorted(picked)[:limit]))
                 .values(status="leased", lease_owner=owner, lease_expires_at=now_s + lease_s)
                 .returning(wq.c.id)
             )
