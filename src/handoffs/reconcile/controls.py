@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, func, select
 
 from handoffs.domain.contracts import Contract
 from handoffs.domain.pricing import period_bounds
@@ -108,17 +108,18 @@ class ReconcileReport:
         }
 
 
+def _in_chunks(conn: Connection, query: Select[Any], column: Any, ids: Sequence[str]) -> Iterator[Any]:
+    """The rows of ``query`` for ``ids``, asked 500 ids at a time (bound-parameter limits)."""
+    for start in range(0, len(ids), 500):
+        yield from conn.execute(query.where(column.in_(ids[start : start + 500])))
+
+
 def _objects(conn: Connection, type_: str, cls: type, ids: Collection[str] | None = None) -> dict[str, Any]:
     """Every stored object of a type, or only those with ``ids`` (read in chunks of 500)."""
     query = select(objects.c.id, objects.c.doc).where(objects.c.type == type_)
     if ids is None:
         return {r.id: from_doc(cls, r.doc) for r in conn.execute(query)}
-    wanted = sorted(set(ids))
-    found: dict[str, Any] = {}
-    for start in range(0, len(wanted), 500):
-        rows = conn.execute(query.where(objects.c.id.in_(wanted[start : start + 500])))
-        found.update((r.id, from_doc(cls, r.doc)) for r in rows)
-    return found
+    return {r.id: from_doc(cls, r.doc) for r in _in_chunks(conn, query, objects.c.id, sorted(set(ids)))}
 
 
 def reconcile(
@@ -208,11 +209,8 @@ def _live_links(
         .where(billed_sources.c.released_by.is_(None), billed_sources.c.source_type == source_type)
     )
     found: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for start in range(0, len(ids), 500):
-        for t, i, line, p in conn.execute(
-            query.where(billed_sources.c.source_id.in_(ids[start : start + 500]))
-        ):
-            found[(t, i)].append((line, p))
+    for t, i, line, p in _in_chunks(conn, query, billed_sources.c.source_id, ids):
+        found[(t, i)].append((line, p))
     return found
 
 
@@ -222,12 +220,7 @@ def _released(conn: Connection, source_type: str, ids: list[str]) -> set[tuple[s
     query = select(bs.c.source_type, bs.c.source_id).where(
         bs.c.source_type == source_type, bs.c.released_by.isnot(None)
     )
-    found: set[tuple[str, str]] = set()
-    for start in range(0, len(ids), 500):
-        found.update(
-            (r[0], r[1]) for r in conn.execute(query.where(bs.c.source_id.in_(ids[start : start + 500])))
-        )
-    return found
+    return {(r[0], r[1]) for r in _in_chunks(conn, query, bs.c.source_id, ids)}
 
 
 def _time_control(
@@ -238,7 +231,7 @@ def _time_control(
     contracts: dict[str, Contract],
 ) -> None:
     """Approved billable time against live invoice lines: the database clears the clean entries
-    in one join (:mod:`handoffs.reconcile.screen`); each one it cannot clear is explained here."""
+    in one statement (:mod:`handoffs.reconcile.screen`); each one it cannot clear is explained here."""
     hourly = {
         pid: p
         for pid, p in projects.items()
@@ -261,14 +254,8 @@ def _time_control(
     te = time_entries
     links, released = _live_links(conn, "time_entry", suspects), _released(conn, "time_entry", suspects)
     line_ids = [line for live in links.values() for line, _ in live]
-    line_rates: dict[str, Any] = {}
-    for start in range(0, len(line_ids), 500):
-        chunk = line_ids[start : start + 500]
-        line_rates.update(
-            conn.execute(
-                select(invoice_lines.c.id, invoice_lines.c.unit_price).where(invoice_lines.c.id.in_(chunk))
-            ).all()
-        )
+    lines = select(invoice_lines.c.id, invoice_lines.c.unit_price)
+    line_rates: dict[str, Any] = dict(_in_chunks(conn, lines, invoice_lines.c.id, line_ids))
     excepted = _held_by_exceptions(conn)
     cols = (
         te.c.id,
@@ -280,24 +267,23 @@ def _time_control(
         te.c.role,
         te.c.billing_state,
     )
-    for start in range(0, len(suspects), 500):
-        for r in conn.execute(select(*cols).where(te.c.id.in_(suspects[start : start + 500]))):
-            project = hourly[r.project_id]
-            contract = contracts[project.contract_id]
-            live = links.get(("time_entry", r.id), [])
-            billed_at = [line_rates.get(line) for line, _ in live]
-            expected = _rate(contract, r.role, r.work_date) if r.role else None
-            for code, detail in _entry_breaks(r, excepted, expected, live, billed_at, period, held, released):
-                report.breaks.append(
-                    Break(
-                        "approved_vs_billed",
-                        code,
-                        project.legal_entity_id,
-                        r.project_id,
-                        f"time_entry:{r.id}",
-                        detail,
-                    )
+    for r in _in_chunks(conn, select(*cols), te.c.id, suspects):
+        project = hourly[r.project_id]
+        contract = contracts[project.contract_id]
+        live = links.get(("time_entry", r.id), [])
+        billed_at = [line_rates.get(line) for line, _ in live]
+        expected = _rate(contract, r.role, r.work_date) if r.role else None
+        for code, detail in _entry_breaks(r, excepted, expected, live, billed_at, period, held, released):
+            report.breaks.append(
+                Break(
+                    "approved_vs_billed",
+                    code,
+                    project.legal_entity_id,
+                    r.project_id,
+                    f"time_entry:{r.id}",
+                    detail,
                 )
+            )
 
 
 def _entry_breaks(
