@@ -62,6 +62,9 @@ class WorkerStats:
         }
 
 
+PROGRESS_COUNT_S = 2.0
+
+
 class Worker:
     """Runs handlers for claimed work until stopped (or, with ``until_idle``, until no work is left)."""
 
@@ -92,6 +95,7 @@ class Worker:
         self._now = now
         self._sleep = sleep
         self.stats = WorkerStats()
+        self._counted: tuple[float, int] | None = None  # (when, queue depth) for progress
 
     def run(
         self,
@@ -106,7 +110,7 @@ class Worker:
                 done = self.run_once()
                 if done:
                     if on_batch:
-                        on_batch(self.stats, self.outstanding()[0])
+                        on_batch(self.stats, self._queued())
                     continue
                 outstanding, due = self.outstanding()
             except DBAPIError:  # the database went away: leases expire, so just wait and go on
@@ -120,6 +124,17 @@ class Worker:
                 wait = min(max(due - self._now(), 0.01), 1.0)
             self._sleep(wait)
         return self.stats
+
+    def _queued(self) -> int:
+        """The queue depth for progress, counted at most every ``PROGRESS_COUNT_S`` seconds.
+
+        A count reads every queued row: after each batch of a ten-million-item backfill it took
+        four fifths of the worker's time.
+        """
+        now = time.monotonic()
+        if self._counted is None or now - self._counted[0] >= PROGRESS_COUNT_S:
+            self._counted = (now, self.outstanding()[0])
+        return self._counted[1]
 
     def outstanding(self) -> tuple[int, float | None]:
         with self._uow() as uow:
