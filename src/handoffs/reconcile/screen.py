@@ -2,13 +2,15 @@
 
 Nearly every entry of a period is clean: approved, on exactly one live invoice line of that
 period, at the rate card's rate for its role and work date. The database proves that in one
-join and hands back only the entries it cannot clear; the control then explains each of
-those one by one. A period of a million entries costs one scan, not a million Python steps.
+statement and hands back only the entries it cannot clear; the control then explains each
+of those one by one. A period of a million entries costs one pass with a few index probes
+per entry, not a million Python steps.
 
 The control's inputs that live in Python (hourly projects, rate cards, write-down holds)
-go into temporary tables for the length of one screen. A comparison the database cannot
-make exactly (a rate stored as ``150.0`` against a card's ``150.00`` in SQLite's text
-decimals) never clears an entry; it only sends it to the exact check in Python.
+and the period's invoice lines go into temporary tables for the length of one screen. A
+comparison the database cannot make exactly (a rate stored as ``150.0`` against a card's
+``150.00`` in SQLite's text decimals) never clears an entry; it only sends it to the exact
+check in Python.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from sqlalchemy import (
     Connection,
     Date,
     MetaData,
-    String,
     Table,
     and_,
     case,
@@ -69,11 +70,10 @@ _held = Table(
     prefixes=["TEMPORARY"],
     sqlite_with_rowid=False,
 )
-_lines = Table(  # every invoice line with its invoice's period: one lookup per entry, not two
+_lines = Table(  # the period's invoice lines of the screened projects, with their rate
     "recon_lines",
     _scratch,
     Column("line_id", Id, primary_key=True),
-    Column("period", String(7), nullable=False),
     Column("unit_price", Dec, nullable=False),
     prefixes=["TEMPORARY"],
     sqlite_with_rowid=False,
@@ -117,7 +117,7 @@ def screen_time(
     An entry is cleared when it is not approved billable and on no live line, or when it is
     approved billable, on a live line of an invoice for ``period`` at the rate card's rate
     (when its role has one), and not held on a write-down. The store keeps at most one live
-    line per entry (``uq_billed_sources_live``), so one joined row stands for one entry.
+    line per entry (``uq_billed_sources_live``), so the line lookup has one answer.
     """
     te, bs, p, r, h, ln = time_entries, billed_sources, _projects, _rates, _held, _lines
     invoice_period = f"{period[0]:%Y-%m}"
@@ -195,11 +195,11 @@ def _loaded(
         # Lines of this period's invoices for these projects; a line of another period is missing
         # here on purpose, so that its entries come back to be explained (billed out of period).
         lines = (
-            select(invoice_lines.c.id, invoices.c.period, invoice_lines.c.unit_price)
+            select(invoice_lines.c.id, invoice_lines.c.unit_price)
             .join(invoices, invoices.c.id == invoice_lines.c.invoice_id)
             .where(invoices.c.period == period, invoices.c.project_id.in_(select(_projects.c.project_id)))
         )
-        conn.execute(insert(_lines).from_select(["line_id", "period", "unit_price"], lines))
+        conn.execute(insert(_lines).from_select(["line_id", "unit_price"], lines))
         analyze(conn, _scratch)  # a screen of a few projects reads their entries by index
         yield
 
