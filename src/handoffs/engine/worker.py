@@ -95,7 +95,7 @@ class Worker:
         self._now = now
         self._sleep = sleep
         self.stats = WorkerStats()
-        self._counted: tuple[float, int] | None = None  # (when, queue depth) for progress
+        self._counted: tuple[float, int] | None = None  # (next count due, queue depth) for progress
 
     def run(
         self,
@@ -126,14 +126,17 @@ class Worker:
         return self.stats
 
     def _queued(self) -> int:
-        """The queue depth for progress, counted at most every ``PROGRESS_COUNT_S`` seconds.
+        """The queue depth for progress, counted at most every ``PROGRESS_COUNT_S`` seconds and
+        never for more than a twentieth of the worker's time.
 
         A count reads every queued row: after each batch of a ten-million-item backfill it took
-        four fifths of the worker's time.
+        four fifths of the worker's time, and every 2 s still a third.
         """
         now = time.monotonic()
-        if self._counted is None or now - self._counted[0] >= PROGRESS_COUNT_S:
-            self._counted = (now, self.outstanding()[0])
+        if self._counted is None or now >= self._counted[0]:
+            depth = self.outstanding()[0]
+            took = time.monotonic() - now
+            self._counted = (now + max(PROGRESS_COUNT_S, 20 * took), depth)
         return self._counted[1]
 
     def outstanding(self) -> tuple[int, float | None]:
