@@ -59,7 +59,13 @@ def check_billing(conn: Connection) -> BillingCheck:
     te, bs = time_entries, billed_sources
     live = bs.c.released_by.is_(None)
     approved = (te.c.status == "approved") & te.c.billable.is_(True)
-    result.approved_billable_entries = conn.execute(select(func.count()).where(approved)).scalar_one()
+    by_state = {
+        str(state): int(n)
+        for state, n in conn.execute(
+            select(te.c.billing_state, func.count()).where(approved).group_by(te.c.billing_state)
+        )
+    }  # one pass over the entries for both the total and what is not billed yet
+    result.approved_billable_entries = sum(by_state.values())
     per_entry = (
         select(bs.c.source_id, func.count().label("n"))
         .where(live, bs.c.source_type == "time_entry")
@@ -72,12 +78,7 @@ def check_billing(conn: Connection) -> BillingCheck:
         )
     ).one()
     result.billed_entries, result.double_billed_entries = int(billed), int(twice)
-    unbilled = conn.execute(
-        select(te.c.billing_state, func.count())
-        .where(approved, te.c.billing_state != "billed")
-        .group_by(te.c.billing_state)
-    )
-    result.unbilled_by_state = {r[0]: int(r[1]) for r in unbilled}
+    result.unbilled_by_state = {state: n for state, n in by_state.items() if state != "billed"}
     _check_lines(conn, result)
     return result
 
