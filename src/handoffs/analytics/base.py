@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Float, Integer, cast, func, literal_column, select, type_coerce
+from sqlalchemy import Connection, Integer, cast, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from handoffs.domain.billing import Payment, RevenueEvent
@@ -33,6 +33,7 @@ from handoffs.domain.reference import FxRate, LegalEntity
 from handoffs.domain.work import Assignment, Expense, Project, ResourceRequest
 from handoffs.store.serde import from_doc
 from handoffs.store.tables import invoices, objects, time_entries
+from handoffs.store.types import exact_sum, read_exact_sum
 
 __all__ = [
     "UNATTRIBUTED",
@@ -51,7 +52,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-SCALE = 10_000  # four decimal places
 UNATTRIBUTED = "unattributed"  # the entity of a record the store cannot tie to a legal entity
 
 
@@ -141,16 +141,10 @@ class Context:
     # --- dialect-aware SQL -------------------------------------------------------------
     def dec_sum(self, col: Any) -> ColumnElement[Any]:
         """An exact SUM of a decimal column (read the result with :meth:`dec`)."""
-        if self.dialect == "postgresql":
-            return func.sum(col)
-        return func.sum(func.round(type_coerce(col, Float) * SCALE))
+        return exact_sum(col, self.dialect)
 
     def dec(self, value: Any) -> Decimal:
-        if value is None:
-            return Decimal(0)
-        if self.dialect == "postgresql":
-            return Decimal(value)
-        return Decimal(int(value)).scaleb(-4)
+        return read_exact_sum(value, self.dialect)
 
     def json_text(self, col: Any, key: str) -> ColumnElement[Any]:
         """A top-level string field of a JSON text column."""

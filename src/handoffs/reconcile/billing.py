@@ -12,16 +12,15 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Float, Integer, case, cast, func, select
+from sqlalchemy import Connection, case, func, select
 
 from handoffs.domain.money import Money
 from handoffs.domain.reference import LegalEntity
 from handoffs.store.serde import from_doc
 from handoffs.store.tables import billed_sources, invoice_lines, invoices, objects, proposals, time_entries
+from handoffs.store.types import exact_sum, read_exact_sum
 
 __all__ = ["BillingCheck", "check_billing", "held_entries"]
-
-_SCALE = 10_000  # ten-thousandths of an hour: the finest hours a time entry may carry
 
 
 @dataclass(slots=True)
@@ -143,26 +142,16 @@ def _check_lines(conn: Connection, result: BillingCheck) -> None:
 
 
 def _hours_by_line(conn: Connection) -> dict[str, Decimal]:
-    """Hours per invoice line over its live time links, summed exactly by the database.
-
-    PostgreSQL sums NUMERIC. SQLite keeps decimals as text, so it sums whole ten-thousandths
-    of an hour: an entry has at most 4 decimals and at most 24 hours (a domain rule), so each
-    one converts to its exact integer and the integer sum is exact.
-    """
-    te, bs = time_entries, billed_sources
-    if conn.dialect.name == "postgresql":
-        total: Any = func.sum(te.c.hours)
-    else:
-        total = func.sum(cast(func.round(cast(te.c.hours, Float) * _SCALE), Integer))
+    """Hours per invoice line over its live time links, summed exactly by the database
+    (an entry has at most 4 decimals, the bound :func:`exact_sum` needs)."""
+    te, bs, dialect = time_entries, billed_sources, conn.dialect.name
     rows = conn.execute(
-        select(bs.c.invoice_line_id, total)
+        select(bs.c.invoice_line_id, exact_sum(te.c.hours, dialect))
         .join(te, te.c.id == bs.c.source_id)
         .where(bs.c.source_type == "time_entry", bs.c.released_by.is_(None))
         .group_by(bs.c.invoice_line_id)
     )
-    if conn.dialect.name == "postgresql":
-        return {line: Decimal(h) for line, h in rows}
-    return {line: Decimal(int(n)).scaleb(-4) for line, n in rows}
+    return {line: read_exact_sum(total, dialect) for line, total in rows}
 
 
 def _sources(conn: Connection, line_id: str) -> set[str]:

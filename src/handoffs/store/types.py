@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, Numeric, String
+from sqlalchemy import ColumnElement, DateTime, Float, Integer, Numeric, String, cast, func, type_coerce
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-__all__ = ["Dec", "UtcDateTime"]
+__all__ = ["Dec", "UtcDateTime", "exact_sum", "read_exact_sum"]
+
+_SUM_SCALE = 10_000  # four decimal places: the finest the canonical model allows (hours, rates, money)
 
 
 class Dec(TypeDecorator[Decimal]):
@@ -35,6 +37,27 @@ class Dec(TypeDecorator[Decimal]):
         if value is None:
             return None
         return value if isinstance(value, Decimal) else Decimal(value)
+
+
+def exact_sum(col: Any, dialect: str) -> ColumnElement[Any]:
+    """An exact SUM of a :class:`Dec` column (read the result with :func:`read_exact_sum`).
+
+    PostgreSQL sums NUMERIC. SQLite keeps decimals as text, where a plain SUM would be a float,
+    so it sums whole ten-thousandths instead: a value of at most four decimals converts to its
+    exact integer, and the integer sum is exact.
+    """
+    if dialect == "postgresql":
+        return func.sum(col)
+    return func.sum(cast(func.round(type_coerce(col, Float) * _SUM_SCALE), Integer))
+
+
+def read_exact_sum(value: Any, dialect: str) -> Decimal:
+    """The Decimal an :func:`exact_sum` returned (0 for the sum of no rows)."""
+    if value is None:
+        return Decimal(0)
+    if dialect == "postgresql":
+        return Decimal(value)
+    return Decimal(int(value)).scaleb(-4)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
