@@ -402,28 +402,13 @@ def _posting_control(
         )
     ).all()
     ids = [r.id for r in rows]
-    journals: set[str] = set()
-    confirmed: Counter[str] = Counter()
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        journals |= {
-            r.id
-            for r in conn.execute(
-                select(objects.c.id).where(
-                    objects.c.type == "journal_entry", objects.c.id.in_([f"JE-{x}" for x in chunk])
-                )
-            )
-        }
-        confirmed.update(
-            r.object_id
-            for r in conn.execute(
-                select(deliveries.c.object_id).where(
-                    deliveries.c.object_type == "invoice",
-                    deliveries.c.status == "confirmed",
-                    deliveries.c.object_id.in_(chunk),
-                )
-            )
-        )
+    journal_ids = [f"JE-{x}" for x in ids]
+    journal_rows = select(objects.c.id).where(objects.c.type == "journal_entry")
+    journals = {r.id for r in _in_chunks(conn, journal_rows, objects.c.id, journal_ids)}
+    confirmations = select(deliveries.c.object_id).where(
+        deliveries.c.object_type == "invoice", deliveries.c.status == "confirmed"
+    )
+    confirmed = Counter(r.object_id for r in _in_chunks(conn, confirmations, deliveries.c.object_id, ids))
     systems = conn.execute(select(func.count(func.distinct(deliveries.c.system)))).scalar_one()
     for r in rows:
         if r.status == "imported":
