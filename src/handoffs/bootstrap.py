@@ -27,6 +27,7 @@ from handoffs.flows import (
     validation,
 )
 from handoffs.flows.ports import ErpPort, Ports
+from handoffs.keyring import Keyring
 from handoffs.reconcile.after_batch import BatchControls
 from handoffs.settings import Settings
 from handoffs.store.db import make_engine
@@ -51,6 +52,13 @@ class App:
     systems: Any = None  # the SystemsConfig the app was wired from, if any
     metrics: Metrics = field(default_factory=Metrics)
     tracing: Tracing = field(default_factory=Tracing)
+    _keyring: Keyring | None = field(default=None, repr=False)
+
+    def keyring(self) -> Keyring:
+        """The master secret's keys (``HANDOFFS_SECRET_KEY`` or its file), loaded on first use."""
+        if self._keyring is None:
+            self._keyring = Keyring.load(self.settings.database_url)
+        return self._keyring
 
     def worker(self, **overrides: object) -> Worker:
         s = self.settings
