@@ -83,6 +83,7 @@ def test_jose_a_token_issued_by_the_token_endpoint_is_accepted_and_names_its_aud
     ],
 )
 def test_jose_tokens_not_made_by_this_hub_for_this_api_are_refused_alike(api: Api, forge: Any) -> None:
+    assert api.get(KPIS, key=jwt.encode(_claims(api), _key(api))).status_code == 200  # the key is right
     generic = _refusal(api, "not.a.token")
     assert generic[0] == 401
     assert _refusal(api, forge(api)) == generic
