@@ -360,7 +360,8 @@ api_keys = Table(
     Column("revoked_at", UtcDateTime),
 )
 
-# Small named secrets the API keeps for itself (the JWT signing key), made on first use.
+# Small named secrets made on first use. The JWT signing key is no longer one of them (it is
+# derived from the master secret; migration 0906 deleted the stored one).
 api_secrets = Table(
     "api_secrets",
     metadata,
@@ -416,7 +417,7 @@ event_subscriptions = Table(
     Column("target", String(1000), nullable=False),
     Column("event_types", Text, nullable=False),  # space-separated, or "*"
     Column("entities", Text, nullable=False),  # the creating client's entities, or "*"
-    Column("secret", String(128)),  # webhook signing secret (shown once, never returned again)
+    Column("secret", Text),  # webhook signing secret, sealed (shown once, never returned again)
     Column("active", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
@@ -438,7 +439,7 @@ webhook_receivers = Table(
     "webhook_receivers",
     metadata,
     Column("system", String(64), primary_key=True),
-    Column("secret", String(128), nullable=False),
+    Column("secret", Text, nullable=False),  # sealed with the master secret
     Column("created_at", UtcDateTime, nullable=False),
 )
 

@@ -100,7 +100,6 @@ async def token(request: Request, ctx: Ctx) -> TokenOut:
         now = int(ctx.now())
         ttl = ctx.settings.token_ttl
         claims: dict[str, Any] = {
-            "iss": "handoffs",
             "sub": client.id,
             "kid": key.id,
             "scope": " ".join(sorted(asked)),

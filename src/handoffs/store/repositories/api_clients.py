@@ -1,4 +1,8 @@
-"""API clients, their hashed keys, and the API's own secrets (the JWT signing key)."""
+"""API clients, their hashed keys, and small named secrets made on first use.
+
+The access tokens' signing key is not one of them: it is derived from the master secret
+(``handoffs.keyring``) and never stored.
+"""
 
 from __future__ import annotations
 
