@@ -176,12 +176,12 @@ def test_an_admin_manages_users_and_a_changed_role_counts_at_once(console: Conso
     assert (
         admin.post(
             "/console/users",
-            data={"name": "eve", "role": "operator", "password": "long-enough", "csrf": csrf},
+            data={"name": "eve", "role": "operator", "password": "long-enough-phrase", "csrf": csrf},
         )
         .headers["location"]
         .startswith("/console/users?ok=1")
     )
-    sign_in(console.client(), "eve", "long-enough")
+    sign_in(console.client(), "eve", "long-enough-phrase")
     assert admin.post("/console/users/vera/role", data={"role": "operator", "csrf": csrf}).status_code == 303
     page = viewer.get(f"/console/exceptions/{console.firm.exception_id}").text
     assert 'data-testid="actions"' in page  # vera's existing session now has the operator role
@@ -191,6 +191,25 @@ def test_an_admin_manages_users_and_a_changed_role_counts_at_once(console: Conso
         "cannot delete yourself"
         in admin.get(admin.post("/console/users/ada/delete", data={"csrf": csrf}).headers["location"]).text
     )
+
+
+def test_finding_7_the_password_policy_holds_on_the_users_page(console: Console) -> None:
+    admin = console.client()
+    csrf = sign_in(admin, "ada")
+    for weak, why in [
+        ("eleven-char", "at least 12 characters"),
+        ("Password2024!", "too common"),
+        ("iloveyou1234", "too common"),
+        ("Eve.Adams2026", "not be the user name"),
+    ]:
+        refused = admin.post(
+            "/console/users", data={"name": "eve.adams", "role": "viewer", "password": weak, "csrf": csrf}
+        )
+        assert refused.headers["location"].startswith("/console/users?ok=0"), weak
+        assert why in admin.get(refused.headers["location"]).text, weak
+    with console.hub.uow() as uow:
+        query = select(console_users.c.name).where(console_users.c.name == "eve.adams")
+        assert uow.connection.execute(query).first() is None
 
 
 def test_logout_ends_the_session(console: Console) -> None:
