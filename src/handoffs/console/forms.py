@@ -7,6 +7,7 @@ the login form needs the token of its pre-session cookie. Actions are audited.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote, unquote
 
@@ -19,14 +20,16 @@ from handoffs.console.auth import (
     COOKIE,
     PRE_COOKIE,
     ConsoleContext,
+    csrf_ok,
     csrf_token,
     need,
-    same,
     session_user,
     sign,
+    unsign,
 )
 from handoffs.console.pages import exception_page
 from handoffs.console.render import page
+from handoffs.console.sessions import end_session, start_session
 from handoffs.console.users import ConsoleUser, UserError, add_user, authenticate, delete_user, set_role
 
 __all__ = ["router"]
@@ -81,11 +84,14 @@ def login(
 ) -> Response:
     ctx = _ctx(request)
     pre = request.cookies.get(PRE_COOKIE, "")
-    if not pre or not same(csrf, csrf_token(ctx, "pre|" + pre)):
+    if not pre or not csrf_ok(ctx, csrf, "pre|" + pre):
         return _see_other(f"/console/login?error=stale&next={quote(next, safe='')}")
+    client = request.client.host if request.client else None
     with ctx.hub.uow() as uow:
         user = authenticate(uow.connection, name, password)
         if user is not None:
+            ttl = timedelta(seconds=ctx.session_ttl)
+            secret = start_session(uow.connection, user.name, client, ctx.at(), ttl)
             append(
                 uow.connection,
                 at=uow.now,
@@ -97,13 +103,25 @@ def login(
     if user is None:
         return _see_other(f"/console/login?error=bad&next={quote(next, safe='')}")
     response = _see_other(_safe_next(next))
-    _set_cookie(response, request, COOKIE, sign(ctx, user.name), ctx.session_ttl)
+    _set_cookie(response, request, COOKIE, sign(ctx, secret), ctx.session_ttl)
     response.delete_cookie(PRE_COOKIE, path="/console")
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, user: Annotated[ConsoleUser, Depends(need("viewer"))]) -> Response:
+    ctx = _ctx(request)
+    secret = unsign(ctx, request.cookies.get(COOKIE))
+    with ctx.hub.uow() as uow:
+        if secret is not None and end_session(uow.connection, secret, ctx.at()):
+            append(
+                uow.connection,
+                at=uow.now,
+                actor=f"console:{user.name}",
+                action="console.logout",
+                target=f"user:{user.name}",
+            )
+            uow.commit()
     response = _see_other("/console/login")
     response.delete_cookie(COOKIE, path="/console")
     return response

@@ -25,7 +25,7 @@ from handoffs.console.passwords import (
     needs_rehash,
     verify_password,
 )
-from handoffs.store.tables import console_users
+from handoffs.store.tables import console_sessions, console_users
 
 __all__ = [
     "ROLES",
@@ -120,12 +120,20 @@ def authenticate(conn: Connection, name: str, password: str) -> ConsoleUser | No
 
 
 def set_password(conn: Connection, name: str, password: str, now: datetime) -> bool:
-    """Give ``name`` a new password (checked against the policy); False when there is no such user."""
+    """Give ``name`` a new password (checked against the policy) and end their sessions.
+
+    Returns False when there is no such user.
+    """
     _check_policy(name, password)
     result = conn.execute(
         update(console_users)
         .where(console_users.c.name == name)
         .values(password_hash=hash_password(password), updated_at=now)
+    )
+    conn.execute(
+        update(console_sessions)
+        .where(console_sessions.c.user_name == name, console_sessions.c.ended_at.is_(None))
+        .values(ended_at=now)
     )
     return bool(result.rowcount)
 
@@ -144,6 +152,8 @@ def set_role(conn: Connection, name: str, role: str, now: datetime) -> bool:
 
 
 def delete_user(conn: Connection, name: str) -> bool:
+    """Delete a user and their sessions (a later user of the same name starts with none)."""
+    conn.execute(delete(console_sessions).where(console_sessions.c.user_name == name))
     return bool(conn.execute(delete(console_users).where(console_users.c.name == name)).rowcount)
 
 
