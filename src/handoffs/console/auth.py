@@ -28,6 +28,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from handoffs.bootstrap import App
 from handoffs.console.sessions import find_session
+from handoffs.console.throttle import ADDRESS, USER, Backoff
 from handoffs.console.users import ConsoleUser
 from handoffs.engine.ratelimit import RateLimit
 
@@ -56,6 +57,8 @@ class ConsoleContext:
     ``docs_url``: where the runbooks live (``HANDOFFS_DOCS_URL``), so exceptions link to them.
     ``limits``: each system's documented rate limit (from its systems file), when the hub's
     own guard was not wired from one, so the connectors page can show how much is in use.
+    ``user_backoff``, ``address_backoff``: when failed sign-ins lock a user name or a client
+    address, and for how long (see :mod:`handoffs.console.throttle`).
     """
 
     hub: App
@@ -63,6 +66,8 @@ class ConsoleContext:
     docs_url: str | None = field(default_factory=lambda: os.environ.get("HANDOFFS_DOCS_URL"))
     limits: dict[str, RateLimit] = field(default_factory=dict)
     now: Callable[[], float] = time.time
+    user_backoff: Backoff = USER
+    address_backoff: Backoff = ADDRESS
     _key: bytes | None = field(default=None, repr=False)
 
     def key(self) -> bytes:

@@ -7,7 +7,6 @@ the login form needs the token of its pre-session cookie. Actions are audited.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote, unquote
 
@@ -15,7 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from handoffs.audit import append
-from handoffs.console import actions
+from handoffs.console import actions, signin
 from handoffs.console.auth import (
     COOKIE,
     PRE_COOKIE,
@@ -29,8 +28,8 @@ from handoffs.console.auth import (
 )
 from handoffs.console.pages import exception_page
 from handoffs.console.render import page
-from handoffs.console.sessions import end_session, start_session
-from handoffs.console.users import ConsoleUser, UserError, add_user, authenticate, delete_user, set_role
+from handoffs.console.sessions import end_session
+from handoffs.console.users import ConsoleUser, UserError, add_user, delete_user, set_role
 
 __all__ = ["router"]
 
@@ -86,26 +85,27 @@ def login(
     pre = request.cookies.get(PRE_COOKIE, "")
     if not pre or not csrf_ok(ctx, csrf, "pre|" + pre):
         return _see_other(f"/console/login?error=stale&next={quote(next, safe='')}")
-    client = request.client.host if request.client else None
-    with ctx.hub.uow() as uow:
-        user = authenticate(uow.connection, name, password)
-        if user is not None:
-            ttl = timedelta(seconds=ctx.session_ttl)
-            secret = start_session(uow.connection, user.name, client, ctx.at(), ttl)
-            append(
-                uow.connection,
-                at=uow.now,
-                actor=f"console:{user.name}",
-                action="console.login",
-                target=f"user:{user.name}",
-            )
-            uow.commit()
-    if user is None:
+    client = request.client.host if request.client else "unknown"
+    tried = signin.attempt(ctx, name, password, client)
+    if tried.wait_seconds:
+        request.state.csrf = csrf
+        wait = _minutes(tried.wait_seconds)
+        refused = page(request, "login.html", 429, next=next, error="wait", wait=wait)
+        refused.headers["Retry-After"] = str(tried.wait_seconds)
+        return refused
+    if tried.user is None:
         return _see_other(f"/console/login?error=bad&next={quote(next, safe='')}")
     response = _see_other(_safe_next(next))
-    _set_cookie(response, request, COOKIE, sign(ctx, secret), ctx.session_ttl)
+    _set_cookie(response, request, COOKIE, sign(ctx, tried.secret), ctx.session_ttl)
     response.delete_cookie(PRE_COOKIE, path="/console")
     return response
+
+
+def _minutes(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} seconds"
+    minutes = -(-seconds // 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 @router.post("/logout")

@@ -30,6 +30,7 @@ __all__ = [
     "billed_sources",
     "circuit_breakers",
     "connector_cursors",
+    "console_login_throttle",
     "console_sessions",
     "console_users",
     "deliveries",
@@ -485,4 +486,14 @@ console_sessions = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     Column("ended_at", UtcDateTime, nullable=True),
     Column("client", String(64), nullable=True),
+)
+
+# Failed console sign-ins per ``user:<name>`` and ``addr:<client address>`` (migration 0904).
+console_login_throttle = Table(
+    "console_login_throttle",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UtcDateTime, nullable=False),
+    Column("locked_until", UtcDateTime, nullable=True),
 )
