@@ -13,6 +13,10 @@ app = typer.Typer(
     help="Manage the web console's users (serve it with: handoffs serve).", no_args_is_help=True
 )
 
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")
+]
+
 
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
@@ -33,10 +37,7 @@ def adduser(
             help="viewer (reads), operator (also acts on exceptions) or admin (also manages users)."
         ),
     ] = "viewer",
-    password_stdin: Annotated[
-        bool,
-        typer.Option("--password-stdin", help="Read the password from the first line of standard input."),
-    ] = False,
+    password_stdin: PasswordStdin = False,
     database_url: DbOption = None,
 ) -> None:
     """Add a console user with a role; the password is prompted for (or read from standard input)."""
@@ -67,10 +68,7 @@ def adduser(
 @app.command("password")
 def password(
     name: Annotated[str, typer.Argument(help="The user whose password to replace.")],
-    password_stdin: Annotated[
-        bool,
-        typer.Option("--password-stdin", help="Read the password from the first line of standard input."),
-    ] = False,
+    password_stdin: PasswordStdin = False,
     database_url: DbOption = None,
 ) -> None:
     """Give a console user a new password (same policy as adduser); their sessions end."""
