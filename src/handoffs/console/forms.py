@@ -14,20 +14,22 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from handoffs.audit import append
-from handoffs.console import actions
+from handoffs.console import actions, signin
 from handoffs.console.auth import (
     COOKIE,
     PRE_COOKIE,
     ConsoleContext,
+    csrf_ok,
     csrf_token,
     need,
-    same,
     session_user,
     sign,
+    unsign,
 )
 from handoffs.console.pages import exception_page
 from handoffs.console.render import page
-from handoffs.console.users import ConsoleUser, UserError, add_user, authenticate, delete_user, set_role
+from handoffs.console.sessions import end_session
+from handoffs.console.users import ConsoleUser, UserError, add_user, delete_user, set_role
 
 __all__ = ["router"]
 
@@ -81,29 +83,45 @@ def login(
 ) -> Response:
     ctx = _ctx(request)
     pre = request.cookies.get(PRE_COOKIE, "")
-    if not pre or not same(csrf, csrf_token(ctx, "pre|" + pre)):
+    if not pre or not csrf_ok(ctx, csrf, "pre|" + pre):
         return _see_other(f"/console/login?error=stale&next={quote(next, safe='')}")
-    with ctx.hub.uow() as uow:
-        user = authenticate(uow.connection, name, password)
-        if user is not None:
-            append(
-                uow.connection,
-                at=uow.now,
-                actor=f"console:{user.name}",
-                action="console.login",
-                target=f"user:{user.name}",
-            )
-            uow.commit()
-    if user is None:
+    client = request.client.host if request.client else "unknown"
+    tried = signin.attempt(ctx, name, password, client)
+    if tried.wait_seconds:
+        request.state.csrf = csrf
+        wait = _minutes(tried.wait_seconds)
+        refused = page(request, "login.html", 429, next=next, error="wait", wait=wait)
+        refused.headers["Retry-After"] = str(tried.wait_seconds)
+        return refused
+    if tried.user is None:
         return _see_other(f"/console/login?error=bad&next={quote(next, safe='')}")
     response = _see_other(_safe_next(next))
-    _set_cookie(response, request, COOKIE, sign(ctx, user.name), ctx.session_ttl)
+    _set_cookie(response, request, COOKIE, sign(ctx, tried.secret), ctx.session_ttl)
     response.delete_cookie(PRE_COOKIE, path="/console")
     return response
 
 
+def _minutes(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} seconds"
+    minutes = -(-seconds // 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
 @router.post("/logout")
 def logout(request: Request, user: Annotated[ConsoleUser, Depends(need("viewer"))]) -> Response:
+    ctx = _ctx(request)
+    secret = unsign(ctx, request.cookies.get(COOKIE))
+    with ctx.hub.uow() as uow:
+        if secret is not None and end_session(uow.connection, secret, ctx.at()):
+            append(
+                uow.connection,
+                at=uow.now,
+                actor=f"console:{user.name}",
+                action="console.logout",
+                target=f"user:{user.name}",
+            )
+            uow.commit()
     response = _see_other("/console/login")
     response.delete_cookie(COOKIE, path="/console")
     return response

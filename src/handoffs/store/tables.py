@@ -30,6 +30,8 @@ __all__ = [
     "billed_sources",
     "circuit_breakers",
     "connector_cursors",
+    "console_login_throttle",
+    "console_sessions",
     "console_users",
     "deliveries",
     "exceptions",
@@ -471,4 +473,28 @@ console_users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# One row per console sign-in (migration 0904): ``id`` is the SHA-256 of the session's
+# secret, which only the user's signed cookie holds.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_name", String(64), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("client", String(64), nullable=True),
+)
+
+# Failed console sign-ins per ``user:<name>`` and ``addr:<client address>`` (migration 0904).
+console_login_throttle = Table(
+    "console_login_throttle",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UtcDateTime, nullable=False),
+    Column("locked_until", UtcDateTime, nullable=True),
 )
