@@ -6,15 +6,13 @@ The access tokens' signing key is not one of them: it is derived from the master
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
-from handoffs.store.tables import api_clients, api_keys, api_secrets
+from handoffs.store.tables import api_clients, api_keys
 
 __all__ = ["ApiClient", "ApiClientRepository", "ApiKeyRow"]
 
@@ -120,16 +118,3 @@ class ApiClientRepository:
             .values(revoked_at=self._now)
         )
         return bool(result.rowcount)
-
-    def secret(self, name: str, make: Callable[[], str]) -> str:
-        """The named secret, created with ``make()`` on first use (the first writer wins)."""
-        query = select(api_secrets.c.value).where(api_secrets.c.name == name)
-        row = self._conn.execute(query).first()
-        if row is not None:
-            return str(row.value)
-        try:
-            with self._conn.begin_nested():
-                self._conn.execute(insert(api_secrets).values(name=name, value=make(), created_at=self._now))
-        except IntegrityError:
-            pass
-        return str(self._conn.execute(query).scalar_one())
