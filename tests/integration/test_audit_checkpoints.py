@@ -13,12 +13,14 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import Connection, delete, insert, select, update
+from alembic import command
+from sqlalchemy import Column, Connection, MetaData, Table, delete, insert, select, update
 from typer.testing import CliRunner
 
 from handoffs.bootstrap import App
 from handoffs.cli.main import app as cli
 from handoffs.keyring import Keyring
+from handoffs.store.migrate import alembic_config
 from handoffs.store.repositories.audit import GENESIS, KEYED, LEGACY, append, row_digest
 from handoffs.store.tables import audit_head, audit_log
 
@@ -137,29 +139,37 @@ def test_finding_8_audit_forged_checkpoint_is_refused(hub: App, database_url: st
     assert _verify(database_url, cp)[0] == 0
 
 
-def test_finding_8_audit_rows_from_before_the_key_still_verify(
+def test_finding_8_audit_rows_from_before_the_key_still_verify_after_the_upgrade(
     hub: App, database_url: str, tmp_path: Path
 ) -> None:
-    with hub.engine.begin() as conn:  # rows as the unkeyed chain wrote them (no scheme given)
+    config = alembic_config(hub.engine)
+    command.downgrade(config, "audit_keyed@-1")  # the schema as it was before the chain was keyed
+    old_log = Table(
+        "audit_log",
+        MetaData(),
+        *(Column(c.name, c.type) for c in audit_log.c if c.name not in ("scheme", "key_id")),
+    )
+    with hub.engine.begin() as conn:  # rows as the unkeyed chain wrote them
         prev = GENESIS
         for seq in (1, 2):
             at, before, after = START + timedelta(seconds=seq), "null", '{"state":"x"}'
             digest = row_digest(LEGACY, None, prev, seq, at, "cli", "cli.old", "t", before, after)
             conn.execute(
-                insert(audit_log).values(
+                insert(old_log).values(
                     seq=seq, at=at, actor="cli", action="cli.old", target="t",
                     before=before, after=after, prev_hash=prev, hash=digest,
                 )
             )  # fmt: skip
             prev = digest
         conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=2, hash=prev))
+    command.upgrade(config, "heads")
     _activity(hub, 2, first=3)
     code, report = _verify(database_url)
     assert code == 0, report
     assert (report["legacy_rows"], report["keyed_rows"]) == (2, 2)
     cp = _checkpoint(database_url, tmp_path)
-    with hub.engine.begin() as conn:  # an old row edited and the plain chain recomputed after it
+    with hub.engine.begin() as conn:  # an old row edited, every later row recomputed unkeyed
         conn.execute(update(audit_log).where(audit_log.c.seq == 1).values(actor="someone"))
         _rechain(conn, 1, LEGACY, None, None)
-    code, report = _verify(database_url, cp)
+    code, report = _verify(database_url, cp)  # the checkpoint taken after the upgrade pins them
     assert code == 1 and any(b["seq"] == 4 and "rewritten" in b["reason"] for b in report["breaks"]), report
