@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from handoffs.bootstrap import App
-from handoffs.cli.common import os_user
+from handoffs.cli.common import cli_actor
 from handoffs.cli.main import app as cli
 from handoffs.domain.journals import DEFAULT_ACCOUNTS
 from handoffs.simulator.systems.legacy_gl import LegacyGl
@@ -88,7 +88,7 @@ def test_finding_9_every_data_changing_cli_command_is_audited(
 
     log = orjson.loads(_cli(url, "audit", "list", "--limit", "500", "--json").stdout)
     done = {(r["action"], r["target"]): r for r in log}
-    me = f"cli:{os_user()}"
+    me = cli_actor()
     expected = {
         ("cli.load", "file:firm.jsonl"): me,
         ("cli.load", "file:changed.jsonl"): "cli:ana",

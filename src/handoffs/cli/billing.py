@@ -17,7 +17,7 @@ from handoffs.cli.common import (
     console,
     err_console,
     opened,
-    os_user,
+    operator_name,
     print_json,
 )
 from handoffs.domain.errors import ValidationError
@@ -128,7 +128,7 @@ def _decide(proposal_id: str, approve: bool, reason: str, by: str | None, databa
     with opened(database_url) as hub:
         try:
             with hub.uow() as uow:
-                who = by or os_user()
+                who = operator_name(by)
                 decide_proposal(uow, hub.ports, proposal_id, approve=approve, by=who, reason=reason)
                 after = {"state": state, "reason": reason}
                 action = f"cli.{'approve' if approve else 'reject'}_proposal"

@@ -23,11 +23,12 @@ __all__ = [
     "JsonOption",
     "audit",
     "check_period",
+    "cli_actor",
     "console",
     "err_console",
     "open_app",
     "opened",
-    "os_user",
+    "operator_name",
     "print_json",
     "require_schema",
 ]
@@ -102,12 +103,19 @@ def print_json(data: Any) -> None:
     sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
 
 
-def os_user() -> str:
-    """The operating-system user running the command: who an operator action is audited as."""
+def operator_name(by: str | None = None) -> str:
+    """Who acts: the name given with ``--by``, else the operating-system user running the command."""
+    if by:
+        return by
     try:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def cli_actor(by: str | None = None) -> str:
+    """The audit log's actor for an operator command: ``cli:<--by or OS user>``."""
+    return f"cli:{operator_name(by)}"
 
 
 def audit(
@@ -123,7 +131,7 @@ def audit(
     append(
         uow.connection,
         at=uow.now,
-        actor=f"cli:{by or os_user()}",
+        actor=cli_actor(by),
         action=action,
         target=target,
         before=before,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from handoffs.cli.common import DbOption, JsonOption, console, err_console, opened, os_user, print_json
+from handoffs.cli.common import DbOption, JsonOption, cli_actor, console, err_console, opened, print_json
 
 app = typer.Typer(
     help="Manage the web console's users (serve it with: handoffs serve).", no_args_is_help=True
@@ -55,7 +55,7 @@ def adduser(
         append(
             uow.connection,
             at=uow.now,
-            actor=f"cli:{os_user()}",
+            actor=cli_actor(),
             action="cli.add_console_user",
             target=f"user:{name}",
             after={"role": role},

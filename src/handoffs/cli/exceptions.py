@@ -14,10 +14,11 @@ from handoffs.cli.common import (
     DbOption,
     JsonOption,
     audit,
+    cli_actor,
     console,
     err_console,
     opened,
-    os_user,
+    operator_name,
     print_json,
 )
 from handoffs.store.repositories.exceptions import ExceptionRecord
@@ -136,7 +137,7 @@ def _act(database_url: str | None, action: str, exception_id: int, reason: str, 
     from handoffs.api import commands
     from handoffs.api.context import Principal
 
-    by = by or os_user()
+    by = operator_name(by)
     with opened(database_url) as hub:
         operator = Principal(
             client_id=f"cli:{by}", name=by, scopes=frozenset({"*"}), entities=None, key_id="cli"
@@ -233,7 +234,7 @@ def replay(
                     exception_id,
                     subscriptions=hub.registry.subscriptions,
                     reason=str(reason),
-                    actor=f"cli:{by or os_user()}",
+                    actor=cli_actor(by),
                 )
                 uow.commit()
         except (LookupError, ValueError) as exc:
@@ -296,7 +297,7 @@ def assign(
     from handoffs.console.actions import assign as assign_owner
 
     with opened(database_url) as hub:
-        outcome = assign_owner(hub, by or os_user(), exception_id, owner, via="cli")
+        outcome = assign_owner(hub, operator_name(by), exception_id, owner, via="cli")
     if not outcome.ok:
         err_console.print(outcome.message, markup=False)
         raise typer.Exit(1)
@@ -314,7 +315,7 @@ def fix(
     from handoffs.console.actions import fix as fix_record
 
     with opened(database_url) as hub:
-        outcome = fix_record(hub, by or os_user(), exception_id, raw, via="cli")
+        outcome = fix_record(hub, operator_name(by), exception_id, raw, via="cli")
     if not outcome.ok:
         err_console.print(outcome.message, markup=False)
         raise typer.Exit(1)

@@ -14,10 +14,10 @@ from handoffs.cli.common import (
     ByOption,
     DbOption,
     JsonOption,
+    cli_actor,
     console,
     err_console,
     open_app,
-    os_user,
     print_json,
     require_schema,
 )
@@ -147,7 +147,7 @@ def replay(
             until=_utc(until),
             correlation_id=correlation_id,
             message_types=types,
-            actor=f"cli:{by or os_user()}",
+            actor=cli_actor(by),
         )
     finally:
         hub.close()
