@@ -44,7 +44,7 @@ GENESIS = "0" * 64
 LEGACY = "sha256"  # rows written before the chain was keyed: a plain hash anyone can recompute
 KEYED = "hmac-sha256"
 PURPOSE = "audit"
-_TARGET_LENGTH = 255
+_ACTOR_LENGTH, _TARGET_LENGTH = 128, 255
 
 # Engine -> where its hub's keyring comes from (a weak method, so a closed app is not kept alive).
 _keyrings: weakref.WeakKeyDictionary[Engine, Callable[[], Keyring | None]] = weakref.WeakKeyDictionary()
@@ -118,7 +118,8 @@ def append(
         seq, prev = 1, GENESIS
     else:
         seq, prev = int(head.seq) + 1, str(head.hash)
-    before_s, after_s, target = canonical_json(before), canonical_json(after), target[:_TARGET_LENGTH]
+    before_s, after_s = canonical_json(before), canonical_json(after)
+    actor, target = actor[:_ACTOR_LENGTH], target[:_TARGET_LENGTH]  # what is hashed is what is stored
     key = keyring.key(PURPOSE)
     digest = row_digest(KEYED, key, prev, seq, at, actor, action, target, before_s, after_s)
     conn.execute(
