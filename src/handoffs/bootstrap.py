@@ -31,6 +31,7 @@ from handoffs.keyring import Keyring
 from handoffs.reconcile.after_batch import BatchControls
 from handoffs.settings import Settings
 from handoffs.store.db import make_engine
+from handoffs.store.repositories.audit import use_keyring
 from handoffs.store.repositories.policy_decisions import PolicyDecisionRepository
 from handoffs.store.uow import UowFactory
 from handoffs.telemetry.metrics import Metrics
@@ -191,4 +192,6 @@ def build(
     )
     uow = UowFactory(engine, registry.subscriptions, clock)
     metrics.watch_store(uow)
-    return App(settings, engine, registry, uow, ports, erps, sources, lookups, systems, metrics, Tracing())
+    app = App(settings, engine, registry, uow, ports, erps, sources, lookups, systems, metrics, Tracing())
+    use_keyring(engine, app.keyring)  # audit rows written through this engine are keyed with it
+    return app

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from handoffs.cli.common import DbOption, JsonOption, console, err_console, opened, print_json
+from handoffs.cli.common import DbOption, JsonOption, cli_actor, console, err_console, opened, print_json
 
 app = typer.Typer(
     help="Manage the web console's users (serve it with: handoffs serve).", no_args_is_help=True
@@ -56,7 +56,7 @@ def adduser(
         append(
             uow.connection,
             at=uow.now,
-            actor="cli",
+            actor=cli_actor(),
             action="cli.add_console_user",
             target=f"user:{name}",
             after={"role": role},

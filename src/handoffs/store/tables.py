@@ -385,7 +385,8 @@ idempotency_keys = Table(
     Column("expires_at", UtcDateTime, nullable=False, index=True),
 )
 
-# Append-only, hash-chained: each row's hash covers its fields and the previous row's hash.
+# Append-only, hash-chained: each row's hash covers its fields and the previous row's hash,
+# keyed (scheme "hmac-sha256") with a secret outside the database; "sha256" rows predate the key.
 audit_log = Table(
     "audit_log",
     metadata,
@@ -398,6 +399,8 @@ audit_log = Table(
     Column("after", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("scheme", String(16), nullable=False, server_default="sha256"),
+    Column("key_id", String(16)),  # the master secret's public fingerprint, for keyed rows
 )
 
 # The chain's head (one row): serialises appenders and lets verify notice a deleted last row.

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, case, func, insert, select, update
 
-from handoffs.audit.chain import append
+from handoffs.store.repositories.audit import append
 from handoffs.store.serde import message_from_json
 from handoffs.store.tables import exceptions, invoice_lines, invoices, messages, time_entries
 
