@@ -86,7 +86,11 @@ def password(
             err_console.print(f"[red]No console user {name}.[/red]")
             raise typer.Exit(2)
         append(
-            uow.connection, at=uow.now, actor="cli", action="cli.set_console_password", target=f"user:{name}"
+            uow.connection,
+            at=uow.now,
+            actor=cli_actor(),
+            action="cli.set_console_password",
+            target=f"user:{name}",
         )
         uow.commit()
     console.print(f"Console user {name} has a new password.")
