@@ -15,7 +15,7 @@ from handoffs.api.clients import revoke_key
 from handoffs.engine.relay import attach, relay_handlers
 from handoffs.engine.relay_webhook import WebhookSender
 from handoffs.store.tables import invoice_lines, messages
-from tests.api.conftest import ALL_SCOPES, Api, auth, idem, make_key
+from tests.api.conftest import ALL_SCOPES, LOCAL, Api, auth, idem, make_key
 
 PUBLIC = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/v1/catalog", "/v1/scopes"}
 
@@ -205,7 +205,7 @@ def _call(api: Api, case: Case, key: str | None) -> int:
 
 
 def test_auth_matrix(api: Api) -> None:
-    attach(api.hub, relay_handlers([WebhookSender()]))
+    attach(api.hub, relay_handlers([WebhookSender(policy=LOCAL)]))
     world = _world(api)
     cases = {(c.method, c.route): c for c in _cases(world)}
     paths = api.app.openapi()["paths"]

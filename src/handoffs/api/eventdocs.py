@@ -69,6 +69,17 @@ is retried, and after the last attempt the event is a dead letter for that subsc
 (`GET /v1/subscriptions/{id}/deliveries?status=dead`). `POST
 /v1/subscriptions/{id}/redeliveries {"message_id": ...}` sends it again.
 
+Webhooks go to public addresses only. A target whose host is or resolves to a loopback,
+link-local (cloud metadata `169.254.169.254`), private (RFC 1918, CGNAT, IPv6 unique-local),
+multicast or unspecified address, or an IPv6 form of one (`::ffff:10.0.0.1`, 6to4, NAT64),
+is refused when the subscription is made (422) and again before every send, on the
+addresses the name resolves to then; the request goes to the address that was checked, so
+a name re-pointed in between cannot redirect it. An operator admits a network with
+`HANDOFFS_WEBHOOK_ALLOW_NETWORKS` (CIDR, comma-separated, e.g. `127.0.0.1/32` for a local
+demo), the same in every hub process. A failed delivery records only a generic reason
+(`HTTP 503`, `connection failed`, `timed out`, or that the address is refused), never what
+the target answered.
+
 **NATS JetStream.** Published to `<target>.<EventName>` in the stream `HANDOFFS`
 (subjects `handoffs.>`, created if missing) with `Nats-Msg-Id: <subscription id>:<event id>`,
 so a publish retried inside the stream's duplicate window is stored once.

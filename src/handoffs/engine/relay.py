@@ -12,9 +12,6 @@ datacontenttype, correlationid`` and ``data`` (the event's fields).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
@@ -23,7 +20,8 @@ import orjson
 
 from handoffs.domain.codec import encode
 from handoffs.domain.messages import MESSAGE_TYPES, Event, Message
-from handoffs.engine.errors import TransientError
+from handoffs.engine.egress import EgressPolicy
+from handoffs.engine.errors import DeliveryFailed, TransientError
 from handoffs.engine.registry import Handler, Registry
 from handoffs.store.repositories.subscriptions import Subscription, SubscriptionRepository
 from handoffs.store.uow import SqlUnitOfWork, UowFactory
@@ -38,7 +36,6 @@ __all__ = [
     "event_entity",
     "relay_handlers",
     "relays_from_env",
-    "sign",
 ]
 
 SOURCE = "/handoffs/hub"
@@ -47,12 +44,6 @@ EVENT_CLASSES: dict[str, type[Message]] = {n: c for n, c in MESSAGE_TYPES.items(
 
 def consumer_name(kind: str, event_type: str) -> str:
     return f"relay.{kind}.{event_type}"
-
-
-def sign(secret: str, delivery_id: str, timestamp: int | str, body: bytes) -> str:
-    """Standard Webhooks signature: ``v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">``."""
-    mac = hmac.new(secret.encode(), f"{delivery_id}.{timestamp}.".encode() + body, hashlib.sha256)
-    return "v1," + base64.b64encode(mac.digest()).decode()
 
 
 def cloudevent(message: Message) -> dict[str, Any]:
@@ -131,7 +122,9 @@ class _Relay:
             try:
                 self._sender.send(sub, event, body)
             except Exception as exc:  # each failure is recorded per subscriber, then retried
-                error = f"{type(exc).__name__}: {exc}"[:500]
+                # Only a sender's own generic reason is kept: never the target's answer or
+                # a socket's or resolver's text, which would tell a client what answered.
+                error = str(exc)[:200] if isinstance(exc, DeliveryFailed) else "delivery failed"
                 failed.append(f"{sub.id} ({error})")
             with uow_factory() as uow:
                 SubscriptionRepository(uow.connection, uow.now).mark(
@@ -170,11 +163,15 @@ def relay_handlers(senders: Sequence[Sender]) -> list[Handler]:
     return handlers
 
 
-def relays_from_env(env: Mapping[str, str] | None = None) -> list[Handler]:
+def relays_from_env(
+    env: Mapping[str, str] | None = None, *, egress: EgressPolicy | None = None
+) -> list[Handler]:
     """Relays named in ``HANDOFFS_EVENTS_OUT`` (``webhook``, ``nats`` or both, comma-separated).
 
     Every hub process that publishes events (API, worker, load) must agree on this, since
     a message's work items are created when it is stored. NATS needs ``HANDOFFS_NATS_URL``.
+    Webhooks go where ``egress`` allows: by default public addresses only (the composition
+    root passes the one built from ``HANDOFFS_WEBHOOK_ALLOW_NETWORKS``).
     """
     env = os.environ if env is None else env
     kinds = {k.strip() for k in env.get("HANDOFFS_EVENTS_OUT", "").split(",") if k.strip()}
@@ -182,7 +179,7 @@ def relays_from_env(env: Mapping[str, str] | None = None) -> list[Handler]:
     if "webhook" in kinds:
         from handoffs.engine.relay_webhook import WebhookSender
 
-        senders.append(WebhookSender())
+        senders.append(WebhookSender(policy=egress))
     if "nats" in kinds:
         from handoffs.engine.relay_nats import NatsSender
 

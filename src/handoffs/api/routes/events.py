@@ -11,9 +11,10 @@ from fastapi.responses import JSONResponse
 
 from handoffs.api.deps import Ctx, EventsManage
 from handoffs.api.idempotency import Audit, IdempotencyKey, Result, run_once
-from handoffs.api.problems import Conflict, NotFound
+from handoffs.api.problems import Conflict, NotFound, Unprocessable
 from handoffs.api.routes import AUTHED, POSTED, problems
 from handoffs.api.schemas import DeliveryOut, RedeliveryIn, SubscriptionIn, SubscriptionOut
+from handoffs.engine.egress import TargetRefused
 from handoffs.engine.relay import consumer_name
 from handoffs.store.repositories.read_models import ReadModels
 from handoffs.store.repositories.subscriptions import Subscription, SubscriptionRepository
@@ -44,11 +45,24 @@ def _own(uow: SqlUnitOfWork, client_id: str, sub_id: str) -> Subscription:
     return sub
 
 
+def _screen(ctx: Ctx, target: str) -> None:
+    try:
+        ctx.app.egress().screen(target)
+    except TargetRefused as exc:
+        raise Unprocessable(f"the webhook target is refused: {exc}") from None
+
+
 @router.post("", status_code=201, response_model=SubscriptionOut, responses=problems(*POSTED))
 def create_subscription(
     body: SubscriptionIn, request: Request, ctx: Ctx, principal: EventsManage, key: IdempotencyKey
 ) -> JSONResponse:
-    """Subscribe a webhook URL or a NATS subject to event types (the webhook secret is shown once)."""
+    """Subscribe a webhook URL or a NATS subject to event types (the webhook secret is shown once).
+
+    A webhook URL whose host is or resolves to a loopback, link-local, private or other
+    non-public address is refused (422) unless the operator allowed its network.
+    """
+    if body.kind == "webhook":
+        _screen(ctx, body.target)
 
     def command(uow: SqlUnitOfWork) -> Result:
         repo = SubscriptionRepository(uow.connection, uow.now)
