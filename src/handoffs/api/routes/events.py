@@ -58,6 +58,9 @@ def create_subscription(
 ) -> JSONResponse:
     """Subscribe a webhook URL or a NATS subject to event types (the webhook secret is shown once).
 
+    A repeat with the same ``Idempotency-Key`` answers the same subscription with ``secret``
+    null: the secret is not kept for replays.
+
     A webhook URL whose host is or resolves to a loopback, link-local, private or other
     non-public address is refused (422) unless the operator allowed its network.
     """
@@ -73,10 +76,9 @@ def create_subscription(
         )
         sub = repo.get(sub_id)
         assert sub is not None
-        after = _out(sub)
-        return Result(
-            201, _out(sub, secret), [Audit("events.subscribe", f"subscription:{sub_id}", None, after)]
-        )
+        after = _out(sub)  # without the secret: the audit row and a replay never show it
+        audit = [Audit("events.subscribe", f"subscription:{sub_id}", None, after)]
+        return Result(201, _out(sub, secret), audit, replay=after)
 
     return run_once(ctx, request, principal, key, body.model_dump(mode="json"), command)
 
