@@ -67,7 +67,10 @@ process with `HANDOFFS_EVENTS_OUT=webhook,nats` (and `HANDOFFS_NATS_URL`).
 secret returned once when the subscription was created. Any 2xx is delivered; anything else
 is retried, and after the last attempt the event is a dead letter for that subscriber only
 (`GET /v1/subscriptions/{id}/deliveries?status=dead`). `POST
-/v1/subscriptions/{id}/redeliveries {"message_id": ...}` sends it again.
+/v1/subscriptions/{id}/redeliveries {"message_id": ...}` sends it again, to that
+subscription only; it takes only an event the subscription takes, of a legal entity the
+caller sees (any other id answers `409`, as a missing one does). A retry or redelivery never
+reaches a subscriber that already has the event, nor one that subscribed after it.
 
 Webhooks go to public addresses only. A target whose host is or resolves to a loopback,
 link-local (cloud metadata `169.254.169.254`), private (RFC 1918, CGNAT, IPv6 unique-local),

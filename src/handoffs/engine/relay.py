@@ -103,17 +103,29 @@ class _Relay:
     def __init__(self, sender: Sender) -> None:
         self._sender = sender
 
+    def _owed(self, message: Message, uow: SqlUnitOfWork) -> list[Subscription]:
+        """The subscribers this run sends ``message`` to.
+
+        The first run fans out to every subscriber that wants the event and records each as
+        owed (``pending``) before anything is sent. Later runs (retries, a redelivery) send
+        only to those still owed, so redelivering to one subscriber never reaches another,
+        nor one that subscribed after the event.
+        """
+        repo = SubscriptionRepository(uow.connection, uow.now)
+        mine = repo.find(kind=self._sender.kind)
+        done = repo.deliveries(message.message_id)
+        if any(s.id in done for s in mine):
+            return [s for s in mine if s.active and s.id in done and done[s.id].status == "pending"]
+        entity = event_entity(uow, message)
+        subs = [s for s in mine if s.wants(type(message).__name__, entity)]
+        for sub in subs:
+            repo.mark(sub.id, message.message_id, "pending", None, attempted=False)
+        uow.commit()
+        return subs
+
     def call(self, message: Message, uow_factory: Callable[[], SqlUnitOfWork], ports: object) -> int:
-        name = type(message).__name__
         with uow_factory() as uow:
-            repo = SubscriptionRepository(uow.connection, uow.now)
-            entity = event_entity(uow, message)
-            done = repo.deliveries(message.message_id)
-            subs = [
-                s
-                for s in repo.find(kind=self._sender.kind, active_only=True)
-                if s.wants(name, entity) and (s.id not in done or done[s.id].status == "pending")
-            ]
+            subs = self._owed(message, uow)
         event = cloudevent(message)
         body = orjson.dumps(event)
         failed: list[str] = []

@@ -9,13 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from handoffs.api.context import Principal
 from handoffs.api.deps import Ctx, EventsManage
 from handoffs.api.idempotency import Audit, IdempotencyKey, Result, run_once
 from handoffs.api.problems import Conflict, NotFound, Unprocessable
 from handoffs.api.routes import AUTHED, POSTED, problems
 from handoffs.api.schemas import DeliveryOut, RedeliveryIn, SubscriptionIn, SubscriptionOut
 from handoffs.engine.egress import TargetRefused
-from handoffs.engine.relay import consumer_name
+from handoffs.engine.relay import EVENT_CLASSES, consumer_name, event_entity
 from handoffs.store.repositories.read_models import ReadModels
 from handoffs.store.repositories.subscriptions import Subscription, SubscriptionRepository
 from handoffs.store.uow import SqlUnitOfWork
@@ -24,6 +25,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["events"])
 SubId = Annotated[str, Path(min_length=1, max_length=40)]
+Seq = tuple[int, str, str]  # a stored message: (seq, message id, type)
 
 
 def _out(sub: Subscription, secret: str | None = None) -> dict[str, Any]:
@@ -143,6 +145,21 @@ def list_deliveries(
     ]
 
 
+def _event_for(uow: SqlUnitOfWork, principal: Principal, sub: Subscription, message_id: str) -> Seq:
+    """The stored event ``message_id`` if this subscription may receive it, else 409.
+
+    It must be an event of a type the subscription takes, of a legal entity both the
+    subscription and the caller see; a missing id and another entity's event answer alike.
+    """
+    found = ReadModels(uow.connection).message(message_id)
+    if found is not None and found[2] in EVENT_CLASSES:
+        message = uow.exceptions.load_messages([found[0]])[found[0]]
+        entity = event_entity(uow, message)
+        if sub.wants(found[2], entity) and principal.sees(entity):
+            return found
+    raise Conflict(f"event {message_id} is not in this subscription's history")
+
+
 @router.post(
     "/{subscription_id}/redeliveries",
     status_code=202,
@@ -157,13 +174,15 @@ def redeliver(
     principal: EventsManage,
     key: IdempotencyKey,
 ) -> JSONResponse:
-    """Send one event to this subscriber again (for example a dead letter, after a fix)."""
+    """Send one event to this subscriber again (for example a dead letter, after a fix).
+
+    Only an event this subscription takes, of a legal entity the caller sees, and only to
+    this subscription: other subscribers are not sent it again.
+    """
 
     def command(uow: SqlUnitOfWork) -> Result:
         sub = _own(uow, principal.client_id, subscription_id)
-        found = ReadModels(uow.connection).message(body.message_id)
-        if found is None or (sub.event_types is not None and found[2] not in sub.event_types):
-            raise Conflict(f"event {body.message_id} is not in this subscription's history")
+        found = _event_for(uow, principal, sub, body.message_id)
         consumer = consumer_name(sub.kind, found[2])
         if consumer not in ctx.app.registry.consumers:
             raise Conflict(f"the {sub.kind} relay is not running in this hub (set HANDOFFS_EVENTS_OUT)")
