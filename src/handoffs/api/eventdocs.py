@@ -55,7 +55,9 @@ Every event the hub stores in its outbox is relayed to subscribers as a
 `{"kind": "webhook", "target": "https://...", "event_types": [...]}` or
 `{"kind": "nats", "target": "handoffs.<subject>", "event_types": [...]}`; omit
 `event_types` for all. A subscription made by a client limited to some legal entities
-receives only events of projects and invoices of those entities.
+receives only events of projects and invoices of those entities. When the client is
+revoked (its last API key), its subscriptions end and nothing more is sent to them, events
+already queued included; the deliveries they were owed are recorded `dead` with the reason.
 
 The relays are engine consumers (one per event type and relay kind), so they inherit the
 worker's retries with exponential backoff and its dead letters. Enable them in every hub

@@ -23,10 +23,12 @@ from handoffs.domain.messages import MESSAGE_TYPES, Event, Message
 from handoffs.engine.egress import EgressPolicy
 from handoffs.engine.errors import DeliveryFailed, TransientError
 from handoffs.engine.registry import Handler, Registry
+from handoffs.store.repositories.api_clients import ApiClientRepository
 from handoffs.store.repositories.subscriptions import Subscription, SubscriptionRepository
 from handoffs.store.uow import SqlUnitOfWork, UowFactory
 
 __all__ = [
+    "CLIENT_REVOKED",
     "EVENT_CLASSES",
     "SOURCE",
     "Sender",
@@ -39,6 +41,7 @@ __all__ = [
 ]
 
 SOURCE = "/handoffs/hub"
+CLIENT_REVOKED = "the subscriber's API client was revoked"
 EVENT_CLASSES: dict[str, type[Message]] = {n: c for n, c in MESSAGE_TYPES.items() if issubclass(c, Event)}
 
 
@@ -115,13 +118,20 @@ class _Relay:
         mine = repo.find(kind=self._sender.kind)
         done = repo.deliveries(message.message_id)
         if any(s.id in done for s in mine):
-            return [s for s in mine if s.active and s.id in done and done[s.id].status == "pending"]
-        entity = event_entity(uow, message)
-        subs = [s for s in mine if s.wants(type(message).__name__, entity)]
+            subs = [s for s in mine if s.active and s.id in done and done[s.id].status == "pending"]
+        else:
+            entity = event_entity(uow, message)
+            subs = [s for s in mine if s.wants(type(message).__name__, entity)]
+            for sub in subs:
+                repo.mark(sub.id, message.message_id, "pending", None, attempted=False)
+        # Checked at every send, not only when the client was revoked: an event queued
+        # before, or a client revoked some other way, is not sent to a revoked client.
+        live = ApiClientRepository(uow.connection, uow.now).live(s.client_id for s in subs)
         for sub in subs:
-            repo.mark(sub.id, message.message_id, "pending", None, attempted=False)
+            if sub.client_id not in live:
+                repo.mark(sub.id, message.message_id, "dead", CLIENT_REVOKED, attempted=False)
         uow.commit()
-        return subs
+        return [s for s in subs if s.client_id in live]
 
     def call(self, message: Message, uow_factory: Callable[[], SqlUnitOfWork], ports: object) -> int:
         with uow_factory() as uow:
