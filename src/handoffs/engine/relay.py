@@ -4,7 +4,9 @@ Each relay is an outbound engine consumer (one per event type and relay kind), s
 inherits the worker's leases, retries with backoff and dead letters. A relay tracks each
 subscriber's delivery of each event (``event_deliveries``): a subscriber that answered is
 never sent the event again, one that keeps failing is dead-lettered alone, and
-``redeliver`` puts it back in line.
+``redeliver`` puts it back in line (only it: later runs send only to subscribers still
+owed the event). A subscriber whose API client was revoked is never sent anything: that
+is checked at every send, and recorded on the delivery.
 
 CloudEvents 1.0, structured JSON: ``specversion, id, source, type, subject, time,
 datacontenttype, correlationid`` and ``data`` (the event's fields).
