@@ -3,9 +3,12 @@ and a failed delivery says only what failed, never what answered."""
 
 from __future__ import annotations
 
+import ssl
 import time
 from dataclasses import replace
+from pathlib import Path
 
+import httpx
 import pytest
 
 from handoffs.engine.egress import EgressPolicy
@@ -116,3 +119,55 @@ def test_finding_4_ssrf_a_target_refused_at_send_time_records_why(api: Api) -> N
     [delivery] = api.get(f"/v1/subscriptions/{sub['id']}/deliveries").json()
     assert delivery["status"] == "dead"
     assert delivery["last_error"] == "the target's address is not one the hub may send to"
+
+
+def _certificate(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for ``name`` (key and certificate PEM files)."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_file, cert_file = tmp_path / f"{name}.key", tmp_path / f"{name}.pem"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_file, cert_file
+
+
+def test_finding_4_ssrf_https_to_the_pinned_address_verifies_the_subscribers_name(tmp_path: Path) -> None:
+    """Over TLS the pinned request still checks the certificate against the subscriber's host
+    name (not the address), so pinning does not weaken verification."""
+    key_file, cert_file = _certificate(tmp_path, "hooks.example.com")
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert_file, key_file)
+    with subscriber(fail_first=0, tls=server_tls) as (url, hook):
+        port = url.split(":")[2].split("/")[0]
+        policy = EgressPolicy(LOCAL.allow, resolver=lambda host, p: ["127.0.0.1"])
+        trusting = httpx.Client(verify=ssl.create_default_context(cafile=str(cert_file)))
+        sender = WebhookSender(trusting, policy=policy)
+        sender.send(_sub(f"https://hooks.example.com:{port}/events"), {"id": "m-1"}, b"{}")
+        with pytest.raises(DeliveryFailed, match="connection failed"):  # the certificate names another host
+            sender.send(_sub(f"https://other.example.com:{port}/events"), {"id": "m-2"}, b"{}")
+        sender.close()
+    assert [h["Host"] for h, _ in hook.accepted] == [f"hooks.example.com:{port}"]

@@ -59,8 +59,14 @@ class WebhookSender:
             address = self._policy.resolve(*endpoint(target))
         except TargetRefused as exc:
             raise DeliveryFailed(str(exc)) from None
-        extensions: dict[str, Any] = {"sni_hostname": url.host} if url.scheme == "https" else {}
-        return url.copy_with(host=address), {"Host": url.netloc.decode("ascii")}, extensions
+        headers = {"Host": url.netloc.decode("ascii")}
+        extensions: dict[str, Any] = {}
+        if url.scheme == "https":
+            # Verify the certificate against the subscriber's name, and do not keep the
+            # connection: the pool knows it by address, and another name there is another peer.
+            extensions["sni_hostname"] = url.host
+            headers["Connection"] = "close"
+        return url.copy_with(host=address), headers, extensions
 
     def send(self, subscription: Subscription, event: dict[str, Any], body: bytes) -> None:
         url, host, extensions = self._pinned(subscription.target)
