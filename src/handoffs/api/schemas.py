@@ -309,7 +309,9 @@ class SubscriptionOut(BaseModel):
     event_types: list[str] | None
     active: bool
     created_at: datetime
-    secret: str | None = Field(default=None, description="The signing secret, shown only on creation.")
+    secret: str | None = Field(
+        default=None, description="The signing secret, shown only on creation (null on a replay)."
+    )
 
 
 class DeliveryOut(BaseModel):
@@ -326,7 +328,7 @@ class RedeliveryIn(_In):
 
 class ReceiverSecretOut(BaseModel):
     system: str
-    secret: str
+    secret: str | None = Field(description="Shown once; null when a repeated Idempotency-Key replays.")
 
 
 class WebhookIn(BaseModel):

@@ -19,7 +19,7 @@ from handoffs.api.context import ApiContext
 from handoffs.api.problems import Unauthorized, Unprocessable
 from handoffs.api.schemas import LoadReportOut, WebhookIn, WebhookOut
 from handoffs.audit import append
-from handoffs.engine.relay import sign
+from handoffs.engine.relay_webhook import sign
 from handoffs.flows.ingest import ingest_lines
 from handoffs.store.repositories.subscriptions import SubscriptionRepository
 

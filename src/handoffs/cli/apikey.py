@@ -139,7 +139,7 @@ def revoke(
     key: Annotated[str, typer.Argument(help="The key's id or prefix (hk_live_...).")],
     database_url: DbOption = None,
 ) -> None:
-    """Revoke a key at once; access tokens issued with it stop working too."""
+    """Revoke a key at once: its tokens stop working; a client's last key ends its subscriptions."""
     hub = open_app(database_url, erp="none")
     require_schema(hub)
     with hub.uow() as uow:

@@ -6,6 +6,7 @@ The tree::
      ├── TransientError      retried with exponential backoff and jitter
      │    └── RateLimited    a 429 or an empty token bucket; carries retry_after
      │    └── CircuitOpen    the system's breaker is open; carries retry_after
+     │    └── DeliveryFailed an event did not reach one subscriber; a generic reason only
      └── TerminalError       never retried: becomes an exception (dead letter) with payload
 
 Errors from the domain layer (``handoffs.domain.errors.DomainError``) are terminal: data
@@ -16,7 +17,14 @@ message kept, so nothing is ever logged and dropped.
 
 from __future__ import annotations
 
-__all__ = ["CircuitOpen", "HandoffsFailure", "RateLimited", "TerminalError", "TransientError"]
+__all__ = [
+    "CircuitOpen",
+    "DeliveryFailed",
+    "HandoffsFailure",
+    "RateLimited",
+    "TerminalError",
+    "TransientError",
+]
 
 
 class HandoffsFailure(Exception):
@@ -51,6 +59,16 @@ class RateLimited(TransientError):
 
 class CircuitOpen(TransientError):
     category = "circuit_open"
+
+
+class DeliveryFailed(TransientError):
+    """An event did not reach a subscriber: ``HTTP 500``, ``connection failed``...
+
+    The message is what the delivery records and shows its subscriber, so it never holds
+    the subscriber's answer or a resolver's or socket's own text.
+    """
+
+    category = "delivery_failed"
 
 
 class TerminalError(HandoffsFailure):

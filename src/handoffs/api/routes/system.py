@@ -71,7 +71,10 @@ def read_object(type: ObjectType, id: ObjectId, ctx: Ctx, principal: SystemRead)
 def rotate_receiver_secret(
     system: SystemName, request: Request, ctx: Ctx, principal: SystemWrite, key: IdempotencyKey
 ) -> JSONResponse:
-    """Create or rotate the shared secret a connected system signs its webhooks with (shown once)."""
+    """Create or rotate the shared secret a connected system signs its webhooks with (shown once).
+
+    A repeat with the same ``Idempotency-Key`` answers with ``secret`` null.
+    """
     if principal.entities is not None:
         raise Forbidden("only a client scoped to every legal entity may set a system's webhook secret")
 
@@ -82,6 +85,7 @@ def rotate_receiver_secret(
             200,
             {"system": system, "secret": secret},
             [Audit("system.rotate_webhook_secret", f"receiver:{system}", None, {"rotated": True})],
+            replay={"system": system, "secret": None},  # shown once: a repeat does not show it again
         )
 
     return run_once(ctx, request, principal, key, {"system": system}, command)

@@ -6,6 +6,7 @@ The access tokens' signing key is not one of them: it is derived from the master
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -109,6 +110,16 @@ class ApiClientRepository:
         if client_id is not None:
             query = query.where(api_keys.c.client_id == client_id)
         return [_key(r) for r in self._conn.execute(query)]
+
+    def live(self, client_ids: Iterable[str]) -> set[str]:
+        """Those of ``client_ids`` that still have a key not revoked."""
+        ids = sorted(set(client_ids))
+        if not ids:
+            return set()
+        query = select(api_keys.c.client_id).where(
+            api_keys.c.client_id.in_(ids), api_keys.c.revoked_at.is_(None)
+        )
+        return {str(r) for r in self._conn.execute(query.distinct()).scalars()}
 
     def revoke_key(self, key_id: str) -> bool:
         """Revoke one key; False when it does not exist or was already revoked."""

@@ -121,6 +121,15 @@ class SubscriptionRepository:
     def deactivate(self, sub_id: str) -> None:
         self._conn.execute(update(es).where(es.c.id == sub_id).values(active=False))
 
+    def close_pending(self, sub_id: str, reason: str) -> int:
+        """Mark the subscription's owed deliveries ``dead`` with ``reason``; returns how many."""
+        result = self._conn.execute(
+            update(ed)
+            .where(ed.c.subscription_id == sub_id, ed.c.status == "pending")
+            .values(status="dead", last_error=reason, updated_at=self._now)
+        )
+        return int(result.rowcount or 0)
+
     def deliveries(self, message_id: str) -> dict[str, DeliveryState]:
         rows = self._conn.execute(select(ed).where(ed.c.message_id == message_id))
         return {
