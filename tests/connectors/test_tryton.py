@@ -267,3 +267,30 @@ def test_tryton_errors_are_classified() -> None:
     refused = _error("t", ["UserError", ["The invoice is not valid", "", None]])
     assert isinstance(refused, TerminalError) and not isinstance(refused, TransientError)
     assert "Traceback" not in str(_error("t", ["KeyError 'x'", "Traceback (most recent call last)"]))
+
+
+class _ShortCreateTimeout(httpx.BaseTransport):
+    """Gives an invoice create 10 ms to answer: the client gives up, trytond carries on and commits."""
+
+    def __init__(self) -> None:
+        self.inner, self.timed_out = httpx.HTTPTransport(), 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if b"model.account.invoice.create" in request.content and not self.timed_out:
+            request.extensions["timeout"] = {**request.extensions.get("timeout", {}), "read": 0.01}
+            try:
+                return self.inner.handle_request(request)
+            except httpx.ReadTimeout:
+                self.timed_out += 1
+                raise
+        return self.inner.handle_request(request)
+
+
+def test_tryton_slow_create_that_outlives_the_timeout_creates_no_second_invoice(tryton: TrytonConfig) -> None:
+    transport = _ShortCreateTimeout()
+    erp = _erp(tryton, transport=transport)
+    invoice = _invoice("INV-T-SLOW-1", "EUR", [("12", "95", "vat-20"), ("3.5", "110", "vat-0")])
+    ref = erp.post_invoice(invoice, "k")
+    assert transport.timed_out == 1  # the create really outlived the client's timeout
+    held = _held(erp, invoice.id)
+    assert [(r["id"], r["state"]) for r in held] == [(int(ref.external_id), "posted")]

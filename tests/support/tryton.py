@@ -22,8 +22,10 @@ from pathlib import Path
 
 import httpx
 
-LOGIN = "admin"
-PASSWORD = "handoffs-tryton-admin"
+from tests.support.tryton_setup import HUB_LOGIN, HUB_PASSWORD
+
+ADMIN_PASSWORD = "handoffs-tryton-admin"
+LOGIN, PASSWORD = HUB_LOGIN, HUB_PASSWORD  # the hub's own user: the Accounting group, no admin
 TEMPLATE = "template"
 COPIES = 24  # databases ready for the session's tests
 MODULES = ("account_invoice", "project_invoice", "timesheet")
@@ -60,7 +62,7 @@ class TrytonServer:
 
     def _env(self) -> dict[str, str]:
         passfile = self.workdir / "admin-password"
-        passfile.write_text(PASSWORD)
+        passfile.write_text(ADMIN_PASSWORD)
         return {**os.environ, "TRYTONPASSFILE": str(passfile), "PYTHONPATH": str(ROOT)}
 
     def _run(self, step: str, *args: str) -> None:

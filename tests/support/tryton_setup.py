@@ -11,8 +11,11 @@ same steps for a firm's own Tryton; ``handoffs systems check`` proves each of th
 * fiscal years 2024-2027 with monthly periods, each with its invoice and credit-note
   sequences;
 * taxes "VAT 20%" and "VAT 0%" (the hub's tax codes map to them by name);
-* tax rounding per line (``account.configuration``), as the hub rounds each line's tax;
-* the revenue journal ("REV", from the account module) that customer invoices use.
+* tax rounding per line (``account.configuration``), as the hub rounds each line's tax,
+  and currency exchange accounts (Tryton refuses to post an invoice in another currency
+  whose conversion leaves a rounding difference without them);
+* the revenue journal ("REV", from the account module) that customer invoices use;
+* a user for the hub (``handoffs``), in the company and the *Accounting* group only.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from decimal import Decimal
 FISCAL_YEARS = (2024, 2025, 2026, 2027)
 RATES = {"USD": Decimal("1"), "GBP": Decimal("0.80"), "EUR": Decimal("0.92")}
 TAXES = {"VAT 20%": Decimal("0.20"), "VAT 0%": Decimal("0")}
+HUB_LOGIN, HUB_PASSWORD = "handoffs", "handoffs-hub-password"
 
 
 def setup(config_file: str, database: str) -> None:
@@ -56,7 +60,16 @@ def setup(config_file: str, database: str) -> None:
         ).save()
     configuration = Model.get("account.configuration")(1)
     configuration.tax_rounding = "line"
+    (exchange,) = Model.get("account.account").find([("code", "=", "6.2.1")])  # FX gain (loss)
+    configuration.currency_exchange_debit_account = exchange
+    configuration.currency_exchange_credit_account = exchange
     configuration.save()
+    accounting = Model.get("res.group").find([("name", "=", "Accounting")])[0]
+    user = Model.get("res.user")(name="Handoffs", login=HUB_LOGIN, password=HUB_PASSWORD)
+    user.companies.append(Model.get("company.company")(company.id))
+    user.company = company
+    user.groups.append(accounting)
+    user.save()
 
 
 def _currency(Model, code: str, rate: Decimal):

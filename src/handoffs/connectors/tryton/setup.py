@@ -3,7 +3,8 @@
 ``handoffs systems check`` calls :meth:`TrytonSetup.check`, which proves what
 docs/connectors.md asks of a real Tryton: the user works in a company; the revenue account,
 the journal and every mapped tax exist exactly once; new parties get a default receivable
-account; taxes are rounded per line (as the hub rounds them); and today's period is open.
+account; taxes are rounded per line (as the hub rounds them); currency exchange accounts
+are set; and today's period is open.
 """
 
 from __future__ import annotations
@@ -133,7 +134,14 @@ class TrytonSetup:
         for name in sorted(set(self.config.taxes.values())):
             self.tax(name)
         self.default_receivable()
-        (conf,) = self.rpc.call("account.configuration", "read", [1], ["tax_rounding"])
+        exchange = ["currency_exchange_debit_account", "currency_exchange_credit_account"]
+        (conf,) = self.rpc.call("account.configuration", "read", [1], ["tax_rounding", *exchange])
+        if not all(conf[name] for name in exchange):
+            raise TerminalError(
+                f"{self.rpc.system}: no currency exchange accounts (invoices in other currencies "
+                "cannot be posted)",
+                category="setup",
+            )
         if conf["tax_rounding"] != "line":
             raise TerminalError(
                 f"{self.rpc.system}: taxes are rounded per {conf['tax_rounding']}, the hub rounds per line",
