@@ -25,7 +25,7 @@ from handoffs.domain.billing import Invoice, InvoiceLine
 from handoffs.domain.money import Money
 from handoffs.engine.errors import TerminalError, TransientError
 from tests.connectors.support import FAST
-from tests.support.tryton import LOGIN, PASSWORD, TrytonServer
+from tests.support.tryton import LOGIN, PASSWORD, FaultyTransport, TrytonServer
 
 pytestmark = pytest.mark.tryton
 
@@ -150,28 +150,12 @@ def test_tryton_posting_twice_leaves_one_invoice(tryton: TrytonConfig) -> None:
     assert [r["state"] for r in _held(erp, invoice.id)] == ["posted"]
 
 
-class _LoseCreateAnswer(httpx.BaseTransport):
-    """Sends every request; the answer to the first invoice create is lost after Tryton made it."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
-        self.lost = 0
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self.inner.handle_request(request)
-        if b"model.account.invoice.create" in request.content and not self.lost:
-            response.read()
-            self.lost += 1
-            raise httpx.ReadTimeout("the answer never came", request=request)
-        return response
-
-
 def test_tryton_lost_acknowledgement_creates_no_second_invoice(tryton: TrytonConfig) -> None:
-    transport = _LoseCreateAnswer()
+    transport = FaultyTransport("lost", limit=1)
     erp = _erp(tryton, transport=transport)
     invoice = _invoice("INV-T-LOST-1", "GBP", [("8", "120", "vat-20")])
     ref = erp.post_invoice(invoice, "k")
-    assert transport.lost == 1
+    assert transport.fired == 1
     held = _held(erp, invoice.id)
     assert [(r["id"], r["state"]) for r in held] == [(int(ref.external_id), "posted")]
     assert held[0]["total_amount"] == invoice.total.amount
@@ -269,28 +253,11 @@ def test_tryton_errors_are_classified() -> None:
     assert "Traceback" not in str(_error("t", ["KeyError 'x'", "Traceback (most recent call last)"]))
 
 
-class _ShortCreateTimeout(httpx.BaseTransport):
-    """Gives an invoice create 10 ms to answer: the client gives up, trytond carries on and commits."""
-
-    def __init__(self) -> None:
-        self.inner, self.timed_out = httpx.HTTPTransport(), 0
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if b"model.account.invoice.create" in request.content and not self.timed_out:
-            request.extensions["timeout"] = {**request.extensions.get("timeout", {}), "read": 0.01}
-            try:
-                return self.inner.handle_request(request)
-            except httpx.ReadTimeout:
-                self.timed_out += 1
-                raise
-        return self.inner.handle_request(request)
-
-
 def test_tryton_slow_create_that_outlives_the_timeout_creates_no_second_invoice(tryton: TrytonConfig) -> None:
-    transport = _ShortCreateTimeout()
+    transport = FaultyTransport("slow", limit=1)
     erp = _erp(tryton, transport=transport)
     invoice = _invoice("INV-T-SLOW-1", "EUR", [("12", "95", "vat-20"), ("3.5", "110", "vat-0")])
     ref = erp.post_invoice(invoice, "k")
-    assert transport.timed_out == 1  # the create really outlived the client's timeout
+    assert transport.timeouts == 1  # the create really outlived the client's 10 ms timeout
     held = _held(erp, invoice.id)
     assert [(r["id"], r["state"]) for r in held] == [(int(ref.external_id), "posted")]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -30,6 +31,40 @@ TEMPLATE = "template"
 COPIES = 24  # databases ready for the session's tests
 MODULES = ("account_invoice", "project_invoice", "timesheet")
 ROOT = Path(__file__).resolve().parents[2]
+
+
+class FaultyTransport(httpx.BaseTransport):
+    """Real HTTP, except invoice creates: with probability ``rate`` (seeded), at most ``limit``
+    times, one loses its answer after Tryton made the invoice (``lost``) or gets a 10 ms read
+    timeout while trytond carries on and commits (``slow``)."""
+
+    CREATE = b"model.account.invoice.create"
+
+    def __init__(self, fault: str, rate: float = 1.0, seed: int = 0, limit: int | None = None) -> None:
+        self.inner, self.fault, self.rate, self.limit = httpx.HTTPTransport(), fault, rate, limit
+        self.rng, self.fired, self.lock = random.Random(seed), 0, threading.Lock()
+        self.timeouts = 0  # slow creates the client really gave up on
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        with self.lock:
+            hit = (
+                self.CREATE in request.content
+                and (self.limit is None or self.fired < self.limit)
+                and self.rng.random() < self.rate
+            )
+            if hit:
+                self.fired += 1
+        if hit and self.fault == "slow":
+            request.extensions["timeout"] = {**request.extensions.get("timeout", {}), "read": 0.01}
+        try:
+            response = self.inner.handle_request(request)
+        except httpx.ReadTimeout:
+            self.timeouts += 1
+            raise
+        if hit and self.fault == "lost":
+            response.read()
+            raise httpx.ReadTimeout("the answer never came", request=request)
+        return response
 
 
 def find_trytond() -> Path | None:
