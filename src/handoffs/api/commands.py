@@ -23,6 +23,7 @@ from handoffs.domain.codec import encode
 from handoffs.domain.errors import DomainError
 from handoffs.domain.messages import GenerateInvoice
 from handoffs.flows.ingest import SourceRecord, correlation_for_project, ingest_lines, ingest_records
+from handoffs.flows.invoice_refs import foreign_references
 from handoffs.flows.ports import Ports
 from handoffs.store.repositories.read_models import ReadModels
 from handoffs.store.serde import from_doc
@@ -69,11 +70,14 @@ def _check_writable(
     batch_projects = {r.get("id"): r.get("legal_entity_id") for r in records if r.get("type") == "project"}
     reads = ReadModels(uow.connection)
     before: dict[str, Any] = {}
+    decoded = []
     for data in records:
         try:
-            record = decode_record(data)
+            decoded.append(decode_record(data))
         except (DomainError, TypeError, ValueError, OverflowError):
             continue  # the ingest path turns it into a validation exception, as `handoffs load` does
+    pending = {(r.type, r.obj.id): r.obj for r in decoded}
+    for record in decoded:
         entity = entity_of(uow, record.type, record.obj)
         if entity is None and record.type in ("time_entry", "expense", "assignment", "resource_request"):
             entity = batch_projects.get(record.obj.project_id)
@@ -84,8 +88,12 @@ def _check_writable(
             if stored is None
             else entity_of(uow, record.type, from_doc(OBJECT_TYPES[record.type], stored.doc))
         )
-        if not writable(principal, entity) or (stored is not None and not writable(principal, old)):
-            raise NotFound(f"{label}: its legal entity or project was not found")
+        if (
+            not writable(principal, entity)
+            or (stored is not None and not writable(principal, old))
+            or (record.type == "invoice" and foreign_references(uow, record.obj, pending))
+        ):  # one answer whether a referenced record is missing or another entity's
+            raise NotFound(f"{label}: its legal entity, project or a record it names was not found")
         before[f"{record.type}:{record.obj.id}"] = None if stored is None else stored.version
     return before
 

@@ -20,6 +20,7 @@ from handoffs.domain.codec import encode
 from handoffs.domain.errors import DomainError, ValidationError
 from handoffs.domain.messages import BilledTimeChanged, ContractAmended, TimeEntryApproved
 from handoffs.domain.work import TimeEntry
+from handoffs.flows.invoice_refs import foreign_references
 from handoffs.flows.ports import Ports
 
 __all__ = ["LoadReport", "SourceRecord", "correlation_for_project", "ingest_lines", "ingest_records"]
@@ -143,7 +144,8 @@ def _load_invoices(
     """Invoices issued before the hub took over: stored with their billing links, never changed.
 
     The time they bill is marked billed, and recognised by the import (its revenue belongs to
-    the books the invoice came from).
+    the books the invoice came from). An invoice naming anything unknown or outside its
+    project and legal entity is refused whole, as a validation exception.
     """
     for where, raw, record in invoices:
         invoice: Invoice = record.obj
@@ -167,6 +169,10 @@ def _load_invoices(
                 object_id=invoice.id,
                 fingerprint=_fingerprint("invoice", invoice.id, raw),
             )
+            continue
+        if foreign := foreign_references(uow, invoice):
+            report.outcomes["rejected"] += 1
+            _report_foreign(uow, source, where, raw, invoice, foreign)
             continue
         uow.invoices.add(invoice, correlation_for_project(invoice.project_id))
         uow.invoices.set_status(invoice.id, "imported")
@@ -301,6 +307,25 @@ def _report_locked(uow: Any, source: str, number: Any, raw: str, entry: TimeEntr
         object_id=entry.id,
         correlation_id=correlation_for_project(entry.project_id),
         fingerprint=_fingerprint("locked", entry.id, raw),
+    )
+
+
+def _report_foreign(
+    uow: Any, source: str, where: Any, raw: str, invoice: Invoice, foreign: list[str]
+) -> None:
+    uow.exceptions.add(
+        category="validation",
+        source=source,
+        reason=f"{_label(where)}: invoice {invoice.id} names records that are unknown or not of its "
+        f"project and legal entity: {', '.join(foreign[:10])}",
+        raw=raw,
+        detail={
+            "line" if isinstance(where, int) else "record": where,
+            "rule": "an invoice bills only known records of its own project and legal entity",
+        },
+        object_type="invoice",
+        object_id=invoice.id,
+        fingerprint=_fingerprint("foreign", invoice.id, raw),
     )
 
 
