@@ -91,7 +91,6 @@ def _cases(w: dict[str, str]) -> list[Case]:
                         "name": "Client One",
                         "legal_entity_id": "LE-US",
                         "currency": "USD",
-                        "source_version": 2,
                     }
                 ]
             },

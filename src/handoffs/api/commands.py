@@ -101,25 +101,16 @@ def _check_writable(
 def upsert(uow: SqlUnitOfWork, ports: Ports, principal: Principal, records: list[dict[str, Any]]) -> Result:
     before = _check_writable(uow, principal, records)
     lines = [json.dumps(r) for r in records]  # orjson refuses ints beyond 64 bits; ingest reports them
-    report = ingest_lines(lines, _Joined(uow), ports, source=f"api:{principal.client_id}")
+    source = f"api:{principal.client_id}"  # who sent it, never what the body claims
+    report = ingest_lines(lines, _Joined(uow), ports, source=source, provenance="client")
     return Result(
         200, report.as_dict(), [Audit("system.upsert", f"{len(records)} record(s)", before, report.as_dict())]
     )
 
 
-def _next_version(version: str | None, now: datetime) -> str | None:
-    if version is None:
-        return None
-    try:
-        return str(int(version) + 1)
-    except ValueError:
-        return max(version, now.isoformat())
-
-
 def approve_time(
     uow: SqlUnitOfWork, ports: Ports, principal: Principal, entry_ids: list[str], approved_by: str | None
 ) -> Result:
-    reads = ReadModels(uow.connection)
     records: list[SourceRecord] = []
     unchanged: list[str] = []
     for entry_id in dict.fromkeys(entry_ids):
@@ -130,20 +121,15 @@ def approve_time(
         if stored.entry.status == "approved":
             unchanged.append(entry_id)
             continue
-        row = reads.stored("time_entry", entry_id)
-        assert row is not None
         data = encode(stored.entry) | {
+            "type": "time_entry",
             "status": "approved",
             "approved_by": approved_by or principal.name,
             "approved_at": uow.now.isoformat(),
         }
-        data |= {
-            "type": "time_entry",
-            "source_system": principal.actor,
-            "source_version": _next_version(row.source_version, uow.now),
-        }
         records.append(SourceRecord(f"api approval {entry_id}", orjson.dumps(data).decode(), data))
-    report = ingest_records(records, _Joined(uow), ports, source=principal.actor)
+    # the hub versions the approval: the timesheet system's next update still wins
+    report = ingest_records(records, _Joined(uow), ports, source=principal.actor, provenance="client")
     approved = [r.data["id"] for r in records]
     body = {"approved": approved, "unchanged": unchanged, "approvals_published": report.approvals_published}
     audit = Audit(

@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 import orjson
 
@@ -23,11 +23,32 @@ from handoffs.domain.work import TimeEntry
 from handoffs.flows.invoice_refs import foreign_references
 from handoffs.flows.ports import Ports
 
-__all__ = ["LoadReport", "SourceRecord", "correlation_for_project", "ingest_lines", "ingest_records"]
+__all__ = [
+    "LoadReport",
+    "Provenance",
+    "SourceRecord",
+    "correlation_for_project",
+    "ingest_lines",
+    "ingest_records",
+]
+
+# Who says where a record came from: "record" - its own envelope (a file, a connector's
+# mapping); "sender" - the authenticated system that sent it, with that system's versions (a
+# signed webhook); "client" - an API client, whose writes the hub versions (never the body).
+Provenance = Literal["record", "sender", "client"]
 
 
 def correlation_for_project(project_id: str) -> str:
     return f"project:{project_id}"
+
+
+def _decode(data: Any, source: str, provenance: Provenance) -> CanonicalRecord:
+    record = decode_record(data, source)
+    if provenance == "record":
+        return record
+    client = provenance == "client"
+    version = None if client else record.source_version
+    return replace(record, source_system=source, source_version=version, hub_versioned=client)
 
 
 @dataclass(slots=True)
@@ -56,8 +77,12 @@ def ingest_lines(
     source: str,
     batch_size: int = 2000,
     on_progress: Callable[[int], None] | None = None,
+    provenance: Provenance = "record",
 ) -> LoadReport:
-    """Load canonical JSON Lines; each batch is one transaction with its events and exceptions."""
+    """Load canonical JSON Lines; each batch is one transaction with its events and exceptions.
+
+    With ``provenance`` other than ``"record"``, every record's system is ``source``.
+    """
     report = LoadReport()
     batch: list[tuple[int, str]] = []
     for number, line in enumerate(lines, start=1):
@@ -65,12 +90,12 @@ def ingest_lines(
             continue
         batch.append((number, line.rstrip("\n")))
         if len(batch) >= batch_size:
-            _load_batch(batch, uow_factory, ports, source, report)
+            _load_batch(batch, uow_factory, ports, source, report, provenance)
             if on_progress:
                 on_progress(len(batch))
             batch = []
     if batch:
-        _load_batch(batch, uow_factory, ports, source, report)
+        _load_batch(batch, uow_factory, ports, source, report, provenance)
         if on_progress:
             on_progress(len(batch))
     return report
@@ -82,13 +107,14 @@ def _load_batch(
     ports: Ports,
     source: str,
     report: LoadReport,
+    provenance: Provenance,
 ) -> None:
     good: list[tuple[int, str, CanonicalRecord]] = []
     bad: list[tuple[int, str, ValidationError]] = []
     for number, raw in batch:
         report.lines += 1
         try:
-            good.append((number, raw, decode_record(orjson.loads(raw), source)))
+            good.append((number, raw, _decode(orjson.loads(raw), source, provenance)))
         except orjson.JSONDecodeError as exc:
             bad.append((number, raw, ValidationError("", f"not valid JSON: {exc.msg} at column {exc.colno}")))
         except ValidationError as exc:
@@ -207,6 +233,7 @@ def ingest_records(
     source: str,
     failures: Sequence[dict[str, Any]] = (),
     report: LoadReport | None = None,
+    provenance: Provenance = "record",
 ) -> LoadReport:
     """Store mapped connector records and the mapping failures of the same pull in one transaction.
 
@@ -226,7 +253,7 @@ def ingest_records(
                 _link(uow, item)
                 continue
             try:
-                good.append((item.ref, item.raw, decode_record(item.data, source)))
+                good.append((item.ref, item.raw, _decode(item.data, source, provenance)))
             except DomainError as exc:
                 error = exc if isinstance(exc, ValidationError) else ValidationError("", str(exc))
                 report.failed += 1

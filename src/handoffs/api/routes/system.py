@@ -37,8 +37,10 @@ def upsert_objects(
 ) -> JSONResponse:
     """Upsert canonical records of any type, exactly as ``handoffs load`` stores a file.
 
-    Good records are stored if newer than what is stored; each bad record becomes a
-    validation exception keeping its raw text. Records of another legal entity are 404.
+    Records are stored as sent by ``api:<client id>`` and versioned by the hub, so a body
+    naming ``source_system`` or ``source_version`` is refused (422); each bad record becomes a
+    validation exception keeping its raw text. Records of another legal entity, and invoices
+    naming anything outside their project and entity, are 404.
     """
     records = [r.model_dump(mode="json", exclude_none=True) for r in body.records]
     return run_once(
