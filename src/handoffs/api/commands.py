@@ -14,10 +14,11 @@ from typing import Any
 
 import orjson
 
-from handoffs.api.context import Principal
+from handoffs.api.context import ApiSettings, Principal
 from handoffs.api.entities import entity_of, project_entity, require_visible, writable
 from handoffs.api.idempotency import Audit, Result
 from handoffs.api.problems import Conflict, NotFound
+from handoffs.api.quotas import charge_exceptions
 from handoffs.domain.catalog import OBJECT_TYPES, decode_record
 from handoffs.domain.codec import encode
 from handoffs.domain.errors import DomainError
@@ -65,11 +66,15 @@ class _Joined:
 
 def _check_writable(
     uow: SqlUnitOfWork, principal: Principal, records: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """404 for any record the caller may not write; returns the stored versions, for the audit."""
+) -> tuple[dict[str, Any], dict[tuple[str, str], str | None]]:
+    """404 for any record the caller may not write.
+
+    Returns the stored versions (for the audit) and each record's legal entity.
+    """
     batch_projects = {r.get("id"): r.get("legal_entity_id") for r in records if r.get("type") == "project"}
     reads = ReadModels(uow.connection)
     before: dict[str, Any] = {}
+    entities: dict[tuple[str, str], str | None] = {}
     decoded = []
     for data in records:
         try:
@@ -95,14 +100,23 @@ def _check_writable(
         ):  # one answer whether a referenced record is missing or another entity's
             raise NotFound(f"{label}: its legal entity, project or a record it names was not found")
         before[f"{record.type}:{record.obj.id}"] = None if stored is None else stored.version
-    return before
+        entities[(record.type, record.obj.id)] = entity
+    return before, entities
 
 
-def upsert(uow: SqlUnitOfWork, ports: Ports, principal: Principal, records: list[dict[str, Any]]) -> Result:
-    before = _check_writable(uow, principal, records)
+def upsert(
+    uow: SqlUnitOfWork,
+    ports: Ports,
+    principal: Principal,
+    records: list[dict[str, Any]],
+    settings: ApiSettings,
+) -> Result:
+    """Ingest as ``api:<client>``; raises ExceptionBudgetSpent when it would raise too many."""
+    before, entities = _check_writable(uow, principal, records)
     lines = [json.dumps(r) for r in records]  # orjson refuses ints beyond 64 bits; ingest reports them
     source = f"api:{principal.client_id}"  # who sent it, never what the body claims
     report = ingest_lines(lines, _Joined(uow), ports, source=source, provenance="client")
+    charge_exceptions(uow, principal, settings, source, entities)
     return Result(
         200, report.as_dict(), [Audit("system.upsert", f"{len(records)} record(s)", before, report.as_dict())]
     )
@@ -174,14 +188,20 @@ def run_invoices(
     )
 
 
+def _exception_entity(uow: SqlUnitOfWork, record: Any) -> str | None:
+    if record.legal_entity_id is not None:  # raised by an entity-scoped client's records
+        return str(record.legal_entity_id)
+    if record.object_type == "time_entry" and record.object_id:
+        stored = uow.time_entries.get(record.object_id)
+        return None if stored is None else project_entity(uow, stored.entry.project_id)
+    if (record.correlation_id or "").startswith("project:"):
+        return project_entity(uow, (record.correlation_id or "")[len("project:") :])
+    return None
+
+
 def _exception(uow: SqlUnitOfWork, principal: Principal, exception_id: int) -> Any:
     record = uow.exceptions.get(exception_id)
-    entity = None
-    if record is not None and record.object_type == "time_entry" and record.object_id:
-        stored = uow.time_entries.get(record.object_id)
-        entity = None if stored is None else project_entity(uow, stored.entry.project_id)
-    elif record is not None and (record.correlation_id or "").startswith("project:"):
-        entity = project_entity(uow, (record.correlation_id or "")[len("project:") :])
+    entity = None if record is None else _exception_entity(uow, record)
     if record is None or not principal.sees(entity):
         raise NotFound(f"exception {exception_id} was not found")
     if record.state in ("resolved", "ignored"):
