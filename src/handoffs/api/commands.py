@@ -24,7 +24,7 @@ from handoffs.domain.codec import encode
 from handoffs.domain.errors import DomainError
 from handoffs.domain.messages import GenerateInvoice
 from handoffs.flows.ingest import SourceRecord, correlation_for_project, ingest_lines, ingest_records
-from handoffs.flows.invoice_refs import foreign_references
+from handoffs.flows.invoice_import import foreign_references
 from handoffs.flows.ports import Ports
 from handoffs.store.repositories.read_models import ReadModels
 from handoffs.store.serde import from_doc

@@ -6,7 +6,6 @@ text and line number; the good lines around it are stored in the same batch.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -14,13 +13,18 @@ from typing import Any, Literal
 
 import orjson
 
-from handoffs.domain.billing import Invoice
 from handoffs.domain.catalog import CanonicalRecord, decode_record
 from handoffs.domain.codec import encode
 from handoffs.domain.errors import DomainError, ValidationError
 from handoffs.domain.messages import BilledTimeChanged, ContractAmended, TimeEntryApproved
 from handoffs.domain.work import TimeEntry
-from handoffs.flows.invoice_refs import foreign_references
+from handoffs.flows.ingest_reports import (
+    correlation_for_project,
+    fingerprint,
+    report_bad_line,
+    report_locked,
+)
+from handoffs.flows.invoice_import import load_invoices
 from handoffs.flows.ports import Ports
 
 __all__ = [
@@ -36,10 +40,6 @@ __all__ = [
 # mapping); "sender" - the authenticated system that sent it, with that system's versions (a
 # signed webhook); "client" - an API client, whose writes the hub versions (never the body).
 Provenance = Literal["record", "sender", "client"]
-
-
-def correlation_for_project(project_id: str) -> str:
-    return f"project:{project_id}"
 
 
 def _decode(data: Any, source: str, provenance: Provenance) -> CanonicalRecord:
@@ -123,7 +123,7 @@ def _load_batch(
             bad.append((number, raw, ValidationError("", str(exc))))
     with uow_factory() as uow:
         for number, raw, error in bad:
-            _report_bad_line(uow, source, number, raw, error)
+            report_bad_line(uow, source, number, raw, error)
         report.failed += len(bad)
         _store(uow, good, ports, source, report)
         uow.commit()
@@ -156,56 +156,12 @@ def _store(
         entry: TimeEntry = result.record.obj
         if result.outcome == "locked":
             number, raw = raw_by_id[entry.id]
-            _report_locked(uow, source, number, raw, entry)
+            report_locked(uow, source, number, raw, entry)
             uow.publish(_billed_changed(entry, raw, ports))
         elif result.outcome in ("inserted", "updated") and entry.status == "approved":
             uow.publish(_approved(entry, result.version, ports))
             report.approvals_published += 1
-    _load_invoices(uow, source, by_kind.get("invoice", []), report)
-
-
-def _load_invoices(
-    uow: Any, source: str, invoices: list[tuple[Any, str, CanonicalRecord]], report: LoadReport
-) -> None:
-    """Invoices issued before the hub took over: stored with their billing links, never changed.
-
-    The time they bill is marked billed, and recognised by the import (its revenue belongs to
-    the books the invoice came from). An invoice naming anything unknown or outside its
-    project and legal entity is refused whole, as a validation exception.
-    """
-    for where, raw, record in invoices:
-        invoice: Invoice = record.obj
-        report.by_type["invoice"] += 1
-        stored = uow.invoices.get(invoice.id)
-        if stored == invoice:
-            report.outcomes["unchanged"] += 1
-            continue
-        if stored is not None:
-            report.outcomes["locked"] += 1
-            uow.exceptions.add(
-                category="validation",
-                source=source,
-                raw=raw,
-                reason=f"{_label(where)}: invoice {invoice.id} was already issued and is never changed",
-                detail={
-                    "line" if isinstance(where, int) else "record": where,
-                    "rule": "issued invoices are immutable: credit and re-invoice instead",
-                },
-                object_type="invoice",
-                object_id=invoice.id,
-                fingerprint=_fingerprint("invoice", invoice.id, raw),
-            )
-            continue
-        if foreign := foreign_references(uow, invoice):
-            report.outcomes["rejected"] += 1
-            _report_foreign(uow, source, where, raw, invoice, foreign)
-            continue
-        uow.invoices.add(invoice, correlation_for_project(invoice.project_id))
-        uow.invoices.set_status(invoice.id, "imported")
-        entries = [s.id for s in invoice.sources if s.type == "time_entry"]
-        uow.time_entries.set_state(entries, "billed")
-        uow.time_entries.mark_recognised(entries, f"imported:{invoice.id}")
-        report.outcomes["inserted"] += 1
+    load_invoices(uow, source, by_kind.get("invoice", []), report)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +221,7 @@ def ingest_records(
                     detail={"record": item.ref, "field": error.field, "rule": error.reason},
                     object_type=str(item.data.get("type")),
                     object_id=str(item.data.get("id")),
-                    fingerprint=_fingerprint("validation", item.ref, item.raw),
+                    fingerprint=fingerprint("validation", item.ref, item.raw),
                 )
         report.lines += len(failures)
         for item in records:
@@ -278,7 +234,7 @@ def ingest_records(
 
 def _billed_changed(entry: TimeEntry, raw: str, ports: Ports) -> BilledTimeChanged:
     return BilledTimeChanged(
-        message_id=ports.ids.derive("billed-time-changed", entry.id, _fingerprint(raw)),
+        message_id=ports.ids.derive("billed-time-changed", entry.id, fingerprint(raw)),
         occurred_at=ports.clock.now(),
         correlation_id=correlation_for_project(entry.project_id),
         entry_id=entry.id,
@@ -307,60 +263,7 @@ def _approved(entry: TimeEntry, version: int, ports: Ports) -> TimeEntryApproved
     )
 
 
-def _fingerprint(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
-
-
-def _report_bad_line(uow: Any, source: str, number: int, raw: str, error: ValidationError) -> None:
-    uow.exceptions.add(
-        category="validation",
-        source=source,
-        reason=f"line {number}: {error}",
-        raw=raw,
-        detail={"line": number, "field": error.field, "rule": error.reason},
-        fingerprint=_fingerprint(source, str(number), raw),
-    )
-
-
-def _report_locked(uow: Any, source: str, number: Any, raw: str, entry: TimeEntry) -> None:
-    uow.exceptions.add(
-        category="billed_entry_changed",
-        source=source,
-        reason=f"{_label(number)}: time entry {entry.id} is already billed; the change waits as an "
-        "adjustment proposal (handoffs proposals list)",
-        raw=raw,
-        detail={"line" if isinstance(number, int) else "record": number, "entry_id": entry.id},
-        object_type="time_entry",
-        object_id=entry.id,
-        correlation_id=correlation_for_project(entry.project_id),
-        fingerprint=_fingerprint("locked", entry.id, raw),
-    )
-
-
-def _report_foreign(
-    uow: Any, source: str, where: Any, raw: str, invoice: Invoice, foreign: list[str]
-) -> None:
-    uow.exceptions.add(
-        category="validation",
-        source=source,
-        reason=f"{_label(where)}: invoice {invoice.id} names records that are unknown or not of its "
-        f"project and legal entity: {', '.join(foreign[:10])}",
-        raw=raw,
-        detail={
-            "line" if isinstance(where, int) else "record": where,
-            "rule": "an invoice bills only known records of its own project and legal entity",
-        },
-        object_type="invoice",
-        object_id=invoice.id,
-        fingerprint=_fingerprint("foreign", invoice.id, raw),
-    )
-
-
 def _link(uow: Any, item: SourceRecord) -> None:
     system = item.data.get("source_system")
     if item.external_id is not None and isinstance(system, str) and item.data.get("id"):
         uow.xrefs.link(str(item.data["type"]), str(item.data["id"]), system, item.external_id)
-
-
-def _label(where: Any) -> str:
-    return f"line {where}" if isinstance(where, int) else str(where)
