@@ -100,3 +100,26 @@ def test_finding_2_a_webhook_record_is_its_systems(api: Api) -> None:
     assert _send(api, honest, "d-p2", secret).status_code == 200
     stored = _stored(api, "customer", "C-001")
     assert stored["source_system"] == "harvest" and stored["data"]["name"] == "Renamed"  # type: ignore[index]
+
+
+def test_finding_2_a_corrected_api_record_is_judged_again(policy_api: Api) -> None:
+    """Without a version of its own, a client's fixed record still gets a fresh policy decision."""
+    api = policy_api
+    expense = {
+        "type": "expense",
+        "id": "EX-1",
+        "resource_id": "R-0001",
+        "project_id": "P-001",
+        "incurred_on": "2026-01-20",
+        "category": "travel",
+        "amount": {"amount": "120.00", "currency": "USD"},
+        "has_receipt": False,
+        "status": "approved",
+    }
+    r = api.post("/v1/system/objects", {"records": [expense]}, api.us)
+    assert r.status_code == 200 and r.json()["outcomes"] == {"rejected": 1}, r.text  # no receipt
+    r = api.post("/v1/system/objects", {"records": [expense | {"has_receipt": True}]}, api.us)
+    assert r.status_code == 200 and r.json()["outcomes"] == {"inserted": 1}, r.text
+    with api.hub.uow() as uow:
+        [raised] = [x for x in uow.exceptions.list(category="validation") if x.object_id == "EX-1"]
+    assert raised.state == "resolved"  # superseded by the corrected record
