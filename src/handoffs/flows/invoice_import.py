@@ -88,23 +88,24 @@ def load_invoices(
             continue
         if stored is not None:
             report.outcomes["locked"] += 1
-            uow.exceptions.add(
-                category="validation",
-                source=source,
-                raw=raw,
-                reason=f"{label(where)}: invoice {invoice.id} was already issued and is never changed",
-                detail={
-                    "line" if isinstance(where, int) else "record": where,
-                    "rule": "issued invoices are immutable: credit and re-invoice instead",
-                },
-                object_type="invoice",
-                object_id=invoice.id,
-                fingerprint=fingerprint("invoice", invoice.id, raw),
+            _refuse(
+                uow,
+                (source, where, raw, invoice),
+                "was already issued and is never changed",
+                "issued invoices are immutable: credit and re-invoice instead",
+                "invoice",
             )
             continue
         if foreign := foreign_references(uow, invoice):
             report.outcomes["rejected"] += 1
-            _report_foreign(uow, source, where, raw, invoice, foreign)
+            _refuse(
+                uow,
+                (source, where, raw, invoice),
+                "names records that are unknown or not of its project and legal entity: "
+                + ", ".join(foreign[:10]),
+                "an invoice bills only known records of its own project and legal entity",
+                "foreign",
+            )
             continue
         uow.invoices.add(invoice, correlation_for_project(invoice.project_id))
         uow.invoices.set_status(invoice.id, "imported")
@@ -114,20 +115,16 @@ def load_invoices(
         report.outcomes["inserted"] += 1
 
 
-def _report_foreign(
-    uow: Any, source: str, where: Any, raw: str, invoice: Invoice, foreign: list[str]
-) -> None:
+def _refuse(uow: Any, sent: tuple[str, Any, str, Invoice], what: str, rule: str, kind: str) -> None:
+    """A validation exception for an invoice that is not stored, keeping its raw record."""
+    source, where, raw, invoice = sent
     uow.exceptions.add(
         category="validation",
         source=source,
-        reason=f"{label(where)}: invoice {invoice.id} names records that are unknown or not of its "
-        f"project and legal entity: {', '.join(foreign[:10])}",
         raw=raw,
-        detail={
-            "line" if isinstance(where, int) else "record": where,
-            "rule": "an invoice bills only known records of its own project and legal entity",
-        },
+        reason=f"{label(where)}: invoice {invoice.id} {what}",
+        detail={"line" if isinstance(where, int) else "record": where, "rule": rule},
         object_type="invoice",
         object_id=invoice.id,
-        fingerprint=fingerprint("foreign", invoice.id, raw),
+        fingerprint=fingerprint(kind, invoice.id, raw),
     )
