@@ -57,8 +57,8 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-PROVENANCE = ("source_system", "source_version")
-_NO_PROVENANCE: dict[str, Any] = {"not": {"anyOf": [{"required": [k]} for k in PROVENANCE]}}
+_PROVENANCE = ("source_system", "source_version")
+_NO_PROVENANCE: dict[str, Any] = {"not": {"anyOf": [{"required": [k]} for k in _PROVENANCE]}}
 
 
 class RecordIn(BaseModel):
@@ -76,7 +76,7 @@ class RecordIn(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_provenance(cls, data: Any) -> Any:
-        if isinstance(data, dict) and (sent := [k for k in PROVENANCE if k in data]):
+        if isinstance(data, dict) and (sent := [k for k in _PROVENANCE if k in data]):
             raise ValueError(
                 f"{' and '.join(sent)} may not be sent: the hub records who sent a record and versions it"
             )

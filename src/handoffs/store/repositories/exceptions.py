@@ -61,7 +61,7 @@ class ExceptionRecord:
     correlation_id: str | None
     created_at: datetime
     resolution: str | None
-    legal_entity_id: str | None = None  # set when an entity-scoped API client raised it
+    legal_entity_id: str | None = None  # the entity of the API client record that raised it
 
     @property
     def runbook(self) -> str:

@@ -1,7 +1,7 @@
 """exception scope: the legal entity an exception belongs to, and who raised it when
 
-An API client scoped to some legal entities raises exceptions of those entities only, and
-may hold only so many in a window; the count runs per source over recent rows, so it is
+The exceptions an API client's records raise carry the legal entity they concern, and a client
+may raise only so many in a window; the count runs per source over recent rows, so it is
 indexed.
 
 Revision ID: 0901
