@@ -74,3 +74,27 @@ def test_finding_1_lineage_shows_only_sources_the_caller_sees(api: Api) -> None:
     assert UK_ENTRY not in scoped.text
     firm_wide = api.get(path)
     assert sorted(s["id"] for s in firm_wide.json()["sources"]) == [US_ENTRY, UK_ENTRY]
+
+
+def test_finding_1_a_payment_cannot_probe_for_another_entitys_invoices(api: Api) -> None:
+    uk_invoice = invoice("INV-UKP", [("time_entry", UK_ENTRY)], entity="LE-UK", project="P-901")
+    assert api.post("/v1/system/objects", {"records": [uk_invoice]}).status_code == 200
+    own = invoice("INV-USP", [("time_entry", US_ENTRY)])
+    assert api.post("/v1/system/objects", {"records": [own]}, api.us).status_code == 200
+
+    def pay(invoice_id: str) -> dict[str, object]:
+        return {
+            "type": "payment",
+            "id": "PAY-1",
+            "invoice_id": invoice_id,
+            "customer_id": "C-001",
+            "amount": {"amount": "10.00", "currency": "USD"},
+            "received_on": "2026-02-10",
+        }
+
+    theirs = api.post("/v1/system/objects", {"records": [pay("INV-UKP")]}, api.us)
+    missing = api.post("/v1/system/objects", {"records": [pay("INV-NOPE")]}, api.us)
+    assert theirs.status_code == missing.status_code == 404, (theirs.text, missing.text)
+    assert theirs.json()["detail"] == missing.json()["detail"]
+    paid = api.post("/v1/system/objects", {"records": [pay("INV-USP")]}, api.us)
+    assert paid.status_code == 200 and paid.json()["outcomes"] == {"inserted": 1}, paid.text

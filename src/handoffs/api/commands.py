@@ -96,12 +96,29 @@ def _check_writable(
         if (
             not writable(principal, entity)
             or (stored is not None and not writable(principal, old))
-            or (record.type == "invoice" and foreign_references(uow, record.obj, pending))
+            or _names_foreign(uow, record, pending)
         ):  # one answer whether a referenced record is missing or another entity's
             raise NotFound(f"{label}: its legal entity, project or a record it names was not found")
         before[f"{record.type}:{record.obj.id}"] = None if stored is None else stored.version
         entities[(record.type, record.obj.id)] = entity
     return before, entities
+
+
+def _names_foreign(uow: SqlUnitOfWork, record: Any, pending: dict[tuple[str, str], Any]) -> bool:
+    """Whether an invoice, or a payment, names a record that is missing or not of its own."""
+    if record.type == "invoice":
+        return bool(foreign_references(uow, record.obj, pending))
+    if record.type != "payment":
+        return False
+    paid, by = record.obj.invoice_id, record.obj.customer_id
+    invoice = pending.get(("invoice", paid)) or uow.invoices.get(paid) or uow.objects.get("invoice", paid)
+    customer = pending.get(("customer", by)) or uow.objects.get("customer", by)
+    return (
+        invoice is None
+        or customer is None
+        or invoice.customer_id != by
+        or invoice.legal_entity_id != customer.legal_entity_id
+    )
 
 
 def upsert(
