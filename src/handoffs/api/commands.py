@@ -15,19 +15,15 @@ from typing import Any
 import orjson
 
 from handoffs.api.context import ApiSettings, Principal
-from handoffs.api.entities import entity_of, project_entity, require_visible, writable
+from handoffs.api.entities import project_entity, require_visible
 from handoffs.api.idempotency import Audit, Result
 from handoffs.api.problems import Conflict, NotFound
 from handoffs.api.quotas import charge_exceptions
-from handoffs.domain.catalog import OBJECT_TYPES, decode_record
+from handoffs.api.writable import check_writable
 from handoffs.domain.codec import encode
-from handoffs.domain.errors import DomainError
 from handoffs.domain.messages import GenerateInvoice
 from handoffs.flows.ingest import SourceRecord, correlation_for_project, ingest_lines, ingest_records
-from handoffs.flows.invoice_import import foreign_references
 from handoffs.flows.ports import Ports
-from handoffs.store.repositories.read_models import ReadModels
-from handoffs.store.serde import from_doc
 from handoffs.store.uow import SqlUnitOfWork
 
 __all__ = [
@@ -64,63 +60,6 @@ class _Joined:
         return getattr(self._uow, name)
 
 
-def _check_writable(
-    uow: SqlUnitOfWork, principal: Principal, records: list[dict[str, Any]]
-) -> tuple[dict[str, Any], dict[tuple[str, str], str | None]]:
-    """404 for any record the caller may not write.
-
-    Returns the stored versions (for the audit) and each record's legal entity.
-    """
-    batch_projects = {r.get("id"): r.get("legal_entity_id") for r in records if r.get("type") == "project"}
-    reads = ReadModels(uow.connection)
-    before: dict[str, Any] = {}
-    entities: dict[tuple[str, str], str | None] = {}
-    decoded = []
-    for data in records:
-        try:
-            decoded.append(decode_record(data))
-        except (DomainError, TypeError, ValueError, OverflowError):
-            continue  # the ingest path turns it into a validation exception, as `handoffs load` does
-    pending = {(r.type, r.obj.id): r.obj for r in decoded}
-    for record in decoded:
-        entity = entity_of(uow, record.type, record.obj)
-        if entity is None and record.type in ("time_entry", "expense", "assignment", "resource_request"):
-            entity = batch_projects.get(record.obj.project_id)
-        stored = reads.stored(record.type, record.obj.id)
-        label = f"{record.type} {record.obj.id}"
-        old = (
-            None
-            if stored is None
-            else entity_of(uow, record.type, from_doc(OBJECT_TYPES[record.type], stored.doc))
-        )
-        if (
-            not writable(principal, entity)
-            or (stored is not None and not writable(principal, old))
-            or _names_foreign(uow, record, pending)
-        ):  # one answer whether a referenced record is missing or another entity's
-            raise NotFound(f"{label}: its legal entity, project or a record it names was not found")
-        before[f"{record.type}:{record.obj.id}"] = None if stored is None else stored.version
-        entities[(record.type, record.obj.id)] = entity
-    return before, entities
-
-
-def _names_foreign(uow: SqlUnitOfWork, record: Any, pending: dict[tuple[str, str], Any]) -> bool:
-    """Whether an invoice, or a payment, names a record that is missing or not of its own."""
-    if record.type == "invoice":
-        return bool(foreign_references(uow, record.obj, pending))
-    if record.type != "payment":
-        return False
-    paid, by = record.obj.invoice_id, record.obj.customer_id
-    invoice = pending.get(("invoice", paid)) or uow.invoices.get(paid) or uow.objects.get("invoice", paid)
-    customer = pending.get(("customer", by)) or uow.objects.get("customer", by)
-    return (
-        invoice is None
-        or customer is None
-        or invoice.customer_id != by
-        or invoice.legal_entity_id != customer.legal_entity_id
-    )
-
-
 def upsert(
     uow: SqlUnitOfWork,
     ports: Ports,
@@ -129,7 +68,7 @@ def upsert(
     settings: ApiSettings,
 ) -> Result:
     """Ingest as ``api:<client>``; raises ExceptionBudgetSpent when it would raise too many."""
-    before, entities = _check_writable(uow, principal, records)
+    before, entities = check_writable(uow, principal, records)
     lines = [json.dumps(r) for r in records]  # orjson refuses ints beyond 64 bits; ingest reports them
     source = f"api:{principal.client_id}"  # who sent it, never what the body claims
     report = ingest_lines(lines, _Joined(uow), ports, source=source, provenance="client")
