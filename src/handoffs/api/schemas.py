@@ -13,8 +13,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictInt,
-    StrictStr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -59,12 +57,30 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class RecordIn(BaseModel):
-    """One canonical record: ``type`` plus the object's fields (see docs/canonical-format.md)."""
+_PROVENANCE = ("source_system", "source_version")
+_NO_PROVENANCE: dict[str, Any] = {"not": {"anyOf": [{"required": [k]} for k in _PROVENANCE]}}
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+
+class RecordIn(BaseModel):
+    """One canonical record: ``type`` plus the object's fields (see docs/canonical-model.md).
+
+    Its provenance is the calling client (``api:<client id>``) and its version is the hub's:
+    a body naming ``source_system`` or ``source_version`` is refused (422).
+    """
+
+    model_config = ConfigDict(
+        extra="allow", json_schema_extra={"additionalProperties": True, **_NO_PROVENANCE}
+    )
     type: ObjectType
-    source_version: StrictStr | StrictInt | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_provenance(cls, data: Any) -> Any:
+        if isinstance(data, dict) and (sent := [k for k in _PROVENANCE if k in data]):
+            raise ValueError(
+                f"{' and '.join(sent)} may not be sent: the hub records who sent a record and versions it"
+            )
+        return data
 
 
 class UpsertIn(_In):
@@ -332,7 +348,16 @@ class ReceiverSecretOut(BaseModel):
 
 
 class WebhookIn(BaseModel):
+    """Records a connected system pushes; each is that system's, so none may name a ``source_system``."""
+
     records: list[dict[str, Any]] = Field(max_length=1000)
+
+    @field_validator("records")
+    @classmethod
+    def _no_source_system(cls, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if any("source_system" in r for r in records):
+            raise ValueError("source_system may not be sent: a webhook's records are its system's")
+        return records
 
 
 class WebhookOut(BaseModel):

@@ -271,7 +271,9 @@ exceptions = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("resolution", Text),
+    Column("legal_entity_id", Id),  # migration 0901: the entity of the API client record that raised it
     Index("ix_exceptions_object", "object_type", "object_id"),  # migration 0601
+    Index("ix_exceptions_source_created", "source", "created_at"),  # migration 0901
 )
 
 rate_limits = Table(
