@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ class ApiSettings:
         idempotency_keep: how long a stored first response answers a repeated key (>= 24 h).
         webhook_window: an inbound webhook older or newer than this (seconds) is refused.
         default_rate / default_burst: a client's token bucket unless set on the client.
+        max_request_bytes: the largest request body accepted (``413`` beyond), read or not.
     """
 
     token_ttl: int = 3600
@@ -28,10 +30,23 @@ class ApiSettings:
     webhook_window: int = 300
     default_rate: float = 20.0
     default_burst: float = 40.0
+    max_request_bytes: int = 1024 * 1024
 
     def __post_init__(self) -> None:
         if self.idempotency_keep < timedelta(hours=24):
             raise ValueError("idempotency keys are kept at least 24 hours")
+        if self.max_request_bytes < 1024:
+            raise ValueError("HANDOFFS_MAX_REQUEST_BYTES must be at least 1024")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
+        """The defaults, with ``HANDOFFS_MAX_REQUEST_BYTES`` from the environment when set."""
+        env = os.environ if env is None else env
+        raw = env.get("HANDOFFS_MAX_REQUEST_BYTES", "").strip()
+        try:
+            return cls(max_request_bytes=int(raw)) if raw else cls()
+        except ValueError as exc:
+            raise ValueError(f"HANDOFFS_MAX_REQUEST_BYTES must be a number of bytes >= 1024: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)

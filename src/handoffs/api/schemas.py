@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from handoffs.api.jsontypes import NO_NUL, JsonObject, JsonValue, Key, check_depth, text
 from handoffs.domain.catalog import OBJECT_TYPES
 from handoffs.domain.messages import MESSAGE_TYPES, Event
 
@@ -51,6 +52,7 @@ else:  # enumerations in the OpenAPI spec, built from the catalogs
     ObjectType = Literal[tuple(OBJECT_TYPES)]
     EventType = Literal[tuple(EVENT_TYPES)]
 Id = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+EntryId = Annotated[str, text(128, min_length=1)]
 Period = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])
 Dec = str
 
@@ -62,9 +64,17 @@ class _In(BaseModel):
 class RecordIn(BaseModel):
     """One canonical record: ``type`` plus the object's fields (see docs/canonical-format.md)."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+    model_config = ConfigDict(
+        extra="allow", json_schema_extra={"propertyNames": {"maxLength": 128, "pattern": NO_NUL}}
+    )
+    __pydantic_extra__: dict[Key, JsonValue] = Field(init=False)
     type: ObjectType
-    source_version: StrictStr | StrictInt | None = None
+    source_version: Annotated[StrictStr, text(128)] | StrictInt | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shallow(cls, value: Any) -> Any:
+        return check_depth(value)
 
 
 class UpsertIn(_In):
@@ -91,8 +101,8 @@ class ObjectOut(BaseModel):
 
 
 class ApprovalIn(_In):
-    entry_ids: list[str] = Field(min_length=1, max_length=500)
-    approved_by: str | None = Field(default=None, max_length=128)
+    entry_ids: list[EntryId] = Field(min_length=1, max_length=500)
+    approved_by: str | None = text(128, default=None)
 
 
 class ApprovalOut(BaseModel):
@@ -113,7 +123,7 @@ class CommandAccepted(BaseModel):
 
 
 class ExceptionActionIn(_In):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = text(2000, min_length=1)
 
 
 class ExceptionOut(BaseModel):
@@ -159,7 +169,7 @@ class ReplayIn(_In):
             "anyOf": [{"required": ["correlation_id"]}, {"required": ["since"]}, {"required": ["until"]}]
         },
     )
-    correlation_id: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=160)
+    correlation_id: str | SkipJsonSchema[None] = text(160, default=None, min_length=1)
     since: AwareDatetime | SkipJsonSchema[None] = None
     until: AwareDatetime | SkipJsonSchema[None] = None
 
@@ -321,7 +331,7 @@ class DeliveryOut(BaseModel):
 
 
 class RedeliveryIn(_In):
-    message_id: str = Field(min_length=1, max_length=64)
+    message_id: str = text(64, min_length=1)
 
 
 class ReceiverSecretOut(BaseModel):
@@ -330,7 +340,12 @@ class ReceiverSecretOut(BaseModel):
 
 
 class WebhookIn(BaseModel):
-    records: list[dict[str, Any]] = Field(max_length=1000)
+    records: list[JsonObject] = Field(max_length=1000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shallow(cls, value: Any) -> Any:
+        return check_depth(value, 17)  # one level more: the records list
 
 
 class WebhookOut(BaseModel):
