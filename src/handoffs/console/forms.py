@@ -13,6 +13,7 @@ from urllib.parse import quote, unquote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from handoffs.api.jsontypes import NO_NUL
 from handoffs.audit import append
 from handoffs.console import actions
 from handoffs.console.auth import (
@@ -25,7 +26,7 @@ from handoffs.console.auth import (
     session_user,
     sign,
 )
-from handoffs.console.pages import exception_page
+from handoffs.console.pages import ExceptionId, exception_page, users_page
 from handoffs.console.render import page
 from handoffs.console.users import ConsoleUser, UserError, add_user, authenticate, delete_user, set_role
 
@@ -34,7 +35,8 @@ __all__ = ["router"]
 router = APIRouter(prefix="/console", include_in_schema=False)
 Operator = Annotated[ConsoleUser, Depends(need("operator"))]
 Admin = Annotated[ConsoleUser, Depends(need("admin"))]
-Text = Annotated[str, Form()]
+# Form text: bounded, and never a NUL (PostgreSQL refuses it); a bad field gets the console's 400 page.
+Text = Annotated[str, Form(max_length=100_000, pattern=NO_NUL)]
 
 
 def _ctx(request: Request) -> ConsoleContext:
@@ -111,7 +113,7 @@ def logout(request: Request, user: Annotated[ConsoleUser, Depends(need("viewer")
 
 def _after(request: Request, exception_id: int, outcome: actions.Outcome) -> Response:
     if outcome.ok:
-        return _see_other(f"/console/exceptions/{exception_id}?ok=1&msg={quote(outcome.message)}")
+        return _see_other(f"/console/exceptions/{exception_id}?done={outcome.code}")
     return _failed(request, exception_id, outcome.message)
 
 
@@ -126,7 +128,7 @@ def _failed(request: Request, exception_id: int, message: str, raw: str | None =
 
 
 @router.post("/exceptions/{exception_id}/retry")
-def retry(request: Request, user: Operator, exception_id: int, reason: Text = "") -> Response:
+def retry(request: Request, user: Operator, exception_id: ExceptionId, reason: Text = "") -> Response:
     return _after(
         request,
         exception_id,
@@ -135,7 +137,7 @@ def retry(request: Request, user: Operator, exception_id: int, reason: Text = ""
 
 
 @router.post("/exceptions/{exception_id}/ignore")
-def ignore(request: Request, user: Operator, exception_id: int, reason: Text = "") -> Response:
+def ignore(request: Request, user: Operator, exception_id: ExceptionId, reason: Text = "") -> Response:
     return _after(
         request,
         exception_id,
@@ -144,84 +146,96 @@ def ignore(request: Request, user: Operator, exception_id: int, reason: Text = "
 
 
 @router.post("/exceptions/{exception_id}/replay")
-def replay(request: Request, user: Operator, exception_id: int, reason: Text = "") -> Response:
+def replay(request: Request, user: Operator, exception_id: ExceptionId, reason: Text = "") -> Response:
     return _after(request, exception_id, actions.replay(_ctx(request).hub, user.name, exception_id, reason))
 
 
 @router.post("/exceptions/{exception_id}/assign")
-def assign(request: Request, user: Operator, exception_id: int, owner: Text = "") -> Response:
+def assign(request: Request, user: Operator, exception_id: ExceptionId, owner: Text = "") -> Response:
     return _after(request, exception_id, actions.assign(_ctx(request).hub, user.name, exception_id, owner))
 
 
 @router.post("/exceptions/{exception_id}/fix")
-def fix(request: Request, user: Operator, exception_id: int, raw: Text = "") -> Response:
+def fix(request: Request, user: Operator, exception_id: ExceptionId, raw: Text = "") -> Response:
     outcome = actions.fix(_ctx(request).hub, user.name, exception_id, raw)
     if outcome.ok:
         return _after(request, exception_id, outcome)
     return _failed(request, exception_id, outcome.message, raw=raw)
 
 
-def _users_after(ok: bool, message: str) -> Response:
-    return _see_other(f"/console/users?ok={int(ok)}&msg={quote(message)}")
+def _users_done(code: str) -> Response:
+    return _see_other(f"/console/users?done={code}")
+
+
+def _users_refused(request: Request, message: str) -> Response:
+    """The users page again, with why (after the unit of work closed: it reads the users)."""
+    response = users_page(request, message, False, status=422)
+    response.headers["HX-Push-Url"] = "false"
+    return response
 
 
 @router.post("/users")
 def create_user(
     request: Request, user: Admin, name: Text = "", role: Text = "viewer", password: Text = ""
 ) -> Response:
+    refused: str | None = None
     with _ctx(request).hub.uow() as uow:
         try:
             add_user(uow.connection, name, role, password, uow.now)
         except UserError as exc:
-            return _users_after(False, str(exc))
-        append(
-            uow.connection,
-            at=uow.now,
-            actor=f"console:{user.name}",
-            action="console.add_user",
-            target=f"user:{name}",
-            after={"role": role},
-        )
-        uow.commit()
-    return _users_after(True, f"User {name} added as {role}.")
+            refused = str(exc)
+        else:
+            append(
+                uow.connection,
+                at=uow.now,
+                actor=f"console:{user.name}",
+                action="console.add_user",
+                target=f"user:{name}",
+                after={"role": role},
+            )
+            uow.commit()
+    return _users_done("added") if refused is None else _users_refused(request, refused)
 
 
 @router.post("/users/{name}/role")
 def change_role(request: Request, user: Admin, name: str, role: Text = "") -> Response:
     if name == user.name:
-        return _users_after(False, "Ask another admin to change your own role.")
+        return _users_refused(request, "Ask another admin to change your own role.")
+    refused: str | None = None
     with _ctx(request).hub.uow() as uow:
         try:
             changed = set_role(uow.connection, name, role, uow.now)
         except UserError as exc:
-            return _users_after(False, str(exc))
-        if not changed:
-            return _users_after(False, f"No user {name}.")
-        append(
-            uow.connection,
-            at=uow.now,
-            actor=f"console:{user.name}",
-            action="console.set_role",
-            target=f"user:{name}",
-            after={"role": role},
-        )
-        uow.commit()
-    return _users_after(True, f"{name} is now a {role}.")
+            refused = str(exc)
+        else:
+            if not changed:
+                refused = f"No user {name}."
+            else:
+                append(
+                    uow.connection,
+                    at=uow.now,
+                    actor=f"console:{user.name}",
+                    action="console.set_role",
+                    target=f"user:{name}",
+                    after={"role": role},
+                )
+                uow.commit()
+    return _users_done("role") if refused is None else _users_refused(request, refused)
 
 
 @router.post("/users/{name}/delete")
 def remove_user(request: Request, user: Admin, name: str) -> Response:
     if name == user.name:
-        return _users_after(False, "You cannot delete yourself.")
+        return _users_refused(request, "You cannot delete yourself.")
     with _ctx(request).hub.uow() as uow:
-        if not delete_user(uow.connection, name):
-            return _users_after(False, f"No user {name}.")
-        append(
-            uow.connection,
-            at=uow.now,
-            actor=f"console:{user.name}",
-            action="console.delete_user",
-            target=f"user:{name}",
-        )
-        uow.commit()
-    return _users_after(True, f"User {name} deleted.")
+        deleted = delete_user(uow.connection, name)
+        if deleted:
+            append(
+                uow.connection,
+                at=uow.now,
+                actor=f"console:{user.name}",
+                action="console.delete_user",
+                target=f"user:{name}",
+            )
+            uow.commit()
+    return _users_done("deleted") if deleted else _users_refused(request, f"No user {name}.")
