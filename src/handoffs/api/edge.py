@@ -64,18 +64,27 @@ def _has_nul(scope: Scope) -> bool:
     return b"\x00" in unquote_to_bytes(raw_path) or b"\x00" in unquote_to_bytes(query.replace(b"+", b" "))
 
 
-class Edge:
-    """ASGI middleware, outermost: URL and declared-size checks on the way in, headers on the way out."""
+class _Middleware:
+    """Plain ASGI middleware over ``app`` for HTTP requests, with the body limit it enforces."""
 
     def __init__(self, app: ASGIApp, max_body: int = DEFAULT_MAX_BODY) -> None:
         self.app = app
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "http":
+            await self.http(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
 
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class Edge(_Middleware):
+    """Outermost: URL and declared-size checks on the way in, security headers on the way out."""
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", ())}
@@ -94,22 +103,15 @@ class Edge:
         await self.app(scope, receive, send_with_headers)
 
 
-class BodyLimit:
-    """ASGI middleware, innermost: counts the bytes of a body as they arrive (chunked or not) and
-    fails the read with 413 once they pass ``max_body``.
+class BodyLimit(_Middleware):
+    """Innermost: counts the bytes of a body as they arrive (chunked or not) and fails the read
+    with 413 once they pass ``max_body``.
 
     Innermost because a ``BaseHTTPMiddleware`` between it and the route would wrap the
     error in an exception group, and the route's body parser would report a 400 instead.
     """
 
-    def __init__(self, app: ASGIApp, max_body: int = DEFAULT_MAX_BODY) -> None:
-        self.app = app
-        self.max_body = max_body
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
         received = 0
 

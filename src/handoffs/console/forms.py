@@ -7,11 +7,14 @@ the login form needs the token of its pre-session cookie. Actions are audited.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Connection
 
 from handoffs.api.jsontypes import NO_NUL
 from handoffs.audit import append
@@ -163,79 +166,77 @@ def fix(request: Request, user: Operator, exception_id: ExceptionId, raw: Text =
     return _failed(request, exception_id, outcome.message, raw=raw)
 
 
-def _users_done(code: str) -> Response:
-    return _see_other(f"/console/users?done={code}")
-
-
 def _users_refused(request: Request, message: str) -> Response:
-    """The users page again, with why (after the unit of work closed: it reads the users)."""
+    """The users page again, with why the change was refused (422)."""
     response = users_page(request, message, False, status=422)
     response.headers["HX-Push-Url"] = "false"
     return response
 
 
-@router.post("/users")
-def create_user(
-    request: Request, user: Admin, name: Text = "", role: Text = "viewer", password: Text = ""
+def _change_user(
+    request: Request,
+    user: ConsoleUser,
+    action: str,
+    name: str,
+    change: Callable[[Connection, datetime], object],
+    after: dict[str, str] | None = None,
 ) -> Response:
+    """Run ``change`` and its audit row in one unit of work; then the page, with a code or why not.
+
+    ``change`` raises :class:`UserError` to refuse, or returns False when there is no such user.
+    """
     refused: str | None = None
     with _ctx(request).hub.uow() as uow:
         try:
-            add_user(uow.connection, name, role, password, uow.now)
+            done = change(uow.connection, uow.now)
         except UserError as exc:
             refused = str(exc)
         else:
-            append(
-                uow.connection,
-                at=uow.now,
-                actor=f"console:{user.name}",
-                action="console.add_user",
-                target=f"user:{name}",
-                after={"role": role},
-            )
-            uow.commit()
-    return _users_done("added") if refused is None else _users_refused(request, refused)
-
-
-@router.post("/users/{name}/role")
-def change_role(request: Request, user: Admin, name: str, role: Text = "") -> Response:
-    if name == user.name:
-        return _users_refused(request, "Ask another admin to change your own role.")
-    refused: str | None = None
-    with _ctx(request).hub.uow() as uow:
-        try:
-            changed = set_role(uow.connection, name, role, uow.now)
-        except UserError as exc:
-            refused = str(exc)
-        else:
-            if not changed:
+            if done is False:
                 refused = f"No user {name}."
             else:
                 append(
                     uow.connection,
                     at=uow.now,
                     actor=f"console:{user.name}",
-                    action="console.set_role",
+                    action=f"console.{action}",
                     target=f"user:{name}",
-                    after={"role": role},
+                    after=after,
                 )
                 uow.commit()
-    return _users_done("role") if refused is None else _users_refused(request, refused)
+    if refused is not None:  # rendered after the unit of work closed: the page reads the users
+        return _users_refused(request, refused)
+    return _see_other(f"/console/users?done={_DONE[action]}")
+
+
+_DONE = {"add_user": "added", "set_role": "role", "delete_user": "deleted"}
+
+
+@router.post("/users")
+def create_user(
+    request: Request, user: Admin, name: Text = "", role: Text = "viewer", password: Text = ""
+) -> Response:
+    return _change_user(
+        request,
+        user,
+        "add_user",
+        name,
+        lambda conn, now: add_user(conn, name, role, password, now),
+        {"role": role},
+    )
+
+
+@router.post("/users/{name}/role")
+def change_role(request: Request, user: Admin, name: str, role: Text = "") -> Response:
+    if name == user.name:
+        return _users_refused(request, "Ask another admin to change your own role.")
+    return _change_user(
+        request, user, "set_role", name, lambda conn, now: set_role(conn, name, role, now), {"role": role}
+    )
 
 
 @router.post("/users/{name}/delete")
 def remove_user(request: Request, user: Admin, name: str) -> Response:
     if name == user.name:
         return _users_refused(request, "You cannot delete yourself.")
-    with _ctx(request).hub.uow() as uow:
-        deleted = delete_user(uow.connection, name)
-        if deleted:
-            append(
-                uow.connection,
-                at=uow.now,
-                actor=f"console:{user.name}",
-                action="console.delete_user",
-                target=f"user:{name}",
-            )
-            uow.commit()
-    return _users_done("deleted") if deleted else _users_refused(request, f"No user {name}.")
+    return _change_user(request, user, "delete_user", name, lambda conn, now: delete_user(conn, name))
