@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from handoffs.api.jsontypes import NO_NUL, JsonObject, JsonValue, Key, check_depth, text
+from handoffs.api.jsontypes import MAX_DEPTH, NO_NUL, JsonObject, JsonValue, Key, check_depth, text
 from handoffs.domain.catalog import OBJECT_TYPES
 from handoffs.domain.messages import MESSAGE_TYPES, Event
 
@@ -345,7 +345,7 @@ class WebhookIn(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _shallow(cls, value: Any) -> Any:
-        return check_depth(value, 17)  # one level more: the records list
+        return check_depth(value, MAX_DEPTH + 2)  # the body and its records list are two levels more
 
 
 class WebhookOut(BaseModel):
