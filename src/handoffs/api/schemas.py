@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from handoffs.api.jsontypes import MAX_DEPTH, NO_NUL, JsonObject, JsonValue, Key, check_depth, text
 from handoffs.domain.catalog import OBJECT_TYPES
 from handoffs.domain.messages import MESSAGE_TYPES, Event
 
@@ -49,6 +50,7 @@ else:  # enumerations in the OpenAPI spec, built from the catalogs
     ObjectType = Literal[tuple(OBJECT_TYPES)]
     EventType = Literal[tuple(EVENT_TYPES)]
 Id = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+EntryId = Annotated[str, text(128, min_length=1)]
 Period = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])
 Dec = str
 
@@ -69,8 +71,14 @@ class RecordIn(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="allow", json_schema_extra={"additionalProperties": True, **_NO_PROVENANCE}
+        extra="allow",
+        json_schema_extra={
+            "additionalProperties": True,
+            "propertyNames": {"maxLength": 128, "pattern": NO_NUL},
+            **_NO_PROVENANCE,
+        },
     )
+    __pydantic_extra__: dict[Key, JsonValue] = Field(init=False)
     type: ObjectType
 
     @model_validator(mode="before")
@@ -80,7 +88,7 @@ class RecordIn(BaseModel):
             raise ValueError(
                 f"{' and '.join(sent)} may not be sent: the hub records who sent a record and versions it"
             )
-        return data
+        return check_depth(data)
 
 
 class UpsertIn(_In):
@@ -107,8 +115,8 @@ class ObjectOut(BaseModel):
 
 
 class ApprovalIn(_In):
-    entry_ids: list[str] = Field(min_length=1, max_length=500)
-    approved_by: str | None = Field(default=None, max_length=128)
+    entry_ids: list[EntryId] = Field(min_length=1, max_length=500)
+    approved_by: str | None = text(128, default=None)
 
 
 class ApprovalOut(BaseModel):
@@ -129,7 +137,7 @@ class CommandAccepted(BaseModel):
 
 
 class ExceptionActionIn(_In):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = text(2000, min_length=1)
 
 
 class ExceptionOut(BaseModel):
@@ -175,7 +183,7 @@ class ReplayIn(_In):
             "anyOf": [{"required": ["correlation_id"]}, {"required": ["since"]}, {"required": ["until"]}]
         },
     )
-    correlation_id: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=160)
+    correlation_id: str | SkipJsonSchema[None] = text(160, default=None, min_length=1)
     since: AwareDatetime | SkipJsonSchema[None] = None
     until: AwareDatetime | SkipJsonSchema[None] = None
 
@@ -339,7 +347,7 @@ class DeliveryOut(BaseModel):
 
 
 class RedeliveryIn(_In):
-    message_id: str = Field(min_length=1, max_length=64)
+    message_id: str = text(64, min_length=1)
 
 
 class ReceiverSecretOut(BaseModel):
@@ -350,7 +358,12 @@ class ReceiverSecretOut(BaseModel):
 class WebhookIn(BaseModel):
     """Records a connected system pushes; each is that system's, so none may name a ``source_system``."""
 
-    records: list[dict[str, Any]] = Field(max_length=1000)
+    records: list[JsonObject] = Field(max_length=1000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shallow(cls, value: Any) -> Any:
+        return check_depth(value, MAX_DEPTH + 2)  # the body and its records list are two levels more
 
     @field_validator("records")
     @classmethod

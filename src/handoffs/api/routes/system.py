@@ -104,7 +104,7 @@ def rotate_receiver_secret(
 
 
 @router.post(
-    "/webhooks/{system}", response_model=WebhookOut, responses=problems(400, 401, 404, 409, 422, 500)
+    "/webhooks/{system}", response_model=WebhookOut, responses=problems(400, 401, 404, 409, 413, 422, 500)
 )
 async def receive_webhook(
     system: SystemName,
