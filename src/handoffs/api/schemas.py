@@ -72,11 +72,7 @@ class RecordIn(BaseModel):
 
     model_config = ConfigDict(
         extra="allow",
-        json_schema_extra={
-            "additionalProperties": True,
-            "propertyNames": {"maxLength": 128, "pattern": NO_NUL},
-            **_NO_PROVENANCE,
-        },
+        json_schema_extra={"propertyNames": {"maxLength": 128, "pattern": NO_NUL}, **_NO_PROVENANCE},
     )
     __pydantic_extra__: dict[Key, JsonValue] = Field(init=False)
     type: ObjectType
