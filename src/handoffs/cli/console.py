@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from handoffs.cli.common import DbOption, JsonOption, cli_actor, console, err_console, opened, print_json
+from handoffs.cli.common import DbOption, JsonOption, audit, console, err_console, opened, print_json
 
 app = typer.Typer(
     help="Manage the web console's users (serve it with: handoffs serve).", no_args_is_help=True
@@ -41,7 +41,6 @@ def adduser(
     database_url: DbOption = None,
 ) -> None:
     """Add a console user with a role; the password is prompted for (or read from standard input)."""
-    from handoffs.audit import append
     from handoffs.console.users import ROLES, UserError, add_user
 
     if role not in ROLES:
@@ -53,14 +52,7 @@ def adduser(
         except UserError as exc:
             err_console.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
-        append(
-            uow.connection,
-            at=uow.now,
-            actor=cli_actor(),
-            action="cli.add_console_user",
-            target=f"user:{name}",
-            after={"role": role},
-        )
+        audit(uow, "cli.add_console_user", f"user:{name}", after={"role": role})
         uow.commit()
     console.print(f"Console user {name} added as {role}. Sign in at /console after: handoffs serve")
 
@@ -72,7 +64,6 @@ def password(
     database_url: DbOption = None,
 ) -> None:
     """Give a console user a new password (same policy as adduser); their sessions end."""
-    from handoffs.audit import append
     from handoffs.console.users import UserError, set_password
 
     new = _read_password(password_stdin)
@@ -85,13 +76,7 @@ def password(
         if not found:
             err_console.print(f"[red]No console user {name}.[/red]")
             raise typer.Exit(2)
-        append(
-            uow.connection,
-            at=uow.now,
-            actor=cli_actor(),
-            action="cli.set_console_password",
-            target=f"user:{name}",
-        )
+        audit(uow, "cli.set_console_password", f"user:{name}")
         uow.commit()
     console.print(f"Console user {name} has a new password.")
 
