@@ -6,6 +6,8 @@ The tree::
      ├── TransientError      retried with exponential backoff and jitter
      │    └── RateLimited    a 429 or an empty token bucket; carries retry_after
      │    └── CircuitOpen    the system's breaker is open; carries retry_after
+     │    └── Uncertain      a write whose answer never came: it may have happened
+     │                       (never simply sent again: see handoffs.engine.uncertain)
      └── TerminalError       never retried: becomes an exception (dead letter) with payload
 
 Errors from the domain layer (``handoffs.domain.errors.DomainError``) are terminal: data
@@ -16,7 +18,7 @@ message kept, so nothing is ever logged and dropped.
 
 from __future__ import annotations
 
-__all__ = ["CircuitOpen", "HandoffsFailure", "RateLimited", "TerminalError", "TransientError"]
+__all__ = ["CircuitOpen", "HandoffsFailure", "RateLimited", "TerminalError", "TransientError", "Uncertain"]
 
 
 class HandoffsFailure(Exception):
@@ -51,6 +53,12 @@ class RateLimited(TransientError):
 
 class CircuitOpen(TransientError):
     category = "circuit_open"
+
+
+class Uncertain(TransientError):
+    """A write was sent and no answer came (timeout, reset, 5xx after the body was sent)."""
+
+    category = "uncertain"
 
 
 class TerminalError(HandoffsFailure):

@@ -133,6 +133,12 @@ class SimSystem:
             f.record("timeout", path=path, seconds=s.timeout_seconds)
             await asyncio.sleep(s.timeout_seconds)
             return self.error(504, "GATEWAY_TIMEOUT", "The request timed out")
+        if request.method in _WRITES and f.roll("slow_write", s.slow_write_rate):
+            # Read the body now: the handler still gets it after the client has gone away.
+            await request.body()
+            f.record("slow_write", path=path, seconds=s.slow_write_seconds)
+            await asyncio.sleep(s.slow_write_seconds)  # the client times out meanwhile
+            return await call_next(request)  # ...and the write lands after it gave up
         response = await call_next(request)
         if request.method in _WRITES and response.status_code < 400 and f.roll("lost_ack", s.lost_ack_rate):
             async for _ in response.body_iterator:  # type: ignore[attr-defined]
