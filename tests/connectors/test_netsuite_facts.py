@@ -334,3 +334,44 @@ def test_finding_netsuite_two_workers_posting_at_once_leave_one_record(
     assert len(refs) == 2 and refs[0] == refs[1]
     [record] = _records(sim, "invoice", invoice.id)
     assert len(record["item"]["items"]) == len(invoice.lines)
+
+
+def test_finding_netsuite_read_back_difference_reaches_the_exceptions_queue(
+    any_db_hub: App, firm: Firm, seeds: Any, serve: Any, tmp_path: Path
+) -> None:
+    """Through the worker: the delivery fails and its exception holds the hub's and NetSuite's figures.
+
+    The old connector confirmed the delivery and marked the invoice posted.
+    """
+    from datetime import UTC, datetime
+
+    from handoffs.domain.messages import PostInvoice
+
+    sim, erp = _start(seeds, serve, any_db_hub, tmp_path)
+    invoice = firm_invoice(firm, "le-uk")
+    code = next(
+        t for t in sim.records["salestaxitem"].values() if t["itemId"] == invoice.lines[0].tax_code_id
+    )
+    code["rate"] = "17.5"
+    any_db_hub.ports.erps["netsuite"] = erp
+    key = f"netsuite:invoice:{invoice.id}"
+    with any_db_hub.uow() as uow:
+        uow.invoices.add(invoice, "corr-1")
+        uow.deliveries.ensure(key, "netsuite", "post_invoice", "invoice", invoice.id)
+        uow.publish(
+            PostInvoice(
+                message_id="post-1",
+                occurred_at=datetime(2025, 4, 1, tzinfo=UTC),
+                correlation_id="corr-1",
+                invoice_id=invoice.id,
+                system="netsuite",
+            )
+        )
+        uow.commit()
+    any_db_hub.worker().run(until_idle=True)
+    with any_db_hub.uow() as uow:
+        [problem] = [p for p in uow.exceptions.list() if p.consumer == "time-to-invoice.post"]
+        assert uow.invoices.status(invoice.id) == "delivery_failed"
+        assert uow.deliveries.get(key).status != "confirmed"
+    assert problem.category == "read_back" and invoice.id in problem.raw
+    assert f"hub currency {invoice.currency}" in problem.reason and "netsuite currency" in problem.reason

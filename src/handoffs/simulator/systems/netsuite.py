@@ -1,8 +1,9 @@
 """A NetSuite REST record API-like ERP: create, upsert by external id, read, and async jobs.
 
 ``Prefer: respond-async`` answers 202 with ``Location: /services/rest/async/v1/job/{id}``;
-the job stays ``pending`` for ``async_pending_polls`` polls, then runs the operation and
-reports ``succeeded`` or ``failed``. A second asynchronous request with the same
+the job stays ``pending`` for ``async_pending_polls`` polls (or, with ``async_run_seconds``,
+until that long after it was accepted, polled or not), then runs the operation and reports
+``succeeded`` or ``failed``. A second asynchronous request with the same
 ``X-NetSuite-Idempotency-Key`` runs nothing: it answers 400 ``IDEMPOTENCY_ERROR`` with the
 first job's ``Location`` ("Sending an Asynchronous Request Using an Idempotency Key",
 subsect_164494900632). Errors use NetSuite's ``o:errorDetails`` body. Access tokens come
@@ -13,7 +14,7 @@ a record (references by id, appended sublists, totals) is in :mod:`.netsuite_rec
 from __future__ import annotations
 
 import copy
-from decimal import Decimal
+import time
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -40,14 +41,6 @@ TYPES = (
     "serviceItem",
 )
 WRITABLE = TYPES[:5]
-_TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    404: "Not Found",
-    429: "Too Many Requests",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
 
 
 class NetSuiteSim(SimSystem):
@@ -55,11 +48,13 @@ class NetSuiteSim(SimSystem):
 
     name: ClassVar[str] = "netsuite"
     documented_limit: ClassVar[tuple[int, float] | None] = None  # concurrency, see ``concurrency_limit``
+    not_writes: ClassVar[tuple[str, ...]] = (TOKEN_PATH,)
 
     def __init__(
         self,
         seed_data: dict[str, list[dict[str, Any]]],
         async_pending_polls: int = 1,
+        async_run_seconds: float | None = None,
         concurrency_limit: int = 15,
         certificates: dict[str, str] | None = None,
         **kwargs: Any,
@@ -71,13 +66,14 @@ class NetSuiteSim(SimSystem):
         self.idempotency: dict[str, str] = {}  # X-NetSuite-Idempotency-Key -> job id
         self.tokens = TokenIssuer(certificates, NETSUITE_CLIENT_ID)
         self.async_pending_polls = async_pending_polls
+        self.async_run_seconds = async_run_seconds  # None: a job runs only when polled
         self.concurrency_limit = concurrency_limit
         self.in_flight = 0
         self._next_id = 1000
         super().__init__(**kwargs)
 
     def error(self, status: int, code: str, message: str, path: str | None = None) -> Response:
-        return NativeJSON(_error_json(status, code, message, path), status_code=status)
+        return NativeJSON(rules.error_json(status, code, message, path), status_code=status)
 
     def routes(self, app: FastAPI) -> None:
         @app.post(TOKEN_PATH)
@@ -161,6 +157,7 @@ class NetSuiteSim(SimSystem):
     async def _handle(self, request: Request, op: str, kind: str, key: str | None) -> Response:
         if not self._authorised(request):
             return self._login_error()
+        self._run_due()
         if self.in_flight >= self.concurrency_limit:
             self.faults.record("throttle", path=request.url.path, reason="concurrency")
             return self.error(
@@ -209,6 +206,7 @@ class NetSuiteSim(SimSystem):
             "key": key,
             "body": body,
             "replace": replace,
+            "accepted": time.monotonic(),
             "polls": 0,
             "completed": False,
             "result": None,
@@ -222,19 +220,10 @@ class NetSuiteSim(SimSystem):
         job = self.jobs.get(job_id)
         if job is None:
             return self.error(404, "NONEXISTENT_ID", f"Job {job_id} does not exist")
+        self._run_due()
         job["polls"] += 1
         if not job["completed"] and job["polls"] > self.async_pending_polls:
-            status, payload, location = self._apply(
-                job["op"], job["kind"], job["key"], job["body"], job["replace"]
-            )
-            result = (
-                payload
-                if status >= 400
-                else {"links": [{"rel": "self", "href": location}], "id": (location or "").rsplit("/", 1)[-1]}
-            )
-            job.update(
-                completed=True, result=(status if status >= 400 else 200, result), succeeded=status < 400
-            )
+            self._run(job)
         body: dict[str, Any] = {
             "links": [{"rel": "self", "href": f"{ASYNC}/{job_id}"}],
             "id": job_id,
@@ -243,6 +232,26 @@ class NetSuiteSim(SimSystem):
             "task": {"links": [{"rel": "self", "href": f"{ASYNC}/{job_id}/task"}]},
         }
         return NativeJSON(body)
+
+    def _run(self, job: dict[str, Any]) -> None:
+        status, payload, location = self._apply(
+            job["op"], job["kind"], job["key"], job["body"], job["replace"]
+        )
+        result = (
+            payload
+            if status >= 400
+            else {"links": [{"rel": "self", "href": location}], "id": (location or "").rsplit("/", 1)[-1]}
+        )
+        job.update(completed=True, result=(status if status >= 400 else 200, result), succeeded=status < 400)
+
+    def _run_due(self) -> None:
+        """Jobs run on NetSuite's own processors, polled or not: those older than ``async_run_seconds``."""
+        if self.async_run_seconds is None:
+            return
+        now = time.monotonic()
+        for job in self.jobs.values():
+            if not job["completed"] and now - job["accepted"] >= self.async_run_seconds:
+                self._run(job)
 
     def _find(self, kind: str, key: str) -> dict[str, Any] | None:
         table = self.records.get(kind, {})
@@ -279,7 +288,7 @@ class NetSuiteSim(SimSystem):
         merged = rules.merge(kind, existing, body, replace or set())
         if op == "upsert":
             merged["externalId"] = key[4:]  # type: ignore[index]
-        problem = _validate(kind, merged)
+        problem = rules.validate(kind, merged)
         if problem:
             return 400, _body(self, 400, "INVALID_CONTENT", problem[1], problem[0]), None
         refused = rules.problem(self.records, kind, merged)
@@ -303,46 +312,4 @@ class NetSuiteSim(SimSystem):
 
 
 def _body(_: NetSuiteSim, status: int, code: str, message: str, path: str | None = None) -> dict[str, Any]:
-    return _error_json(status, code, message, path)
-
-
-def _error_json(status: int, code: str, message: str, path: str | None) -> dict[str, Any]:
-    detail: dict[str, Any] = {"detail": message, "o:errorCode": code}
-    if path:
-        detail["o:errorPath"] = path
-    return {
-        "type": "https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html",
-        "title": _TITLES.get(status, "Error"),
-        "status": status,
-        "o:errorDetails": [detail],
-    }
-
-
-def _validate(kind: str, record: dict[str, Any]) -> tuple[str, str] | None:
-    """The first record-level problem as (JSON path, message), like NetSuite's INVALID_CONTENT."""
-    required = {
-        "customer": ("companyName", "subsidiary"),
-        "job": ("companyName", "parent"),
-        "invoice": ("entity", "item"),
-        "journalEntry": ("subsidiary", "line"),
-        "customrecord_handoffs_contract": ("name", "custrecord_handoffs_customer"),
-    }.get(kind, ())
-    for name in required:
-        if record.get(name) in (None, "", {}):
-            return name, f"Please enter value(s) for: {name}"
-    if kind == "invoice":
-        items = record["item"].get("items") if isinstance(record["item"], dict) else None
-        if not items:
-            return "item.items", "An invoice needs at least one line under item.items"
-        for i, line in enumerate(items):
-            if "item" not in line or ("amount" not in line and "rate" not in line):
-                return f"item.items[{i}]", "Each line needs an item and an amount or rate"
-    if kind == "journalEntry":
-        lines = record["line"].get("items") if isinstance(record["line"], dict) else None
-        if not lines or len(lines) < 2:
-            return "line.items", "A journal entry needs at least two lines"
-        debit = sum((Decimal(str(x.get("debit", 0))) for x in lines), Decimal(0))
-        credit = sum((Decimal(str(x.get("credit", 0))) for x in lines), Decimal(0))
-        if debit != credit:
-            return "line.items", f"The transaction is out of balance: debits {debit}, credits {credit}"
-    return None
+    return rules.error_json(status, code, message, path)

@@ -30,11 +30,13 @@ __all__ = [
     "EXTERNAL_ID",
     "SUBLISTS",
     "collapse",
+    "error_json",
     "merge",
     "problem",
     "query",
     "render",
     "totals",
+    "validate",
 ]
 
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
@@ -59,7 +61,13 @@ REFERENCES: dict[str, dict[str, str]] = {
         "custrecord_handoffs_currency": "currency",
     },
 }
-_NAMES = {"currency": "symbol", "account": "acctNumber", "salestaxitem": "itemId", "serviceItem": "itemId"}
+_NAMES = {
+    "customer": "companyName",
+    "currency": "symbol",
+    "account": "acctNumber",
+    "salestaxitem": "itemId",
+    "serviceItem": "itemId",
+}
 
 
 def merge(
@@ -195,3 +203,55 @@ def collapse(kind: str, rows: list[dict[str, Any]], limit: int, offset: int) -> 
             {"links": [{"rel": "self", "href": f"{RECORD}/{kind}/{r['id']}"}], "id": r["id"]} for r in page
         ],
     }
+
+
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    429: "Too Many Requests",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+def error_json(status: int, code: str, message: str, path: str | None) -> dict[str, Any]:
+    detail: dict[str, Any] = {"detail": message, "o:errorCode": code}
+    if path:
+        detail["o:errorPath"] = path
+    return {
+        "type": "https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "o:errorDetails": [detail],
+    }
+
+
+def validate(kind: str, record: dict[str, Any]) -> tuple[str, str] | None:
+    """The first record-level problem as (JSON path, message), like NetSuite's INVALID_CONTENT."""
+    required = {
+        "customer": ("companyName", "subsidiary"),
+        "job": ("companyName", "parent"),
+        "invoice": ("entity", "item"),
+        "journalEntry": ("subsidiary", "line"),
+        "customrecord_handoffs_contract": ("name", "custrecord_handoffs_customer"),
+    }.get(kind, ())
+    for name in required:
+        if record.get(name) in (None, "", {}):
+            return name, f"Please enter value(s) for: {name}"
+    if kind == "invoice":
+        items = record["item"].get("items") if isinstance(record["item"], dict) else None
+        if not items:
+            return "item.items", "An invoice needs at least one line under item.items"
+        for i, line in enumerate(items):
+            if "item" not in line or ("amount" not in line and "rate" not in line):
+                return f"item.items[{i}]", "Each line needs an item and an amount or rate"
+    if kind == "journalEntry":
+        lines = record["line"].get("items") if isinstance(record["line"], dict) else None
+        if not lines or len(lines) < 2:
+            return "line.items", "A journal entry needs at least two lines"
+        debit = sum((Decimal(str(x.get("debit", 0))) for x in lines), Decimal(0))
+        credit = sum((Decimal(str(x.get("credit", 0))) for x in lines), Decimal(0))
+        if debit != credit:
+            return "line.items", f"The transaction is out of balance: debits {debit}, credits {credit}"
+    return None
