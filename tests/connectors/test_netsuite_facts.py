@@ -145,9 +145,10 @@ def test_finding_netsuite_async_job_is_polled_again_never_resent(
     invoice again as a second job (and, with the lines appended, a doubled invoice).
     """
     sim, erp = _start(seeds, serve, firm_hub, tmp_path)
-    erp.config = dataclasses.replace(erp.config, max_polls=2)
-    sim.async_pending_polls = 50
     invoice = firm_invoice(firm)
+    erp.ensure_customer(invoice.customer_id, invoice.legal_entity_id)
+    erp.config = dataclasses.replace(erp.config, max_polls=2)
+    sim.async_pending_polls = 50  # the invoice's job runs for minutes
     with pytest.raises(TransientError, match="still pending"):
         erp.post_invoice(invoice, "netsuite:invoice:X")
     sim.async_pending_polls = 0
