@@ -128,7 +128,8 @@ def test_netsuite_slow_write_completes_after_the_timeout(database_url: str, tmp_
         async_run_seconds=0.3,
     )
     server = _start(sim)
-    hub = build(Settings(database_url=database_url, erp="none", backoff_base=0.01, max_attempts=60))
+    # The production retry budget (8 attempts): an uncertain write needs three of them.
+    hub = build(Settings(database_url=database_url, erp="none", backoff_base=0.01, max_attempts=8))
     try:
         hub.ports.erps["netsuite"] = _netsuite(server.base_url, hub, read_timeout=0.4)
         lines = _lines(entries=240, projects=8, seed=21)

@@ -8,6 +8,8 @@ The tree::
      │    └── CircuitOpen    the system's breaker is open; carries retry_after
      │    └── Uncertain      a write whose answer never came: it may have happened
      │                       (never simply sent again: see handoffs.engine.uncertain)
+     │    └── Waiting        the system answered, the outcome is not there yet (a job
+     │                       still running, an uncertain write settling): not an outage
      └── TerminalError       never retried: becomes an exception (dead letter) with payload
 
 Errors from the domain layer (``handoffs.domain.errors.DomainError``) are terminal: data
@@ -18,7 +20,15 @@ message kept, so nothing is ever logged and dropped.
 
 from __future__ import annotations
 
-__all__ = ["CircuitOpen", "HandoffsFailure", "RateLimited", "TerminalError", "TransientError", "Uncertain"]
+__all__ = [
+    "CircuitOpen",
+    "HandoffsFailure",
+    "RateLimited",
+    "TerminalError",
+    "TransientError",
+    "Uncertain",
+    "Waiting",
+]
 
 
 class HandoffsFailure(Exception):
@@ -59,6 +69,15 @@ class Uncertain(TransientError):
     """A write was sent and no answer came (timeout, reset, 5xx after the body was sent)."""
 
     category = "uncertain"
+
+
+class Waiting(TransientError):
+    """Look again later: the system is up, what was asked of it has not finished or shown yet.
+
+    The circuit breaker counts it as an answer, not a failure.
+    """
+
+    category = "waiting"
 
 
 class TerminalError(HandoffsFailure):

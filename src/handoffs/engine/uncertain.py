@@ -10,7 +10,7 @@ connector that creates records sends its writes through :class:`UncertainWrites`
 
     next try of an uncertain write:
       find(key), with backoff ──found──► clear ──► record id      (nothing sent again)
-          ├─ not found, settle period not over ──► TransientError (look again later)
+          ├─ not found, settle period not over ──► Waiting (look again when it is over)
           └─ not found, settle period over ──► send again (as above)
 
     an asynchronous write remembers its job; the next try resumes polling that job.
@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
-from handoffs.engine.errors import TerminalError, TransientError, Uncertain
+from handoffs.engine.errors import TerminalError, Uncertain, Waiting
 
 __all__ = ["MemoryPendingWrites", "PendingWrite", "PendingWrites", "SettlePolicy", "UncertainWrites"]
 
@@ -162,9 +162,11 @@ class UncertainWrites:
             if n < self.policy.checks - 1:
                 self.sleep(min(wait, left))
                 wait = min(wait * 2, self.policy.max_wait)
-        raise TransientError(
-            f"{self.system}: the write of {pending.key} got no answer; it is not there yet, "
-            f"looking again for up to {left:.0f} s before sending it again",
-            retry_after=min(self.policy.max_wait, left),
+        # Look once more when the settle period is over (and send again only if still absent):
+        # an uncertain write costs the delivery three attempts, whatever the settle period.
+        raise Waiting(
+            f"{self.system}: the write of {pending.key} got no answer and is not there yet; "
+            f"looking again in {left:.0f} s, then sending it again if it is still absent",
+            retry_after=left,
             category="uncertain",
         )

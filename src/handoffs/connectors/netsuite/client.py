@@ -42,7 +42,7 @@ from handoffs.domain.billing import Invoice, JournalEntry
 from handoffs.domain.codec import encode
 from handoffs.domain.coexistence import PostedDocument
 from handoffs.domain.work import Project
-from handoffs.engine.errors import HandoffsFailure, TerminalError, TransientError
+from handoffs.engine.errors import HandoffsFailure, TerminalError, Waiting
 from handoffs.engine.uncertain import PendingWrites, SettlePolicy, UncertainWrites
 from handoffs.flows.ports import ExternalRef, Guard
 
@@ -254,7 +254,7 @@ class NetSuiteErp:
                 task = tasks["items"][0]["links"][0]["href"]
                 return self._result(f"{httpx.URL(task).path}/result", job.get("progress"))
             self.sleep(self.config.poll_interval)
-        raise TransientError(
+        raise Waiting(
             f"{self.system} job {httpx.URL(location).path} for {key} is still pending; polled again later",
             category="pending",
         )
