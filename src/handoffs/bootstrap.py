@@ -167,14 +167,18 @@ def build(
     limits: dict[str, RateLimit] = {}
     if systems is not None:
         from handoffs.connectors import registry as connectors
+        from handoffs.store.repositories.pending_writes import StorePendingWrites
         from handoffs.sync.lookups import StoreLookups
 
         lookups = StoreLookups(engine)
+        pending = StorePendingWrites(engine)
         limits = connectors.rate_limits(systems)
         if erps is None:
             erps = {}
             for name, cfg in systems.systems.items():
-                erp = connectors.build_erp(cfg, lookups, **(http or {})) if cfg.role == "erp" else None
+                erp = (
+                    connectors.build_erp(cfg, lookups, pending, **(http or {})) if cfg.role == "erp" else None
+                )
                 if erp is not None:
                     erps[name] = erp
     erps = _erps(settings.erp) if erps is None else erps

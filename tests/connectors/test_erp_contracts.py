@@ -36,7 +36,8 @@ def test_netsuite_upserts_the_contract_as_a_custom_record(
     customer = next(r for r in sim.records["customer"].values() if r["externalId"] == contract.customer_id)
     assert record["externalId"] == contract.id and record["name"] == contract.id
     assert record["custrecord_handoffs_customer"] == {"id": customer["id"]}
-    assert record["custrecord_handoffs_currency"] == {"refName": contract.currency}
+    currency = next(c for c in sim.records["currency"].values() if c["symbol"] == contract.currency)
+    assert record["custrecord_handoffs_currency"] == {"id": currency["id"]}  # by internal id
     assert record["custrecord_handoffs_billing_model"] == contract.billing_model
     assert record["custrecord_handoffs_end_date"] == amended.end_date.isoformat()  # type: ignore[union-attr]
 

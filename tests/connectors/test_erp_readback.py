@@ -54,22 +54,27 @@ def test_the_comparison_is_clean_then_finds_every_injected_difference(
     with any_db_hub.uow() as uow:
         clean = compare_erps(uow.connection, erps, "legacy_gl", "netsuite")
     assert clean.invoices == 2 and clean.held == {"legacy_gl": 2, "netsuite": 2}
-    assert clean.attributes == ["presence", "currency", "net"] and clean.differences == []
+    # NetSuite's read-back (lines expanded) holds its own subtotal, tax and total as well.
+    assert clean.attributes == ["presence", "currency", "net", "tax", "total"] and clean.differences == []
 
     uk, us = invoices
     record = next(r for r in ns_sim.records["invoice"].values() if r["externalId"] == uk.id)
-    record["currency"] = {"refName": "EUR"}
-    record["item"]["items"][0]["amount"] = str(uk.lines[0].amount.amount + 1)  # as NetSuite echoes it
+    eur = next(c["id"] for c in ns_sim.records["currency"].values() if c["symbol"] == "EUR")
+    record["currency"] = {"id": eur}  # NetSuite holds references by internal id
+    record["subtotal"] = uk.subtotal.amount + 1  # the figure NetSuite itself reports
     third = dataclasses.replace(us, id=f"{us.id}-2")
     ref = gl.post_invoice(third, f"legacy_gl:invoice:{third.id}")  # NetSuite refused it, say
     _sent(any_db_hub, third, tuple(erps), {"legacy_gl": ref.external_id})
     with any_db_hub.uow() as uow:
         report = compare_erps(uow.connection, erps, "legacy_gl", "netsuite")
-    found = sorted((d.document_id, d.kind, d.legacy, d.new) for d in report.differences)
+    found = sorted(
+        (d.document_id, d.kind, d.legacy, amount(d.new) if d.kind == "net" else d.new)
+        for d in report.differences
+    )
     assert found == sorted(
         [
             (uk.id, "currency", uk.currency, "EUR"),
-            (uk.id, "net", str(uk.subtotal.amount), str(uk.subtotal.amount + 1)),
+            (uk.id, "net", str(uk.subtotal.amount), uk.subtotal.amount + 1),
             (third.id, "missing", ref.external_id, None),
         ]
     )
@@ -196,7 +201,12 @@ def test_a_journal_reaches_netsuite_and_the_legacy_gl_and_compares_by_account(
     assert clean.journals == 1 and clean.differences == []
 
     [record] = ns_sim.records["journalEntry"].values()
-    record["line"]["items"][1]["account"] = {"refName": "4100"}  # the new ledger booked other revenue
+    other = next(
+        a["id"]
+        for a in ns_sim.records["account"].values()
+        if a["acctNumber"] == "4100" and a["subsidiary"] == record["subsidiary"]
+    )
+    record["line"]["items"][1]["account"] = {"id": other}  # the new ledger booked other revenue
     with any_db_hub.uow() as uow:
         report = compare_erps(uow.connection, erps, "legacy_gl", "netsuite")
     assert sorted(

@@ -18,11 +18,24 @@ from handoffs.connectors.registry import builtin_mapping
 from handoffs.connectors.secrets import Secret
 from handoffs.simulator.firm import Firm
 from handoffs.simulator.systems.legacy_gl import LegacyGl
-from handoffs.simulator.systems.netsuite import NETSUITE_TOKEN, NetSuiteSim
+from handoffs.simulator.systems.netsuite import NetSuiteSim
+from handoffs.simulator.systems.netsuite_auth import NETSUITE_CERTIFICATE_ID, NETSUITE_CLIENT_ID, sim_key_pair
 from handoffs.simulator.systems.odoo import ODOO_DB, ODOO_LOGIN, ODOO_PASSWORD, OdooSim
 from handoffs.sync import StoreLookups
 from tests.connectors.conformance import ErpConformance
 from tests.connectors.support import FAST, firm_invoice
+
+
+def _wrong_key() -> str:
+    """Another P-256 key: its assertions do not verify against the registered certificate."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return pem
 
 
 def _mappings(kind: str) -> dict[str, Any]:
@@ -31,20 +44,29 @@ def _mappings(kind: str) -> dict[str, Any]:
     return dict(load_mapping(path).mappings)
 
 
+def netsuite_config(url: str, key: str | None = None, **options: Any) -> NetSuiteConfig:
+    """The simulated NetSuite's integration: client id, certificate id and its private key."""
+    private = Secret(key or sim_key_pair()[0], "value:***")
+    return NetSuiteConfig(url, NETSUITE_CLIENT_ID, NETSUITE_CERTIFICATE_ID, private, **options)
+
+
 class TestNetSuite(ErpConformance):
     def start(self, seeds: Any, serve: Any, hub: App, tmp_path: Path, **o: Any) -> tuple[Any, Any]:
-        token = "wrong-secret-netsuite" if o.pop("wrong_secret", False) else NETSUITE_TOKEN
+        wrong = o.pop("wrong_secret", False)
+        config_options = {k: o.pop(k) for k in ("settle_seconds", "respond_async") if k in o}
+        policy = o.pop("policy", FAST)
         sim = NetSuiteSim(seeds["netsuite"], seed=5, async_pending_polls=2, **o)
-        config = NetSuiteConfig(serve(sim), Secret(token), poll_interval=0.01)
+        key = _wrong_key() if wrong else None
+        config = netsuite_config(serve(sim), key, poll_interval=0.01, **config_options)
         return sim, NetSuiteErp(
-            "netsuite", config, _mappings("netsuite"), StoreLookups(hub.engine), policy=FAST
+            "netsuite", config, _mappings("netsuite"), StoreLookups(hub.engine), policy=policy
         )
 
     def posted(self, sim: Any, invoice_id: str) -> int:
         return sum(1 for r in sim.records["invoice"].values() if r.get("externalId") == invoice_id)
 
     def secret(self) -> str:
-        return NETSUITE_TOKEN
+        return sim_key_pair()[0].splitlines()[1]
 
     def test_posting_polls_the_async_job(
         self, firm_hub: App, firm: Firm, seeds: Any, serve: Any, tmp_path: Path

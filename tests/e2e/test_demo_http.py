@@ -41,3 +41,4 @@ def test_demo_over_http_loses_nothing_and_bills_nothing_twice(tmp_path: Path) ->
     comparison = summary["erp_comparison"]  # the migration's shadow comparison of a clean run
     assert (comparison["legacy"], comparison["new"]) == ("legacy_gl", "netsuite")
     assert comparison["invoices"] == summary["invoices_generated"] and comparison["differences"] == []
+    assert comparison["compared"] == ["presence", "currency", "net", "tax", "total"]

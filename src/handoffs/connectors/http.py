@@ -6,7 +6,10 @@ shared token bucket and circuit breaker), runs with timeouts, and its outcome is
 * timeouts, connection errors, 5xx, 408 and 429 (or Salesforce's 403
   ``REQUEST_LIMIT_EXCEEDED``) → :class:`TransientError` / :class:`RateLimited` carrying the
   server's ``Retry-After``; retried here a few times, then handed to the engine;
-* any other 4xx → :class:`TerminalError` naming the system, method, path and status.
+* any other 4xx → :class:`TerminalError` naming the system, method, path and status;
+* for a write sent with ``write=True``, a read timeout, a connection lost after sending, or
+  a 5xx → :class:`Uncertain`, never retried here: the write may have happened, and the
+  connector must look for the record first (:mod:`handoffs.engine.uncertain`).
 
 Messages hold the path (never the query string) and a redacted snippet of the body, so no
 credential reaches a log line, an exception or a stored error.
@@ -26,7 +29,7 @@ import httpx
 import orjson
 
 from handoffs.connectors.secrets import REDACTOR
-from handoffs.engine.errors import RateLimited, TerminalError, TransientError
+from handoffs.engine.errors import RateLimited, TerminalError, TransientError, Uncertain
 from handoffs.flows.ports import Guard
 
 __all__ = ["HttpClient", "HttpPolicy", "classify", "parse_json", "retry_after"]
@@ -135,40 +138,64 @@ class HttpClient:
     def close(self) -> None:
         self.http.close()
 
-    def request(self, method: str, url: str, *, retry: bool = True, **kwargs: Any) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        retry: bool = True,
+        write: bool = False,
+        accept: tuple[int, ...] = (),
+        **kwargs: Any,
+    ) -> httpx.Response:
         """Send one request; retry transient failures a few times, then raise the engine error.
 
         Pass ``retry=False`` for a write that is not idempotent (a plain create): the caller
-        must first look for the record a lost acknowledgement may have created.
+        must first look for the record a lost acknowledgement may have created. With
+        ``write=True`` a write whose answer never came raises :class:`Uncertain` at once.
+        Statuses in ``accept`` are returned instead of raised (the caller reads them).
         """
         wait = self.policy.backoff
         attempts = self.policy.attempts if retry else 1
         for attempt in range(1, attempts + 1):
             try:
-                return self.guard.call(self.system, lambda: self._once(method, url, **kwargs))
+                return self.guard.call(self.system, lambda: self._once(method, url, write, accept, **kwargs))
             except TransientError as exc:
                 delay = exc.retry_after if exc.retry_after is not None else wait
-                if attempt == attempts or delay > self.policy.max_wait:
+                if attempt == attempts or delay > self.policy.max_wait or isinstance(exc, Uncertain):
                     raise
                 log.info("%s: %s; retrying in %.2fs (attempt %d)", self.system, exc, delay, attempt)
                 self.sleep(delay)
                 wait = min(wait * 2, self.policy.max_wait)
         raise AssertionError("unreachable")
 
-    def _once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def _once(
+        self, method: str, url: str, write: bool = False, accept: tuple[int, ...] = (), **kwargs: Any
+    ) -> httpx.Response:
         self.requests += 1
+        # Only a write that may have reached the server is uncertain; one never connected is not.
+        error_class = Uncertain if write else TransientError
         try:
             response = self.http.request(method, url, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise TransientError(
-                f"{self.system} {method} {_path(url)} timed out ({type(exc).__name__})", category="timeout"
-            ) from None
-        except httpx.TransportError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise TransientError(
                 f"{self.system} {method} {_path(url)} failed: {REDACTOR.redact(str(exc))}",
                 category="system_unavailable",
             ) from None
+        except httpx.TimeoutException as exc:
+            raise error_class(
+                f"{self.system} {method} {_path(url)} timed out ({type(exc).__name__})", category="timeout"
+            ) from None
+        except httpx.TransportError as exc:
+            raise error_class(
+                f"{self.system} {method} {_path(url)} failed: {REDACTOR.redact(str(exc))}",
+                category="system_unavailable",
+            ) from None
+        if response.status_code in accept:
+            return response
         error = classify(self.system, response)
+        if write and isinstance(error, TransientError) and response.status_code >= 500:
+            raise Uncertain(str(error), category="uncertain")
         if error is not None:
             raise error
         return response

@@ -21,6 +21,7 @@ from handoffs.connectors.salesforce import SalesforceConfig, SalesforceConnector
 from handoffs.connectors.tryton import TrytonConfig, TrytonErp
 from handoffs.connectors.workday import WorkdayConfig, WorkdayConnector
 from handoffs.engine.ratelimit import RateLimit
+from handoffs.engine.uncertain import PendingWrites
 from handoffs.flows.ports import ErpPort, Guard
 
 __all__ = ["build_erp", "build_source", "builtin_mapping", "load_system_mapping", "rate_limits"]
@@ -66,13 +67,21 @@ def build_source(cfg: SystemConfig, guard: Guard | None = None, **http: Any) -> 
     return None
 
 
-def build_erp(cfg: SystemConfig, lookups: Lookups, **http: Any) -> ErpPort | None:
-    """An ErpPort for ``cfg``. The flow already guards each post, so no guard is passed here."""
+def build_erp(
+    cfg: SystemConfig, lookups: Lookups, pending: PendingWrites | None = None, **http: Any
+) -> ErpPort | None:
+    """An ErpPort for ``cfg``. The flow already guards each post, so no guard is passed here.
+
+    ``pending`` keeps writes whose answer never came, and running asynchronous jobs, where
+    every worker sees them (the hub's ``pending_writes`` table); by default this process only.
+    """
     kind, entry = cfg.connector, cfg.entry
     mapping = load_system_mapping(cfg)
     specs = mapping.mappings if mapping else {}
     if kind == "netsuite":
-        return NetSuiteErp(cfg.name, NetSuiteConfig.from_entry(entry), specs, lookups, **http)
+        return NetSuiteErp(
+            cfg.name, NetSuiteConfig.from_entry(entry), specs, lookups, pending=pending, **http
+        )
     if kind == "odoo":
         return OdooErp(cfg.name, OdooConfig.from_entry(entry), specs, lookups, **http)
     if kind == "tryton":

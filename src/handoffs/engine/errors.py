@@ -6,6 +6,10 @@ The tree::
      ├── TransientError      retried with exponential backoff and jitter
      │    └── RateLimited    a 429 or an empty token bucket; carries retry_after
      │    └── CircuitOpen    the system's breaker is open; carries retry_after
+     │    └── Uncertain      a write whose answer never came: it may have happened
+     │                       (never simply sent again: see handoffs.engine.uncertain)
+     │    └── Waiting        the system answered, the outcome is not there yet (a job
+     │                       still running, an uncertain write settling): not an outage
      │    └── DeliveryFailed an event did not reach one subscriber; a generic reason only
      └── TerminalError       never retried: becomes an exception (dead letter) with payload
 
@@ -24,6 +28,8 @@ __all__ = [
     "RateLimited",
     "TerminalError",
     "TransientError",
+    "Uncertain",
+    "Waiting",
 ]
 
 
@@ -59,6 +65,21 @@ class RateLimited(TransientError):
 
 class CircuitOpen(TransientError):
     category = "circuit_open"
+
+
+class Uncertain(TransientError):
+    """A write was sent and no answer came (timeout, reset, 5xx after the body was sent)."""
+
+    category = "uncertain"
+
+
+class Waiting(TransientError):
+    """Look again later: the system is up, what was asked of it has not finished or shown yet.
+
+    The circuit breaker counts it as an answer, not a failure.
+    """
+
+    category = "waiting"
 
 
 class DeliveryFailed(TransientError):

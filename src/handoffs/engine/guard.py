@@ -9,7 +9,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 
 from handoffs.engine.breaker import BreakerPolicy, after_call, before_call, hold, load_state, save_state
-from handoffs.engine.errors import CircuitOpen, RateLimited, TransientError
+from handoffs.engine.errors import CircuitOpen, RateLimited, TransientError, Waiting
 from handoffs.engine.ratelimit import RateLimit, take_shared_token
 from handoffs.telemetry.metrics import CIRCUIT_STATES, Metrics
 
@@ -66,6 +66,10 @@ class SystemGuard:
         self._acquire(system)
         try:
             result = fn()
+        except Waiting:
+            self._metrics.calls.labels(system, "ok").inc()
+            self._record(system, ok=True)  # it answered: an unfinished job is not an outage
+            raise
         except TransientError as exc:
             self._metrics.calls.labels(system, "transient").inc()
             # A 429's Retry-After holds every worker's calls to the system, not only this one.

@@ -41,6 +41,11 @@ class FaultSettings:
     lost_ack_rate: float = 0.0
     out_of_order_rate: float = 0.0
     schema_drift: bool = False
+    # A write that completes on the server after the client gave up: the request waits
+    # ``slow_write_seconds`` (longer than a client's read timeout) and only then is applied.
+    slow_write_rate: float = 0.0
+    slow_write_seconds: float = 2.0
+    token_lifetime_seconds: float | None = None  # shorten the system's access-token lifetime
 
 
 PROFILES: Final[dict[str, FaultSettings]] = {

@@ -42,6 +42,7 @@ __all__ = [
     "metadata",
     "object_history",
     "objects",
+    "pending_writes",
     "proposals",
     "rate_limits",
     "recognitions",
@@ -203,6 +204,18 @@ deliveries = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("confirmed_at", UtcDateTime),
     Index("ix_deliveries_object", "object_type", "object_id"),
+)
+
+# Writes to an external system that are not known to be done (migration 0907): no answer
+# came ("uncertain": look the record up before sending again) or an asynchronous job runs.
+pending_writes = Table(
+    "pending_writes",
+    metadata,
+    Column("key", String(255), primary_key=True),  # the delivery's idempotency key
+    Column("system", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # uncertain | job
+    Column("job", String(500)),  # the job's Location, for an asynchronous write
+    Column("since", UtcDateTime, nullable=False),
 )
 
 messages = Table(

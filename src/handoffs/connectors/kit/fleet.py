@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from handoffs.config.systems import SystemsConfig, parse_systems
-from handoffs.simulator.systems.credentials import ALL as SIM_CREDENTIALS
+from handoffs.simulator.systems.credentials import credentials_for
 
 __all__ = ["fleet_systems", "fleet_yaml"]
 
@@ -28,7 +28,7 @@ _SYSTEMS: dict[str, tuple[str, str, tuple[float, float] | None, list[str]]] = {
 
 
 def _credentials(name: str) -> dict[str, str]:
-    values = SIM_CREDENTIALS[name]
+    values = credentials_for(name)
     secret = ("token", "secret", "password", "key")
     return {
         k: f"value:{v}" if any(w in k for w in secret) or k == "client_id" else v for k, v in values.items()

@@ -121,6 +121,17 @@ def erp_seeds(firm: Firm) -> dict[str, dict[str, list[dict[str, Any]]]]:
             for i, a in enumerate(firm.gl_accounts, start=1)
         ],
         "serviceItem": [{"id": "10", "itemId": "Consulting services"}, {"id": "11", "itemId": "Expenses"}],
+        # Internal ids differ from the hub's names: references are resolved by lookups.
+        "currency": [
+            {"id": str(i), "symbol": c, "name": c}
+            for i, c in enumerate(
+                sorted({c.id for c in firm.currencies} | {le.currency for le in firm.legal_entities}), start=1
+            )
+        ],
+        "salestaxitem": [
+            {"id": str(100 + i), "itemId": t.id, "rate": str(t.rate * 100)}
+            for i, t in enumerate(firm.tax_codes, start=1)
+        ],
     }
     odoo: dict[str, list[dict[str, Any]]] = {
         "res.company": [

@@ -51,6 +51,7 @@ class SimSystem:
     documented_limit: ClassVar[tuple[int, float] | None] = None
     throttle_status: ClassVar[int] = 429
     throttle_code: ClassVar[str] = "TOO_MANY_REQUESTS"
+    not_writes: ClassVar[tuple[str, ...]] = ()  # POST paths that store nothing (token endpoints)
 
     def __init__(self, faults: str | FaultSettings = "none", seed: int = 0, **overrides: Any) -> None:
         self.faults = FaultInjector(
@@ -133,6 +134,13 @@ class SimSystem:
             f.record("timeout", path=path, seconds=s.timeout_seconds)
             await asyncio.sleep(s.timeout_seconds)
             return self.error(504, "GATEWAY_TIMEOUT", "The request timed out")
+        is_write = request.method in _WRITES and path not in self.not_writes
+        if is_write and f.roll("slow_write", s.slow_write_rate):
+            # Read the body now: the handler still gets it after the client has gone away.
+            await request.body()
+            f.record("slow_write", path=path, seconds=s.slow_write_seconds)
+            await asyncio.sleep(s.slow_write_seconds)  # the client times out meanwhile
+            return await call_next(request)  # ...and the write lands after it gave up
         response = await call_next(request)
         if request.method in _WRITES and response.status_code < 400 and f.roll("lost_ack", s.lost_ack_rate):
             async for _ in response.body_iterator:  # type: ignore[attr-defined]

@@ -6,12 +6,12 @@ from typing import Final
 
 from handoffs.simulator.systems.expenses import EXPENSES_API_KEY
 from handoffs.simulator.systems.harvest import HARVEST_ACCOUNT_ID, HARVEST_TOKEN
-from handoffs.simulator.systems.netsuite import NETSUITE_TOKEN
+from handoffs.simulator.systems.netsuite_auth import NETSUITE_CERTIFICATE_ID, NETSUITE_CLIENT_ID, sim_key_pair
 from handoffs.simulator.systems.odoo import ODOO_DB, ODOO_LOGIN, ODOO_PASSWORD
 from handoffs.simulator.systems.salesforce import SF_CLIENT_ID, SF_CLIENT_SECRET
 from handoffs.simulator.systems.workday import WORKDAY_PASSWORD, WORKDAY_REPORT, WORKDAY_TENANT, WORKDAY_USER
 
-__all__ = ["ALL"]
+__all__ = ["ALL", "credentials_for"]
 
 ALL: Final[dict[str, dict[str, str]]] = {
     "salesforce": {"client_id": SF_CLIENT_ID, "client_secret": SF_CLIENT_SECRET},
@@ -23,6 +23,14 @@ ALL: Final[dict[str, dict[str, str]]] = {
         "report": WORKDAY_REPORT,
     },
     "expenses": {"api_key": EXPENSES_API_KEY},
-    "netsuite": {"token": NETSUITE_TOKEN},
+    "netsuite": {"client_id": NETSUITE_CLIENT_ID, "certificate_id": NETSUITE_CERTIFICATE_ID},
     "odoo": {"db": ODOO_DB, "login": ODOO_LOGIN, "password": ODOO_PASSWORD},
 }
+
+
+def credentials_for(name: str) -> dict[str, str]:
+    """A system's credentials; NetSuite's certificate key is made on first use, not at import."""
+    found = dict(ALL[name])
+    if name == "netsuite":
+        found["private_key"] = sim_key_pair()[0]
+    return found

@@ -73,4 +73,9 @@ def start_fleet(firm: Firm, workdir: Path, faults: str | FaultSettings = "none",
         raise
     legacy = LegacyGl(seeds["legacy_gl"], workdir / "legacy_gl", faults=faults, seed=firm.seed)
     legacy.start_polling(poll)
-    return Fleet(systems, servers, legacy, {"credentials": credentials.ALL})
+    return Fleet(
+        systems,
+        servers,
+        legacy,
+        {"credentials": {n: credentials.credentials_for(n) for n in credentials.ALL}},
+    )

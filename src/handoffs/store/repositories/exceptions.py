@@ -38,6 +38,8 @@ RUNBOOKS = {
     "lost_ack": "docs/runbooks.md#retries-exhausted",
     "pending": "docs/runbooks.md#retries-exhausted",
     "paging": "docs/runbooks.md#retries-exhausted",
+    "read_back": "docs/runbooks.md#read-back",
+    "uncertain": "docs/runbooks.md#uncertain",
 }
 
 
