@@ -2,9 +2,9 @@
 
     handoffs demo --out-dir demo-out
     export HANDOFFS_DATABASE_URL=sqlite:///demo-out/handoffs.db
-    handoffs console adduser shots --role viewer --password-stdin <<< 'a password'
+    handoffs console adduser shots --role viewer --password-stdin <<< 'screenshots of the console'
     handoffs serve --port 8000 &
-    python scripts/console_screenshots.py --user shots --password 'a password'
+    python scripts/console_screenshots.py --user shots --password 'screenshots of the console'
 
 Drives Debian's chromium (``/usr/bin/chromium``) through Playwright; writes
 ``console-overview.png``, ``console-exceptions.png`` and ``console-reconciliation.png``.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 
@@ -15,6 +16,7 @@ from handoffs.bootstrap import App, build
 from handoffs.settings import Settings
 from handoffs.store.db import make_engine
 from handoffs.store.migrate import upgrade
+from tests.support.tryton import TrytonServer, find_trytond
 
 TEMPLATE = "handoffs_template"
 
@@ -35,6 +37,24 @@ def postgres_server() -> Iterator[str | None]:
         yield cluster.start()
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def tryton_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrytonServer]:
+    """A real trytond on a free port with a set-up template database (about 30 s, once)."""
+    bindir = find_trytond()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("trytond is required in CI: install the dev extra (pip install -e '.[dev]')")
+        pytest.skip("trytond is not installed (pip install -e '.[tryton]')")
+    server = TrytonServer(bindir, tmp_path_factory.mktemp("tryton"))
+    try:
+        server.start()
+    except (OSError, RuntimeError, subprocess.TimeoutExpired) as exc:
+        server.stop()
+        pytest.fail(f"trytond is installed but could not start: {exc}")
+    yield server
+    server.stop()
 
 
 def _admin(url: str):  # type: ignore[no-untyped-def]

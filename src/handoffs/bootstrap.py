@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from handoffs.connectors.fake.erp import ErpFaults, FileErp, InMemoryErp
 from handoffs.domain.ports import DeterministicIds, SystemClock
+from handoffs.engine.egress import EgressPolicy
 from handoffs.engine.guard import SystemGuard
 from handoffs.engine.ratelimit import RateLimit
 from handoffs.engine.registry import Handler, Registry
@@ -31,6 +32,7 @@ from handoffs.keyring import Keyring
 from handoffs.reconcile.after_batch import BatchControls
 from handoffs.settings import Settings
 from handoffs.store.db import make_engine
+from handoffs.store.repositories.audit import use_keyring
 from handoffs.store.repositories.policy_decisions import PolicyDecisionRepository
 from handoffs.store.uow import UowFactory
 from handoffs.telemetry.metrics import Metrics
@@ -59,6 +61,10 @@ class App:
         if self._keyring is None:
             self._keyring = Keyring.load(self.settings.database_url)
         return self._keyring
+
+    def egress(self) -> EgressPolicy:
+        """Where webhooks may go: public addresses and ``HANDOFFS_WEBHOOK_ALLOW_NETWORKS``."""
+        return EgressPolicy.allowing(self.settings.webhook_allow_networks)
 
     def worker(self, **overrides: object) -> Worker:
         s = self.settings
@@ -142,7 +148,8 @@ def build(
     """
     settings = settings or Settings.from_env()
     engine = make_engine(settings.database_url)
-    relays = relays_from_env() if relays is None else relays
+    if relays is None:
+        relays = relays_from_env(egress=EgressPolicy.allowing(settings.webhook_allow_networks))
     registry = Registry(
         [
             *time_to_invoice.handlers(),
@@ -195,4 +202,6 @@ def build(
     )
     uow = UowFactory(engine, registry.subscriptions, clock)
     metrics.watch_store(uow)
-    return App(settings, engine, registry, uow, ports, erps, sources, lookups, systems, metrics, Tracing())
+    app = App(settings, engine, registry, uow, ports, erps, sources, lookups, systems, metrics, Tracing())
+    use_keyring(engine, app.keyring)  # audit rows written through this engine are keyed with it
+    return app

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from handoffs.engine.egress import ALLOW_ENV, parse_networks
 from handoffs.store.db import DEFAULT_URL
 
 __all__ = ["Settings"]
@@ -22,6 +23,8 @@ class Settings:
         batch_size: work items a worker claims at a time.
         lease_seconds: how long a claim lasts before another worker may take it over.
         max_attempts: attempts before a transient failure becomes a dead letter.
+        webhook_allow_networks: networks (CIDR) that webhook subscribers may be in besides
+            public addresses, e.g. ``("127.0.0.1/32",)`` for a local demo; none by default.
     """
 
     database_url: str = DEFAULT_URL
@@ -30,6 +33,7 @@ class Settings:
     lease_seconds: float = 60.0
     max_attempts: int = 8
     backoff_base: float = 0.5
+    webhook_allow_networks: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -41,6 +45,7 @@ class Settings:
             "lease_seconds": float(env.get("HANDOFFS_LEASE_SECONDS", "60")),
             "max_attempts": int(env.get("HANDOFFS_MAX_ATTEMPTS", "8")),
             "backoff_base": float(env.get("HANDOFFS_BACKOFF_BASE", "0.5")),
+            "webhook_allow_networks": tuple(str(n) for n in parse_networks(env.get(ALLOW_ENV, ""))),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

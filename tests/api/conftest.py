@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -17,6 +17,7 @@ from handoffs.api import ApiSettings, create_app
 from handoffs.api.clients import create_client
 from handoffs.bench.datagen import backfill_lines
 from handoffs.bootstrap import App
+from handoffs.engine.egress import EgressPolicy
 from handoffs.flows.ingest import ingest_lines
 
 ALL_SCOPES = [
@@ -28,6 +29,9 @@ ALL_SCOPES = [
     "metrics:read",
 ]
 _keys = itertools.count()
+# The test subscribers listen on 127.0.0.1, which the hub refuses unless an operator allows it.
+LOCAL_HOOKS = ("127.0.0.1/32",)
+LOCAL = EgressPolicy.allowing(LOCAL_HOOKS)
 
 
 def _submitted(line: str) -> str:
@@ -112,6 +116,7 @@ class Api:
 @pytest.fixture
 def api(hub: App) -> Iterator[Api]:
     hub.ports.erps.clear()  # no ERP: invoices stay generated, deliveries are not the point here
+    hub.settings = replace(hub.settings, webhook_allow_networks=LOCAL_HOOKS)
     seed(hub)
     admin = make_key(hub, "admin", rate=1000, burst=1000)
     us = make_key(hub, "us-portal", entities=["LE-US"], rate=1000, burst=1000)

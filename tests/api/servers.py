@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -63,7 +64,8 @@ class Subscriber:
 
 
 @contextmanager
-def subscriber(fail_first: int = 1) -> Iterator[tuple[str, Subscriber]]:
+def subscriber(fail_first: int = 1, tls: ssl.SSLContext | None = None) -> Iterator[tuple[str, Subscriber]]:
+    """A receiver on 127.0.0.1 (over TLS with ``tls``, a server context); yields its URL."""
     state = Subscriber(fail_first)
 
     class Handler(BaseHTTPRequestHandler):
@@ -81,10 +83,12 @@ def subscriber(fail_first: int = 1) -> Iterator[tuple[str, Subscriber]]:
             return None
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/events", state
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}/events", state
     finally:
         server.shutdown()
         server.server_close()

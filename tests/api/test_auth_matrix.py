@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import select
 
@@ -15,7 +16,9 @@ from handoffs.api.clients import revoke_key
 from handoffs.engine.relay import attach, relay_handlers
 from handoffs.engine.relay_webhook import WebhookSender
 from handoffs.store.tables import invoice_lines, messages
-from tests.api.conftest import ALL_SCOPES, Api, auth, idem, make_key
+from tests.api.conftest import ALL_SCOPES, LOCAL, Api, auth, idem, make_key
+from tests.api.invoices import invoice
+from tests.api.servers import subscriber
 
 PUBLIC = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/v1/catalog", "/v1/scopes"}
 
@@ -90,7 +93,6 @@ def _cases(w: dict[str, str]) -> list[Case]:
                         "name": "Client One",
                         "legal_entity_id": "LE-US",
                         "currency": "USD",
-                        "source_version": 2,
                     }
                 ]
             },
@@ -205,7 +207,7 @@ def _call(api: Api, case: Case, key: str | None) -> int:
 
 
 def test_auth_matrix(api: Api) -> None:
-    attach(api.hub, relay_handlers([WebhookSender()]))
+    attach(api.hub, relay_handlers([WebhookSender(policy=LOCAL)]))
     world = _world(api)
     cases = {(c.method, c.route): c for c in _cases(world)}
     paths = api.app.openapi()["paths"]
@@ -250,3 +252,114 @@ def test_auth_matrix(api: Api) -> None:
 @pytest.mark.parametrize("path", sorted(PUBLIC - {"/docs/oauth2-redirect"}))
 def test_public_routes_need_no_credentials(api: Api, path: str) -> None:
     assert api.http.get(path).status_code == 200
+
+
+def _drain(api: Api) -> None:
+    api.hub.worker(sleep=lambda s: None).run(until_idle=True)
+
+
+def test_finding_11_redelivery_is_scoped_to_the_callers_entities_and_subscription(api: Api) -> None:
+    """Two entities' clients, each with its own webhook: redelivery takes only an event of the
+    caller's entity that its subscription takes, and sends it to that subscription alone."""
+    sender = WebhookSender(policy=LOCAL)
+    attach(api.hub, relay_handlers([sender]))
+    uk = make_key(api.hub, "uk-portal", entities=["LE-UK"], rate=1000, burst=1000)
+    with (
+        subscriber(0) as (us_url, us_hook),
+        subscriber(0) as (uk_url, uk_hook),
+        subscriber(0) as (late_url, late),
+    ):
+        us_sub = api.post("/v1/subscriptions", {"kind": "webhook", "target": us_url}, key=api.us).json()["id"]
+        uk_sub = api.post("/v1/subscriptions", {"kind": "webhook", "target": uk_url}, key=uk).json()["id"]
+        api.post("/v1/process/time-approvals", {"entry_ids": ["TE-00000001", "TE-90000001"]})
+        _drain(api)
+        us_event = next(e["id"] for e in _events(us_hook) if e.get("subject") == "TE-00000001")
+        uk_event = next(e["id"] for e in _events(uk_hook) if e.get("subject") == "TE-90000001")
+
+        # The UK client cannot pull a US event into its own subscription: it answers as a missing id.
+        stolen = api.post(f"/v1/subscriptions/{uk_sub}/redeliveries", {"message_id": us_event}, key=uk)
+        missing = api.post(f"/v1/subscriptions/{uk_sub}/redeliveries", {"message_id": "no-such-id"}, key=uk)
+        assert (stolen.status_code, missing.status_code) == (409, 409)
+        assert stolen.json()["detail"].replace(us_event, "X") == missing.json()["detail"].replace(
+            "no-such-id", "X"
+        )
+        # Nor reach the US subscription, its deliveries or see it listed.
+        for method, path in (
+            ("POST", f"/v1/subscriptions/{us_sub}/redeliveries"),
+            ("GET", f"/v1/subscriptions/{us_sub}/deliveries"),
+            ("GET", f"/v1/subscriptions/{us_sub}"),
+            ("DELETE", f"/v1/subscriptions/{us_sub}"),
+        ):
+            r = api.http.request(method, path, headers=auth(uk, idem()), json={"message_id": us_event})
+            assert r.status_code == 404, (method, path, r.status_code)
+        assert [s["id"] for s in api.get("/v1/subscriptions", key=uk).json()] == [uk_sub]
+        assert (
+            api.post(f"/v1/subscriptions/{uk_sub}/redeliveries", {"message_id": uk_event}, key=uk).status_code
+            == 202
+        )
+
+        # A redelivery reaches only the subscription it names, not one made since.
+        api.post("/v1/subscriptions", {"kind": "webhook", "target": late_url}, key=api.us)
+        assert (
+            api.post(
+                f"/v1/subscriptions/{us_sub}/redeliveries", {"message_id": us_event}, key=api.us
+            ).status_code
+            == 202
+        )
+        _drain(api)
+    sender.close()
+    assert late.attempts == []
+    assert [e["id"] for e in _events(us_hook)].count(us_event) == 2
+    assert us_event not in [e["id"] for e in _events(uk_hook)]
+    assert [e["id"] for e in _events(uk_hook)].count(uk_event) == 2
+
+
+def _events(hook: Any) -> list[dict[str, Any]]:
+    return [orjson.loads(body) for _, body in hook.accepted]
+
+
+def _same_answer(a: Any, b: Any, a_id: str, b_id: str) -> bool:
+    """Same status and text once the id asked for is masked: nothing tells them apart."""
+    return a.status_code == b.status_code and a.json()["detail"].replace(a_id, "<id>") == b.json()[
+        "detail"
+    ].replace(b_id, "<id>")
+
+
+def test_auth_matrix_import_and_lineage_answer_another_entity_like_a_missing_object(api: Api) -> None:
+    """Clients of two legal entities, each against the other's objects and against missing ones."""
+    uk = make_key(api.hub, "uk-portal", entities=["LE-UK"], rate=1000, burst=1000)
+    own = {
+        "LE-US": (api.us, "P-001", "TE-00000001", "INV-US"),
+        "LE-UK": (uk, "P-901", "TE-90000001", "INV-UK"),
+    }
+    for entity, (_, project, entry, inv) in own.items():
+        record = invoice(inv, [("time_entry", entry)], entity=entity, project=project)
+        r = api.post("/v1/system/objects", {"records": [record]})
+        assert r.status_code == 200 and r.json()["outcomes"] == {"inserted": 1}, r.text
+    for entity, other in (("LE-US", "LE-UK"), ("LE-UK", "LE-US")):
+        key, project, entry, inv = own[entity]
+        _, their_project, their_entry, their_inv = own[other]
+        # import: an invoice of my entity billing their entry, or an entry that does not exist
+        theirs = invoice(f"{inv}-2", [("time_entry", their_entry)], entity=entity, project=project)
+        missing = invoice(f"{inv}-2", [("time_entry", "TE-77777777")], entity=entity, project=project)
+        a = api.post("/v1/system/objects", {"records": [theirs]}, key)
+        b = api.post("/v1/system/objects", {"records": [missing]}, key)
+        assert a.status_code == 404 and _same_answer(a, b, "", ""), (entity, a.text, b.text)
+        # import: their project under my entity's name
+        posing = invoice(f"{inv}-3", [("time_entry", their_entry)], entity=entity, project=their_project)
+        assert api.post("/v1/system/objects", {"records": [posing]}, key).status_code == 404
+        # import: writing their invoice, or one of an entity that does not exist
+        a = api.post("/v1/system/objects", {"records": [invoice(their_inv, [], entity=other)]}, key)
+        b = api.post("/v1/system/objects", {"records": [invoice(their_inv, [], entity="LE-XX")]}, key)
+        assert a.status_code == 404 and _same_answer(a, b, "", ""), (entity, a.text, b.text)
+        # lineage: their line, or a line of an invoice that does not exist
+        path = "/v1/experience/invoices/{}/lines/{}-L1/lineage"
+        a = api.get(path.format(their_inv, their_inv), key=key)
+        b = api.get(path.format("INV-NONE", "INV-NONE"), key=key)
+        assert a.status_code == 404 and _same_answer(a, b, their_inv, "INV-NONE"), (entity, a.text, b.text)
+        mine = api.get(path.format(inv, inv), key=key)
+        assert mine.status_code == 200 and [s["id"] for s in mine.json()["sources"]] == [entry]
+    for _, _, entry, _ in own.values():
+        with api.hub.uow() as uow:
+            assert uow.time_entries.get(entry) is not None
+        assert api.get(f"/v1/system/objects/time_entry/{entry}").json()["billing_state"] == "billed"

@@ -13,10 +13,10 @@ import httpx
 import orjson
 
 from handoffs.api import create_app
-from handoffs.engine.relay import attach, relay_handlers, sign
+from handoffs.engine.relay import attach, relay_handlers
 from handoffs.engine.relay_nats import STREAM, NatsSender
-from handoffs.engine.relay_webhook import WebhookSender
-from tests.api.conftest import Api
+from handoffs.engine.relay_webhook import WebhookSender, sign
+from tests.api.conftest import LOCAL, Api
 from tests.api.servers import nats_server, serve_api, subscriber
 
 
@@ -47,7 +47,7 @@ def _drain(api: Api) -> None:
 
 def test_approval_reaches_webhook_and_nats_exactly_once(api: Api, tmp_path: Path) -> None:
     with nats_server(tmp_path) as nats_url, subscriber(fail_first=1) as (hook_url, hook):
-        nats_sender, web_sender = NatsSender(nats_url), WebhookSender()
+        nats_sender, web_sender = NatsSender(nats_url), WebhookSender(policy=LOCAL)
         attach(api.hub, relay_handlers([web_sender, nats_sender]))
         try:
             with serve_api(create_app(api.hub)) as base, httpx.Client(base_url=base) as http:
@@ -117,7 +117,7 @@ def _run(api: Api, http: httpx.Client, hook_url: str, hook: Any, nats_url: str) 
 
 
 def test_a_failing_subscriber_is_dead_lettered_alone_and_can_be_redelivered(api: Api) -> None:
-    sender = WebhookSender()
+    sender = WebhookSender(policy=LOCAL)
     attach(api.hub, relay_handlers([sender]))
     with subscriber(fail_first=10**6) as (bad_url, bad), subscriber(fail_first=0) as (good_url, good):
         only = ["TimeEntryApproved"]
@@ -147,7 +147,7 @@ def test_a_failing_subscriber_is_dead_lettered_alone_and_can_be_redelivered(api:
 def test_an_entity_scoped_subscriber_gets_only_its_entitys_events(api: Api) -> None:
     from tests.api.conftest import make_key
 
-    sender = WebhookSender()
+    sender = WebhookSender(policy=LOCAL)
     attach(api.hub, relay_handlers([sender]))
     uk = make_key(api.hub, "uk-portal", entities=["LE-UK"], rate=1000, burst=1000)
     with subscriber(fail_first=0) as (uk_url, uk_hook), subscriber(fail_first=0) as (us_url, us_hook):

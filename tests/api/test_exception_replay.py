@@ -10,9 +10,11 @@ from tests.api.conftest import Api, firm, make_key
 
 
 def test_preview_then_replay_a_dead_lettered_pricing(api: Api) -> None:
-    lines = {orjson.loads(x)["id"]: orjson.loads(x) for x in firm("LE-US")}
+    envelope = ("source_system", "source_version")  # who sent it and its version are the hub's to set
+    records = [{k: v for k, v in orjson.loads(x).items() if k not in envelope} for x in firm("LE-US")]
+    lines = {r["id"]: r for r in records}
     entry = lines["TE-00000001"] | {"role": "astronaut", "status": "approved", "approved_by": "M-1"}
-    entry |= {"approved_at": "2026-01-31T18:00:00+00:00", "source_version": 2}
+    entry |= {"approved_at": "2026-01-31T18:00:00+00:00"}
     assert api.post("/v1/system/objects", {"records": [entry]}).status_code == 200
     api.hub.worker(sleep=lambda s: None).run(until_idle=True)  # no rate for an astronaut: dead letter
     with api.hub.uow() as uow:
@@ -20,7 +22,6 @@ def test_preview_then_replay_a_dead_lettered_pricing(api: Api) -> None:
     contract = lines["K-001"]
     for version in contract["rate_card"]:
         version["rates"]["astronaut"] = "300.00"
-    contract["source_version"] = 2
     assert api.post("/v1/system/objects", {"records": [contract]}).status_code == 200
     api.hub.worker(sleep=lambda s: None).run(until_idle=True)
 

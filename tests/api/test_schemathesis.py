@@ -1,5 +1,8 @@
 """Schemathesis against the running app's OpenAPI spec: no 5xx, no response that breaks the spec.
 
+On SQLite and on PostgreSQL: PostgreSQL refuses what SQLite stores (a NUL in text, integers
+beyond 64 bits), so a 5xx can hide on one database only.
+
 Runs the ``st`` command line (all checks, a fixed seed so CI is repeatable) against the API
 served by uvicorn on a free port, authenticated with a firm-wide key from the config file.
 """
@@ -32,9 +35,7 @@ def _st() -> str:
 
 
 @pytest.mark.slow
-def test_schemathesis_finds_nothing(api: Api, database_url: str, tmp_path: Path) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("one database is enough for the contract of the HTTP layer")
+def test_schemathesis_finds_nothing(api: Api, tmp_path: Path) -> None:
     st = _st()
     key = make_key(api.hub, "schemathesis", rate=10_000, burst=10_000)
     env = {

@@ -6,7 +6,7 @@ import time
 
 import orjson
 
-from handoffs.engine.relay import sign
+from handoffs.engine.relay_webhook import sign
 from tests.api.conftest import Api
 
 URL = "/v1/system/webhooks/harvest"

@@ -65,8 +65,11 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     tab = context.new_page()
     tab.set_default_timeout(15_000)
+    refused: list[str] = []  # what the Content-Security-Policy blocked: the pages must need none of it
+    tab.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     yield tab
     context.close()
+    assert not refused, refused
 
 
 def shot(page: Any, name: str) -> None:
@@ -112,7 +115,7 @@ def test_an_operator_edits_and_retries_an_exception_until_it_is_resolved(
     page.wait_for_selector("[data-testid=state]:has-text('resolved')")
     assert "resolved" in page.inner_text("[data-testid=flash]")
     assert page.locator("[data-testid=actions]").count() == 0
-    assert f"/console/exceptions/{firm.exception_id}?ok=1" in page.url  # the address bar follows the redirect
+    assert page.url.endswith(f"/console/exceptions/{firm.exception_id}?done=fixed")  # the address bar follows
     shot(page, "3-resolved")
     with hub.uow() as uow:
         assert uow.exceptions.get(firm.exception_id).state == "resolved"
@@ -158,3 +161,15 @@ def test_a_viewer_sees_no_actions_and_a_forged_post_is_refused(site: Site, page:
     with hub.uow() as uow:
         record = uow.exceptions.get(firm.exception_id)
         assert (record.state, record.resolution) == ("open", None)
+
+
+def test_finding_15_swagger_ui_renders_offline_under_the_security_policy(site: Site, page: Any) -> None:
+    base, _ = site
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base) else None)
+    page.goto(f"{base}/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "Handoffs API" in page.inner_text(".swagger-ui .info .title")
+    page.wait_for_selector(".opblock-tag")  # the operations were read from /openapi.json
+    shot(page, "6-api-docs")
+    assert outside == []  # nothing from a CDN

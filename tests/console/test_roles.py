@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import orjson
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from handoffs.audit import entries, verify
-from handoffs.store.tables import console_users
+from handoffs.store.tables import console_sessions, console_users
 from tests.console.conftest import Console, csrf_of, sign_in
 
 PAGES = [
@@ -166,38 +167,92 @@ def test_an_admin_manages_users_and_a_changed_role_counts_at_once(console: Conso
     admin, viewer = console.client(), console.client()
     csrf = sign_in(admin, "ada")
     sign_in(viewer, "vera")
-    assert (
-        admin.post(
-            "/console/users", data={"name": "eve", "role": "operator", "password": "short", "csrf": csrf}
-        )
-        .headers["location"]
-        .startswith("/console/users?ok=0")
+    refused = admin.post(
+        "/console/users", data={"name": "eve", "role": "operator", "password": "short", "csrf": csrf}
     )
+    assert refused.status_code == 422 and 'class="flash bad"' in refused.text  # why, on the page itself
     assert (
         admin.post(
             "/console/users",
-            data={"name": "eve", "role": "operator", "password": "long-enough", "csrf": csrf},
-        )
-        .headers["location"]
-        .startswith("/console/users?ok=1")
+            data={"name": "eve", "role": "operator", "password": "long-enough-phrase", "csrf": csrf},
+        ).headers["location"]
+        == "/console/users?done=added"
     )
-    sign_in(console.client(), "eve", "long-enough")
+    sign_in(console.client(), "eve", "long-enough-phrase")
     assert admin.post("/console/users/vera/role", data={"role": "operator", "csrf": csrf}).status_code == 303
     page = viewer.get(f"/console/exceptions/{console.firm.exception_id}").text
     assert 'data-testid="actions"' in page  # vera's existing session now has the operator role
     assert admin.post("/console/users/vera/delete", data={"csrf": csrf}).status_code == 303
     assert viewer.get("/console/").status_code == 303  # a deleted user's session no longer counts
-    assert (
-        "cannot delete yourself"
-        in admin.get(admin.post("/console/users/ada/delete", data={"csrf": csrf}).headers["location"]).text
-    )
+    assert "cannot delete yourself" in admin.post("/console/users/ada/delete", data={"csrf": csrf}).text
 
 
-def test_logout_ends_the_session(console: Console) -> None:
+def test_finding_7_the_password_policy_holds_on_the_users_page(console: Console) -> None:
+    admin = console.client()
+    csrf = sign_in(admin, "ada")
+    for weak, why in [
+        ("eleven-char", "at least 12 characters"),
+        ("Password2024!", "too common"),
+        ("iloveyou1234", "too common"),
+        ("Eve.Adams2026", "not be the user name"),
+    ]:
+        refused = admin.post(
+            "/console/users", data={"name": "eve.adams", "role": "viewer", "password": weak, "csrf": csrf}
+        )
+        assert refused.status_code == 422, weak  # the page again, saying why; nothing in the URL
+        assert why in refused.text, weak
+    with console.hub.uow() as uow:
+        query = select(console_users.c.name).where(console_users.c.name == "eve.adams")
+        assert uow.connection.execute(query).first() is None
+
+
+def test_finding_10_logout_ends_the_session_on_the_server(console: Console) -> None:
     http = console.client()
-    csrf = sign_in(http, "vera")
+    csrf = sign_in(http, "otto")
+    cookie = http.cookies.get("handoffs_console")
+    assert cookie
     assert http.post("/console/logout", data={"csrf": csrf}).headers["location"] == "/console/login"
     assert http.get("/console/").status_code == 303
+    replay = console.client()  # someone who kept the cookie's value replays it
+    replay.cookies.set("handoffs_console", cookie, path="/console")
+    assert replay.get("/console/").status_code == 303
+    x = console.firm.exception_id
+    forged = replay.post(f"/console/exceptions/{x}/assign", data={"owner": "otto", "csrf": csrf})
+    assert forged.status_code == 303 and forged.headers["location"].startswith("/console/login")
+    with console.hub.uow() as uow:
+        assert uow.exceptions.get(x).owner is None
+        (row,) = uow.connection.execute(select(console_sessions)).all()
+        assert row.user_name == "otto" and row.ended_at is not None and row.client == "testclient"
+        assert [a.action for a in entries(uow.connection, limit=2, target="user:otto")] == [
+            "console.logout",
+            "console.login",
+        ]
+
+
+def test_sessions_are_kept_hashed_and_end_with_a_new_password(console: Console) -> None:
+    from handoffs.console.auth import unsign
+    from handoffs.console.users import set_password
+    from handoffs.store.tables import api_secrets
+
+    http, other = console.client(), console.client()
+    sign_in(http, "vera")
+    sign_in(other, "vera")
+    cookie = http.cookies.get("handoffs_console")
+    with console.hub.uow() as uow:
+        rows = uow.connection.execute(select(console_sessions)).all()
+        assert len(rows) == 2 and all(r.ended_at is None and r.expires_at > r.created_at for r in rows)
+        stored = " ".join(str(v) for r in rows for v in r)
+        names = uow.connection.execute(select(api_secrets.c.name)).scalars().all()
+    assert "console-session" not in names  # the signing key is derived from the master secret
+    secret = unsign(console.app.state.console, cookie)
+    assert secret and secret not in stored and cookie not in stored
+    assert hashlib.sha256(secret.encode()).hexdigest() in {r.id for r in rows}
+    with console.hub.uow() as uow:
+        assert set_password(uow.connection, "vera", "a fresh passphrase", uow.now)
+        uow.commit()
+    assert http.get("/console/").status_code == 303 and other.get("/console/").status_code == 303
+    sign_in(http, "vera", "a fresh passphrase")
+    assert http.get("/console/").status_code == 200
 
 
 @pytest.mark.parametrize("level", ["firm", "entity", "project", "entry"])

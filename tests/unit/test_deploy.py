@@ -58,6 +58,7 @@ def test_compose_runs_migrations_once_then_stateless_workers_and_api_servers() -
         assert "volumes" not in service or all("erp" in v for v in service["volumes"])
         env = service["environment"]
         assert "@postgres:5432/" in env["HANDOFFS_DATABASE_URL"]
+        assert env["HANDOFFS_SECRET_KEY"] == services["migrate"]["environment"]["HANDOFFS_SECRET_KEY"]
         assert set(env) <= _settings_read_by_the_code()
     assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     assert services["worker"]["stop_signal"] == "SIGTERM"
@@ -88,6 +89,7 @@ def test_systemd_units_run_real_commands_with_the_shared_environment() -> None:
         if line and not line.startswith("#")
     )
     assert env["HANDOFFS_DATABASE_URL"].startswith("postgresql://")
+    assert "HANDOFFS_SECRET_KEY" in env  # one master secret for every process of the hub
     assert set(env) <= _settings_read_by_the_code()
     # A worker outlives its lease when stopped: systemd waits longer than a lease lasts.
     assert int(worker["Service"]["TimeoutStopSec"]) > float(env["HANDOFFS_LEASE_SECONDS"])

@@ -6,8 +6,9 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
-from handoffs.api import problems
+from handoffs.api import problems, swagger
 from handoffs.api.context import ApiContext, ApiSettings
+from handoffs.api.edge import BodyLimit, Edge
 from handoffs.api.routes import events, experience, governance, metrics, process, system
 from handoffs.bootstrap import App
 
@@ -33,17 +34,21 @@ def create_app(hub: App, settings: ApiSettings | None = None, *, console: bool =
         version="1.0.0",
         description=_DESCRIPTION,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served from the package by handoffs.api.swagger, not from a CDN
         redoc_url=None,
     )
-    api.state.ctx = ApiContext(hub, settings or ApiSettings())
+    settings = settings or ApiSettings.from_env()
+    api.state.ctx = ApiContext(hub, settings)
     problems.install(api)
+    swagger.install(api)
     for module in (system, process, experience, events, governance, metrics):
         api.include_router(module.router)
     if console:
         from handoffs.console import mount
 
         mount(api, hub)
+
+    api.add_middleware(BodyLimit, max_body=settings.max_request_bytes)  # innermost: see its docstring
 
     @api.middleware("http")
     async def governance_headers(
@@ -54,5 +59,7 @@ def create_app(hub: App, settings: ApiSettings | None = None, *, console: bool =
             response.headers.setdefault(name, value)
         response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    api.add_middleware(Edge, max_body=settings.max_request_bytes)  # outermost: every answer gets its headers
 
     return api

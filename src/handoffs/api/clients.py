@@ -7,16 +7,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from handoffs.api.deps import SCOPES
 from handoffs.api.tokens import NewKey, new_key
 from handoffs.audit import append
+from handoffs.engine.relay import CLIENT_REVOKED
 from handoffs.store.repositories.api_clients import ApiClientRepository
+from handoffs.store.repositories.subscriptions import SubscriptionRepository
 from handoffs.store.uow import SqlUnitOfWork
 
-__all__ = ["create_client", "revoke_key", "rotate_key"]
+__all__ = ["create_client", "end_subscriptions", "revoke_key", "rotate_key"]
 
 _CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def _audit(uow: SqlUnitOfWork, actor: str, action: str, target: str, before: Any, after: Any) -> None:
+    """One audit row in the caller's transaction, with the operator as actor."""
+    append(uow.connection, at=uow.now, actor=actor, action=action, target=target, before=before, after=after)
 
 
 def create_client(
@@ -51,15 +59,7 @@ def create_client(
         "rate": rate,
         "burst": burst,
     }
-    append(
-        uow.connection,
-        at=uow.now,
-        actor=actor,
-        action="apikey.create",
-        target=f"client:{client_id}",
-        before=None,
-        after=after,
-    )
+    _audit(uow, actor, "apikey.create", f"client:{client_id}", None, after)
     return key
 
 
@@ -74,31 +74,48 @@ def rotate_key(uow: SqlUnitOfWork, actor: str, client_id: str, *, revoke_old: bo
     if revoke_old:
         for k in old:
             repo.revoke_key(k.id)
-    append(
-        uow.connection,
-        at=uow.now,
-        actor=actor,
-        action="apikey.rotate",
-        target=f"client:{client_id}",
-        before={"keys": [k.prefix for k in old]},
-        after={"new": key.prefix, "revoked": [k.prefix for k in old] if revoke_old else []},
+    _audit(
+        uow,
+        actor,
+        "apikey.rotate",
+        f"client:{client_id}",
+        {"keys": [k.prefix for k in old]},
+        {"new": key.prefix, "revoked": [k.prefix for k in old] if revoke_old else []},
     )
     return key
 
 
 def revoke_key(uow: SqlUnitOfWork, actor: str, key_id: str) -> bool:
-    """Revoke a key by id or prefix (``hk_live_<id>``); its access tokens stop working too."""
+    """Revoke a key by id or prefix (``hk_live_<id>``); its access tokens stop working too.
+
+    When it was the client's last key, the client is revoked: its event subscriptions end
+    (see :func:`end_subscriptions`).
+    """
     key_id = key_id.removeprefix("hk_live_")
     repo = ApiClientRepository(uow.connection, uow.now)
     done = repo.revoke_key(key_id)
     if done:
-        append(
-            uow.connection,
-            at=uow.now,
-            actor=actor,
-            action="apikey.revoke",
-            target=f"key:{key_id}",
-            before={"revoked": False},
-            after={"revoked": True},
-        )
+        _audit(uow, actor, "apikey.revoke", f"key:{key_id}", {"revoked": False}, {"revoked": True})
+        key = repo.key(key_id)
+        if key is not None and not repo.live([key.client_id]):
+            end_subscriptions(uow, actor, key.client_id)
     return done
+
+
+def end_subscriptions(uow: SqlUnitOfWork, actor: str, client_id: str) -> list[str]:
+    """End a revoked client's subscriptions: no event is sent to them again, and what they
+    were still owed is recorded ``dead`` with the reason. Returns the subscription ids."""
+    subs = SubscriptionRepository(uow.connection, uow.now)
+    ended = [s.id for s in subs.find(client_id=client_id, active_only=True)]
+    for sub_id in ended:
+        subs.deactivate(sub_id)
+        subs.close_pending(sub_id, CLIENT_REVOKED)
+        _audit(
+            uow,
+            actor,
+            "events.unsubscribe",
+            f"subscription:{sub_id}",
+            {"active": True},
+            {"active": False, "reason": CLIENT_REVOKED},
+        )
+    return ended

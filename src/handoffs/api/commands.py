@@ -14,18 +14,16 @@ from typing import Any
 
 import orjson
 
-from handoffs.api.context import Principal
-from handoffs.api.entities import entity_of, project_entity, require_visible, writable
+from handoffs.api.context import ApiSettings, Principal
+from handoffs.api.entities import project_entity, require_visible
 from handoffs.api.idempotency import Audit, Result
 from handoffs.api.problems import Conflict, NotFound
-from handoffs.domain.catalog import OBJECT_TYPES, decode_record
+from handoffs.api.quotas import charge_exceptions
+from handoffs.api.writable import check_writable
 from handoffs.domain.codec import encode
-from handoffs.domain.errors import DomainError
 from handoffs.domain.messages import GenerateInvoice
 from handoffs.flows.ingest import SourceRecord, correlation_for_project, ingest_lines, ingest_records
 from handoffs.flows.ports import Ports
-from handoffs.store.repositories.read_models import ReadModels
-from handoffs.store.serde import from_doc
 from handoffs.store.uow import SqlUnitOfWork
 
 __all__ = [
@@ -62,56 +60,27 @@ class _Joined:
         return getattr(self._uow, name)
 
 
-def _check_writable(
-    uow: SqlUnitOfWork, principal: Principal, records: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """404 for any record the caller may not write; returns the stored versions, for the audit."""
-    batch_projects = {r.get("id"): r.get("legal_entity_id") for r in records if r.get("type") == "project"}
-    reads = ReadModels(uow.connection)
-    before: dict[str, Any] = {}
-    for data in records:
-        try:
-            record = decode_record(data)
-        except (DomainError, TypeError, ValueError, OverflowError):
-            continue  # the ingest path turns it into a validation exception, as `handoffs load` does
-        entity = entity_of(uow, record.type, record.obj)
-        if entity is None and record.type in ("time_entry", "expense", "assignment", "resource_request"):
-            entity = batch_projects.get(record.obj.project_id)
-        stored = reads.stored(record.type, record.obj.id)
-        label = f"{record.type} {record.obj.id}"
-        old = (
-            None
-            if stored is None
-            else entity_of(uow, record.type, from_doc(OBJECT_TYPES[record.type], stored.doc))
-        )
-        if not writable(principal, entity) or (stored is not None and not writable(principal, old)):
-            raise NotFound(f"{label}: its legal entity or project was not found")
-        before[f"{record.type}:{record.obj.id}"] = None if stored is None else stored.version
-    return before
-
-
-def upsert(uow: SqlUnitOfWork, ports: Ports, principal: Principal, records: list[dict[str, Any]]) -> Result:
-    before = _check_writable(uow, principal, records)
+def upsert(
+    uow: SqlUnitOfWork,
+    ports: Ports,
+    principal: Principal,
+    records: list[dict[str, Any]],
+    settings: ApiSettings,
+) -> Result:
+    """Ingest as ``api:<client>``; raises ExceptionBudgetSpent when it would raise too many."""
+    before, entities = check_writable(uow, principal, records)
     lines = [json.dumps(r) for r in records]  # orjson refuses ints beyond 64 bits; ingest reports them
-    report = ingest_lines(lines, _Joined(uow), ports, source=f"api:{principal.client_id}")
+    source = f"api:{principal.client_id}"  # who sent it, never what the body claims
+    report = ingest_lines(lines, _Joined(uow), ports, source=source, provenance="client")
+    charge_exceptions(uow, principal, settings, source, entities)
     return Result(
         200, report.as_dict(), [Audit("system.upsert", f"{len(records)} record(s)", before, report.as_dict())]
     )
 
 
-def _next_version(version: str | None, now: datetime) -> str | None:
-    if version is None:
-        return None
-    try:
-        return str(int(version) + 1)
-    except ValueError:
-        return max(version, now.isoformat())
-
-
 def approve_time(
     uow: SqlUnitOfWork, ports: Ports, principal: Principal, entry_ids: list[str], approved_by: str | None
 ) -> Result:
-    reads = ReadModels(uow.connection)
     records: list[SourceRecord] = []
     unchanged: list[str] = []
     for entry_id in dict.fromkeys(entry_ids):
@@ -122,20 +91,15 @@ def approve_time(
         if stored.entry.status == "approved":
             unchanged.append(entry_id)
             continue
-        row = reads.stored("time_entry", entry_id)
-        assert row is not None
         data = encode(stored.entry) | {
+            "type": "time_entry",
             "status": "approved",
             "approved_by": approved_by or principal.name,
             "approved_at": uow.now.isoformat(),
         }
-        data |= {
-            "type": "time_entry",
-            "source_system": principal.actor,
-            "source_version": _next_version(row.source_version, uow.now),
-        }
         records.append(SourceRecord(f"api approval {entry_id}", orjson.dumps(data).decode(), data))
-    report = ingest_records(records, _Joined(uow), ports, source=principal.actor)
+    # the hub versions the approval: the timesheet system's next update still wins
+    report = ingest_records(records, _Joined(uow), ports, source=principal.actor, provenance="client")
     approved = [r.data["id"] for r in records]
     body = {"approved": approved, "unchanged": unchanged, "approvals_published": report.approvals_published}
     audit = Audit(
@@ -180,14 +144,20 @@ def run_invoices(
     )
 
 
+def _exception_entity(uow: SqlUnitOfWork, record: Any) -> str | None:
+    if record.legal_entity_id is not None:  # raised by an entity-scoped client's records
+        return str(record.legal_entity_id)
+    if record.object_type == "time_entry" and record.object_id:
+        stored = uow.time_entries.get(record.object_id)
+        return None if stored is None else project_entity(uow, stored.entry.project_id)
+    if (record.correlation_id or "").startswith("project:"):
+        return project_entity(uow, (record.correlation_id or "")[len("project:") :])
+    return None
+
+
 def _exception(uow: SqlUnitOfWork, principal: Principal, exception_id: int) -> Any:
     record = uow.exceptions.get(exception_id)
-    entity = None
-    if record is not None and record.object_type == "time_entry" and record.object_id:
-        stored = uow.time_entries.get(record.object_id)
-        entity = None if stored is None else project_entity(uow, stored.entry.project_id)
-    elif record is not None and (record.correlation_id or "").startswith("project:"):
-        entity = project_entity(uow, (record.correlation_id or "")[len("project:") :])
+    entity = None if record is None else _exception_entity(uow, record)
     if record is None or not principal.sees(entity):
         raise NotFound(f"exception {exception_id} was not found")
     if record.state in ("resolved", "ignored"):

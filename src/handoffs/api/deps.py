@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from handoffs.api.context import ApiContext, Principal
 from handoffs.api.problems import Forbidden, TooManyRequests, Unauthorized
-from handoffs.api.tokens import KEY_PREFIX, TokenError, hash_key, verify_jwt
+from handoffs.api.tokens import KEY_PREFIX, SIGNING_PURPOSE, TokenError, hash_key, verify_jwt
 from handoffs.engine.ratelimit import RateLimit, take_shared_token
 from handoffs.store.repositories.api_clients import ApiClientRepository
 from handoffs.store.tables import rate_limits
@@ -53,13 +53,9 @@ def _ctx(request: Request) -> ApiContext:
 Ctx = Annotated[ApiContext, Depends(_ctx)]
 
 
-def jwt_secret(ctx: ApiContext) -> str:
-    import secrets
-
-    with ctx.app.uow() as uow:
-        value = ApiClientRepository(uow.connection, uow.now).secret("jwt", lambda: secrets.token_urlsafe(48))
-        uow.commit()
-    return value
+def jwt_secret(ctx: ApiContext) -> bytes:
+    """The access tokens' signing key: derived from the master secret, never stored."""
+    return ctx.app.keyring().key(SIGNING_PURPOSE)
 
 
 def _authenticate(ctx: ApiContext, token: str) -> Principal:
@@ -67,7 +63,7 @@ def _authenticate(ctx: ApiContext, token: str) -> Principal:
     granted: frozenset[str] | None = None
     if not token.startswith(KEY_PREFIX):
         try:
-            claims = verify_jwt(token, jwt_secret(ctx), ctx.now())
+            claims = verify_jwt(token, jwt_secret(ctx))
             key_id, granted = str(claims.get("kid", "")), frozenset(str(claims.get("scope", "")).split())
         except TokenError:
             raise Unauthorized("the access token is not valid or has expired") from None

@@ -12,7 +12,7 @@ from handoffs.api.context import Principal
 from handoffs.api.problems import NotFound
 from handoffs.store.uow import SqlUnitOfWork
 
-__all__ = ["GLOBAL", "entity_of", "project_entity", "require_visible"]
+__all__ = ["GLOBAL", "entity_of", "project_entity", "readable", "require_visible", "writable"]
 
 GLOBAL: Final = "*global*"
 _BY_PROJECT = ("resource_request", "assignment", "time_entry", "expense")

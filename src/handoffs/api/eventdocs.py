@@ -55,7 +55,9 @@ Every event the hub stores in its outbox is relayed to subscribers as a
 `{"kind": "webhook", "target": "https://...", "event_types": [...]}` or
 `{"kind": "nats", "target": "handoffs.<subject>", "event_types": [...]}`; omit
 `event_types` for all. A subscription made by a client limited to some legal entities
-receives only events of projects and invoices of those entities.
+receives only events of projects and invoices of those entities. When the client is
+revoked (its last API key), its subscriptions end and nothing more is sent to them, events
+already queued included; the deliveries they were owed are recorded `dead` with the reason.
 
 The relays are engine consumers (one per event type and relay kind), so they inherit the
 worker's retries with exponential backoff and its dead letters. Enable them in every hub
@@ -67,7 +69,21 @@ process with `HANDOFFS_EVENTS_OUT=webhook,nats` (and `HANDOFFS_NATS_URL`).
 secret returned once when the subscription was created. Any 2xx is delivered; anything else
 is retried, and after the last attempt the event is a dead letter for that subscriber only
 (`GET /v1/subscriptions/{id}/deliveries?status=dead`). `POST
-/v1/subscriptions/{id}/redeliveries {"message_id": ...}` sends it again.
+/v1/subscriptions/{id}/redeliveries {"message_id": ...}` sends it again, to that
+subscription only; it takes only an event the subscription takes, of a legal entity the
+caller sees (any other id answers `409`, as a missing one does). A retry or redelivery never
+reaches a subscriber that already has the event, nor one that subscribed after it.
+
+Webhooks go to public addresses only. A target whose host is or resolves to a loopback,
+link-local (cloud metadata `169.254.169.254`), private (RFC 1918, CGNAT, IPv6 unique-local),
+multicast or unspecified address, or an IPv6 form of one (`::ffff:10.0.0.1`, 6to4, NAT64),
+is refused when the subscription is made (422) and again before every send, on the
+addresses the name resolves to then; the request goes to the address that was checked, so
+a name re-pointed in between cannot redirect it. An operator admits a network with
+`HANDOFFS_WEBHOOK_ALLOW_NETWORKS` (CIDR, comma-separated, e.g. `127.0.0.1/32` for a local
+demo), the same in every hub process. A failed delivery records only a generic reason
+(`HTTP 503`, `connection failed`, `timed out`, or that the address is refused), never what
+the target answered.
 
 **NATS JetStream.** Published to `<target>.<EventName>` in the stream `HANDOFFS`
 (subjects `handoffs.>`, created if missing) with `Nats-Msg-Id: <subscription id>:<event id>`,

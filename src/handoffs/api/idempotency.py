@@ -6,7 +6,10 @@ either answers with the response of a change that happened, or the change never 
 - same key, same request  -> the stored status and body (``Idempotent-Replayed: true``);
 - same key, other request -> 422;
 - a request that fails validation or authentication never reaches this code: nothing is
-  stored; a command that answers with a problem (404, 409...) stores that problem.
+  stored; a command that answers with a problem (404, 409...) stores that problem;
+- a response that shows a secret once (a webhook signing secret) is stored redacted
+  (``Result.replay``): a replay answers with the secret ``null``, so the store never
+  holds it and a repeated key cannot reveal it again.
 """
 
 from __future__ import annotations
@@ -53,9 +56,16 @@ class Audit:
 
 @dataclass(slots=True)
 class Result:
+    """A command's response; ``replay`` (if set) is what is stored and answers a repeat.
+
+    Set ``replay`` when ``body`` holds a secret shown only once: the same body with the
+    secret removed.
+    """
+
     status: int
     body: Any
     audit: list[Audit] = field(default_factory=list)
+    replay: Any = None
 
 
 def _dumps(body: Any) -> str:
@@ -109,6 +119,7 @@ def run_once(
                     again.commit()
                 return _respond(status, body, replayed=False)
             body = _dumps(result.body)
+            kept = body if result.replay is None else _dumps(result.replay)
             for entry in result.audit:
                 append(
                     uow.connection,
@@ -119,7 +130,7 @@ def run_once(
                     before=entry.before,
                     after=entry.after,
                 )
-            repo.store(principal.client_id, key, fingerprint, result.status, body, keep)
+            repo.store(principal.client_id, key, fingerprint, result.status, kept, keep)
             uow.commit()
             return _respond(result.status, body, replayed=False)
     except IntegrityError:

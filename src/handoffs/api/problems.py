@@ -9,7 +9,9 @@
      └── TooManyRequests 429, with Retry-After
 
 Unexpected exceptions become a bare 500 problem: the class name and message stay in the
-server log, never in the response.
+server log, never in the response. An app may set ``state.error_page`` (the console does) to
+answer invalid requests on its own paths with a page instead; see :mod:`handoffs.api.edge`
+for what is refused before any route runs (413, NUL in the URL).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = [
@@ -129,8 +131,18 @@ def _on_http(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, problem_body(exc.status_code, detail, request.url.path), headers)
 
 
-def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    hook = getattr(request.app.state, "error_page", None)  # the console's pages answer with a page
+    if hook is not None:
+        in_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
+        status, title, message = (
+            (404, "Not found", "The address names nothing that can exist.")
+            if in_path
+            else (400, "Bad request", "A field is too long or holds a character that cannot be stored.")
+        )
+        if (page := hook(request, status, title, message)) is not None:
+            return page  # type: ignore[no-any-return]
     errors = [
         {"location": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", ""))}
         for e in exc.errors()

@@ -13,14 +13,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictInt,
-    StrictStr,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from handoffs.api.jsontypes import MAX_DEPTH, NO_NUL, JsonObject, JsonValue, Key, check_depth, text
 from handoffs.domain.catalog import OBJECT_TYPES
 from handoffs.domain.messages import MESSAGE_TYPES, Event
 
@@ -51,6 +50,7 @@ else:  # enumerations in the OpenAPI spec, built from the catalogs
     ObjectType = Literal[tuple(OBJECT_TYPES)]
     EventType = Literal[tuple(EVENT_TYPES)]
 Id = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+EntryId = Annotated[str, text(128, min_length=1)]
 Period = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])
 Dec = str
 
@@ -59,12 +59,36 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class RecordIn(BaseModel):
-    """One canonical record: ``type`` plus the object's fields (see docs/canonical-format.md)."""
+_PROVENANCE = ("source_system", "source_version")
+_NO_PROVENANCE: dict[str, Any] = {"not": {"anyOf": [{"required": [k]} for k in _PROVENANCE]}}
 
-    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+
+class RecordIn(BaseModel):
+    """One canonical record: ``type`` plus the object's fields (see docs/canonical-model.md).
+
+    Its provenance is the calling client (``api:<client id>``) and its version is the hub's:
+    a body naming ``source_system`` or ``source_version`` is refused (422).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "additionalProperties": True,
+            "propertyNames": {"maxLength": 128, "pattern": NO_NUL},
+            **_NO_PROVENANCE,
+        },
+    )
+    __pydantic_extra__: dict[Key, JsonValue] = Field(init=False)
     type: ObjectType
-    source_version: StrictStr | StrictInt | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_provenance(cls, data: Any) -> Any:
+        if isinstance(data, dict) and (sent := [k for k in _PROVENANCE if k in data]):
+            raise ValueError(
+                f"{' and '.join(sent)} may not be sent: the hub records who sent a record and versions it"
+            )
+        return check_depth(data)
 
 
 class UpsertIn(_In):
@@ -91,8 +115,8 @@ class ObjectOut(BaseModel):
 
 
 class ApprovalIn(_In):
-    entry_ids: list[str] = Field(min_length=1, max_length=500)
-    approved_by: str | None = Field(default=None, max_length=128)
+    entry_ids: list[EntryId] = Field(min_length=1, max_length=500)
+    approved_by: str | None = text(128, default=None)
 
 
 class ApprovalOut(BaseModel):
@@ -113,7 +137,7 @@ class CommandAccepted(BaseModel):
 
 
 class ExceptionActionIn(_In):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = text(2000, min_length=1)
 
 
 class ExceptionOut(BaseModel):
@@ -159,7 +183,7 @@ class ReplayIn(_In):
             "anyOf": [{"required": ["correlation_id"]}, {"required": ["since"]}, {"required": ["until"]}]
         },
     )
-    correlation_id: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=160)
+    correlation_id: str | SkipJsonSchema[None] = text(160, default=None, min_length=1)
     since: AwareDatetime | SkipJsonSchema[None] = None
     until: AwareDatetime | SkipJsonSchema[None] = None
 
@@ -309,7 +333,9 @@ class SubscriptionOut(BaseModel):
     event_types: list[str] | None
     active: bool
     created_at: datetime
-    secret: str | None = Field(default=None, description="The signing secret, shown only on creation.")
+    secret: str | None = Field(
+        default=None, description="The signing secret, shown only on creation (null on a replay)."
+    )
 
 
 class DeliveryOut(BaseModel):
@@ -321,16 +347,30 @@ class DeliveryOut(BaseModel):
 
 
 class RedeliveryIn(_In):
-    message_id: str = Field(min_length=1, max_length=64)
+    message_id: str = text(64, min_length=1)
 
 
 class ReceiverSecretOut(BaseModel):
     system: str
-    secret: str
+    secret: str | None = Field(description="Shown once; null when a repeated Idempotency-Key replays.")
 
 
 class WebhookIn(BaseModel):
-    records: list[dict[str, Any]] = Field(max_length=1000)
+    """Records a connected system pushes; each is that system's, so none may name a ``source_system``."""
+
+    records: list[JsonObject] = Field(max_length=1000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shallow(cls, value: Any) -> Any:
+        return check_depth(value, MAX_DEPTH + 2)  # the body and its records list are two levels more
+
+    @field_validator("records")
+    @classmethod
+    def _no_source_system(cls, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if any("source_system" in r for r in records):
+            raise ValueError("source_system may not be sent: a webhook's records are its system's")
+        return records
 
 
 class WebhookOut(BaseModel):

@@ -1,26 +1,47 @@
-"""API keys and JWT access tokens, with the standard library only.
+"""API keys, and JWT access tokens signed and checked with PyJWT.
 
 An API key looks like ``hk_live_<key id>_<secret>``: the ``hk_live_<key id>`` prefix
 identifies it in lists and logs; only the SHA-256 of the whole key is stored (keys carry
 256 bits of randomness, so a fast hash is the right tool, as for GitHub and Stripe keys).
 
-Access tokens are compact JWTs signed with HMAC-SHA256 (RFC 7519, ``alg: HS256``).
+Access tokens are JWTs (RFC 7519) signed with HMAC-SHA256 under a key derived from the
+hub's master secret (never stored in the database). A token is accepted only when it is
+``HS256`` (the algorithm is pinned, whatever the header says), its signature holds, and it
+carries ``exp``, ``iat``, ``iss`` = :data:`ISSUER`, ``aud`` = :data:`AUDIENCE`, ``sub`` and
+``kid`` (the API key it was bought with), with :data:`LEEWAY` seconds of clock skew allowed.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
+import jwt
 
-__all__ = ["KEY_PREFIX", "NewKey", "TokenError", "hash_key", "new_key", "sign_jwt", "verify_jwt"]
+__all__ = [
+    "ALGORITHM",
+    "AUDIENCE",
+    "ISSUER",
+    "KEY_PREFIX",
+    "LEEWAY",
+    "SIGNING_PURPOSE",
+    "NewKey",
+    "TokenError",
+    "hash_key",
+    "new_key",
+    "sign_jwt",
+    "verify_jwt",
+]
 
 KEY_PREFIX = "hk_live_"
+ALGORITHM = "HS256"
+ISSUER = "handoffs"
+AUDIENCE = "handoffs-api"
+LEEWAY = 30  # seconds of clock skew between the hub's processes
+SIGNING_PURPOSE = "jwt-signing"  # the keyring purpose of the signing key
+_REQUIRED = ["exp", "iat", "iss", "aud", "sub", "kid"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,39 +64,26 @@ def new_key() -> NewKey:
 
 
 class TokenError(Exception):
-    """A token that is malformed, badly signed or expired (the reason is not shown to callers)."""
+    """A token that is malformed, badly signed, expired or not for us (callers never see why)."""
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+def sign_jwt(claims: dict[str, Any], key: bytes) -> str:
+    """``claims`` as an HS256 access token of this hub (``iss`` and ``aud`` are set here)."""
+    return jwt.encode({**claims, "iss": ISSUER, "aud": AUDIENCE}, key, algorithm=ALGORITHM)
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def sign_jwt(claims: dict[str, Any], secret: str) -> str:
-    header = _b64(orjson.dumps({"alg": "HS256", "typ": "JWT"}))
-    payload = _b64(orjson.dumps(claims))
-    signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{_b64(signature)}"
-
-
-def verify_jwt(token: str, secret: str, now: float) -> dict[str, Any]:
-    """The claims of a valid, unexpired HS256 token; raises :class:`TokenError` otherwise."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise TokenError("not a JWT")
+def verify_jwt(token: str, key: bytes) -> dict[str, Any]:
+    """The claims of a valid, unexpired access token of this hub; raises :class:`TokenError`."""
     try:
-        header = orjson.loads(_unb64(parts[0]))
-        expected = hmac.new(secret.encode(), f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest()
-        if not isinstance(header, dict) or header.get("alg") != "HS256":
-            raise TokenError("unsupported algorithm")
-        if not hmac.compare_digest(expected, _unb64(parts[2])):
-            raise TokenError("bad signature")
-        claims = orjson.loads(_unb64(parts[1]))
-    except (ValueError, orjson.JSONDecodeError) as exc:
-        raise TokenError("malformed") from exc
-    if not isinstance(claims, dict) or not isinstance(claims.get("exp"), int | float) or claims["exp"] <= now:
-        raise TokenError("expired")
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            leeway=LEEWAY,
+            options={"require": _REQUIRED, "strict_aud": True},
+        )
+    except jwt.PyJWTError as exc:
+        raise TokenError(type(exc).__name__) from None
     return claims

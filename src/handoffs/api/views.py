@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from handoffs.api.context import Principal
-from handoffs.api.entities import project_entity
+from handoffs.api.entities import entity_of, project_entity, readable
 from handoffs.api.problems import NotFound
 from handoffs.api.schemas import (
     ClientInvoices,
@@ -17,6 +17,7 @@ from handoffs.api.schemas import (
     Timesheet,
     TimesheetEntry,
 )
+from handoffs.domain.catalog import OBJECT_TYPES
 from handoffs.domain.work import TimeEntry
 from handoffs.store.repositories.read_models import ReadModels
 from handoffs.store.serde import from_doc
@@ -103,7 +104,20 @@ def _source(
     )
 
 
-def lineage(uow: SqlUnitOfWork, invoice_id: str, line_id: str) -> Lineage:
+def _visible(uow: SqlUnitOfWork, reads: ReadModels, principal: Principal, type_: str, id_: str) -> bool:
+    """Whether the caller may see a billed source (a schedule item is part of the invoice's contract)."""
+    if principal.entities is None or type_ in ("installment", "milestone"):
+        return True
+    if type_ == "invoice_line":
+        type_, id_ = "invoice", uow.invoices.invoice_of_line(id_) or ""
+    stored = reads.stored(type_, id_) if type_ in OBJECT_TYPES else None
+    if stored is None:
+        return False
+    return readable(principal, entity_of(uow, type_, from_doc(OBJECT_TYPES[type_], stored.doc)))
+
+
+def lineage(uow: SqlUnitOfWork, principal: Principal, invoice_id: str, line_id: str) -> Lineage:
+    """One line's lineage; sources the caller may not see are left out, never named."""
     reads = ReadModels(uow.connection)
     line = reads.invoice_line(invoice_id, line_id)
     if line is None:
@@ -122,6 +136,7 @@ def lineage(uow: SqlUnitOfWork, invoice_id: str, line_id: str) -> Lineage:
         sources=[
             _source(uow, reads, s.source_type, s.source_id, s.released_by)
             for s in reads.line_sources(line_id)
+            if _visible(uow, reads, principal, s.source_type, s.source_id)
         ],
         deliveries=[
             LineageDelivery(system=d.system, status=d.status, attempts=d.attempts, external_id=d.external_id)

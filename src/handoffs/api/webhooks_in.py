@@ -4,6 +4,8 @@ The scheme follows Standard Webhooks: the sender signs ``"<id>.<timestamp>.<raw 
 with HMAC-SHA256 and sends ``Webhook-Id``, ``Webhook-Timestamp`` (epoch seconds) and
 ``Webhook-Signature: v1,<base64 digest>`` (several space-separated during key rotation).
 A delivery id already seen is acknowledged (``duplicate: true``) and not applied again.
+Every record is the receiving system's: one that names a ``source_system`` is refused (422);
+its ``source_version`` is that system's own and orders its updates.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from handoffs.api.context import ApiContext
 from handoffs.api.problems import Unauthorized, Unprocessable
 from handoffs.api.schemas import LoadReportOut, WebhookIn, WebhookOut
 from handoffs.audit import append
-from handoffs.engine.relay import sign
+from handoffs.engine.relay_webhook import sign
 from handoffs.flows.ingest import ingest_lines
 from handoffs.store.repositories.subscriptions import SubscriptionRepository
 
 __all__ = ["receive", "sign"]
+
+_SHAPE = 'the body must be {"records": [canonical records]}'
 
 
 def _verify(
@@ -51,14 +55,17 @@ def receive(
     _verify(secret, delivery_id, timestamp, signature, body, ctx.now(), ctx.settings.webhook_window)
     try:
         payload = WebhookIn.model_validate(orjson.loads(body))
-    except (orjson.JSONDecodeError, PydanticError):
-        raise Unprocessable('the body must be {"records": [canonical records]}') from None
+    except orjson.JSONDecodeError:
+        raise Unprocessable(_SHAPE) from None
+    except PydanticError as exc:
+        said = [str(e["msg"]) for e in exc.errors() if e["type"] == "value_error"]
+        raise Unprocessable("; ".join(said) or _SHAPE) from None
     consumer = f"webhook:{system}"
     with ctx.app.uow() as uow:
         if uow.inbox.seen(consumer, [delivery_id]):
             return WebhookOut(delivery_id=delivery_id, duplicate=True, report=None)
         lines = [json.dumps(r) for r in payload.records]
-        report = ingest_lines(lines, _Joined(uow), ctx.app.ports, source=system)
+        report = ingest_lines(lines, _Joined(uow), ctx.app.ports, source=system, provenance="sender")
         uow.inbox.record(consumer, [delivery_id])
         append(
             uow.connection,

@@ -1,31 +1,40 @@
-"""An append-only, tamper-evident audit log.
+"""An append-only, tamper-evident audit log: reading it and verifying its chain.
 
-Each row's ``hash`` is SHA-256 over the previous row's hash and the row's own fields in
-canonical JSON, so editing any field of any row, or deleting a row, breaks the chain from
-that point on. A one-row head (``audit_head``) holds the last sequence number and hash: it
-serialises appenders (locked ``FOR UPDATE`` on PostgreSQL; SQLite has one writer) and lets
-:func:`verify` notice that the newest rows were deleted.
-
-Rows are written in the caller's transaction, so an audited change and its audit row
-commit or roll back together.
+Rows are appended by :func:`handoffs.store.repositories.audit.append` (re-exported here) in
+the caller's transaction, so an audited change and its audit row commit or roll back
+together. Each row's hash is an HMAC under a key derived from the master secret, which is
+kept outside the database: whoever can only write the database can neither edit a row nor
+recompute the hashes after it. :func:`verify` walks the chain; checked against signed
+checkpoints (:mod:`handoffs.audit.checkpoint`) it also finds rows cut from the end.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+import hmac
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select
 
+from handoffs.keyring import Keyring
+from handoffs.store.repositories.audit import (
+    GENESIS,
+    KEYED,
+    LEGACY,
+    PURPOSE,
+    append,
+    audit_keyring,
+    row_digest,
+)
 from handoffs.store.tables import audit_head, audit_log
 
-__all__ = ["GENESIS", "AuditEntry", "Break", "append", "entries", "verify"]
+if TYPE_CHECKING:
+    from handoffs.audit.checkpoint import Checkpoint
 
-GENESIS = "0" * 64
+__all__ = ["GENESIS", "AuditEntry", "Break", "Report", "append", "entries", "verify", "verify_chain"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,55 +56,20 @@ class Break:
     reason: str
 
 
-def _json(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str).decode()
+@dataclass
+class Report:
+    """What a verification walked and found."""
 
+    rows: int = 0
+    keyed: int = 0
+    legacy: int = 0
+    head_seq: int = 0
+    head_hash: str = GENESIS
+    breaks: list[Break] = field(default_factory=list)
 
-def _digest(
-    prev_hash: str, seq: int, at: datetime, actor: str, action: str, target: str, before: str, after: str
-) -> str:
-    fields = [prev_hash, seq, at.isoformat(), actor, action, target, before, after]
-    return hashlib.sha256(_json(fields).encode()).hexdigest()
-
-
-def append(
-    conn: Connection,
-    *,
-    at: datetime,
-    actor: str,
-    action: str,
-    target: str,
-    before: Any = None,
-    after: Any = None,
-) -> int:
-    """Append one row in the caller's transaction; returns its sequence number."""
-    query = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    head = conn.execute(query).first()
-    if head is None:
-        # Two first appenders race on this insert; the loser's transaction fails and is retried.
-        conn.execute(insert(audit_head).values(id=1, seq=0, hash=GENESIS))
-        seq, prev = 1, GENESIS
-    else:
-        seq, prev = int(head.seq) + 1, str(head.hash)
-    before_s, after_s = _json(before), _json(after)
-    digest = _digest(prev, seq, at, actor, action, target, before_s, after_s)
-    conn.execute(
-        insert(audit_log).values(
-            seq=seq,
-            at=at,
-            actor=actor,
-            action=action,
-            target=target[:255],
-            before=before_s,
-            after=after_s,
-            prev_hash=prev,
-            hash=digest,
-        )
-    )
-    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=digest))
-    return seq
+    @property
+    def intact(self) -> bool:
+        return not self.breaks
 
 
 def entries(conn: Connection, *, limit: int = 100, target: str | None = None) -> list[AuditEntry]:
@@ -121,30 +95,83 @@ def _rows(conn: Connection) -> Iterator[Any]:
         last = batch[-1].seq
 
 
-def verify(conn: Connection) -> tuple[int, list[Break]]:
-    """Walk the chain; returns the rows checked and every break found (empty when intact)."""
-    breaks: list[Break] = []
-    prev, expected, checked = GENESIS, 1, 0
+def _check_row(row: Any, key: bytes, key_id: str, seen_keyed: bool) -> str | None:
+    """Why the row's own hash does not hold, or None."""
+    if row.scheme == LEGACY and seen_keyed:
+        return "an unkeyed row after keyed ones (rewritten without the key)"
+    if row.scheme == KEYED and row.key_id != key_id:
+        return f"keyed with another master secret (key id {row.key_id}, this hub's is {key_id})"
+    if row.scheme not in (LEGACY, KEYED):
+        return f"unknown hash scheme {row.scheme!r}"
+    fields = (row.prev_hash, row.seq, row.at, row.actor, row.action, row.target, row.before, row.after)
+    digest = row_digest(row.scheme, key if row.scheme == KEYED else None, *fields)
+    if not hmac.compare_digest(digest, row.hash):
+        return "its contents do not match its hash (edited)"
+    return None
+
+
+def verify_chain(
+    conn: Connection, keyring: Keyring | None = None, checkpoints: Sequence[Checkpoint] = ()
+) -> Report:
+    """Walk the chain, and hold it against signed ``checkpoints`` (already checked as signed).
+
+    A checkpoint pins its row's hash, and through the links every row before it: a row
+    rewritten, the chain cut short of it, or the head moved back before it is a break; so
+    is an unkeyed row after it (checkpoints are only made by a hub that keys its rows).
+    """
+    keyring = keyring or audit_keyring(conn)
+    key, key_id = keyring.key(PURPOSE), keyring.key_id()
+    pinned = {cp.seq: cp for cp in checkpoints}
+    keyed_after = min((cp.seq for cp in checkpoints), default=None)
+    report = Report()
+    prev, expected, found = GENESIS, 1, {}
     for row in _rows(conn):
-        checked += 1
+        report.rows += 1
         if row.seq != expected:
-            breaks.append(Break(expected, f"rows {expected}..{row.seq - 1} are missing"))
+            report.breaks.append(Break(expected, f"rows {expected}..{row.seq - 1} are missing"))
         if row.prev_hash != prev:
-            breaks.append(Break(row.seq, "does not link to the row before it"))
-        digest = _digest(
-            row.prev_hash, row.seq, row.at, row.actor, row.action, row.target, row.before, row.after
-        )
-        if digest != row.hash:
-            breaks.append(Break(row.seq, "its contents do not match its hash (edited)"))
+            report.breaks.append(Break(row.seq, "does not link to the row before it"))
+        if keyed_after is not None and row.seq > keyed_after and row.scheme != KEYED:
+            report.breaks.append(Break(row.seq, "an unkeyed row after a checkpoint (rewritten)"))
+        elif (problem := _check_row(row, key, key_id, report.keyed > 0)) is not None:
+            report.breaks.append(Break(row.seq, problem))
+        report.keyed += row.scheme == KEYED
+        report.legacy += row.scheme == LEGACY
+        if row.seq in pinned:
+            found[row.seq] = row.hash
         prev, expected = row.hash, row.seq + 1
     head = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
-    if head is not None and (int(head.seq) != expected - 1 or head.hash != prev):
-        breaks.append(
-            Break(
-                int(head.seq),
-                f"the head says the log ends at row {head.seq}, but it ends at row {expected - 1}",
+    if head is not None:
+        report.head_seq, report.head_hash = int(head.seq), str(head.hash)
+        if report.head_seq != expected - 1 or head.hash != prev:
+            report.breaks.append(
+                Break(
+                    report.head_seq,
+                    f"the head says the log ends at row {head.seq}, but it ends at row {expected - 1}",
+                )
             )
-        )
-    if head is None and checked:
-        breaks.append(Break(0, "the chain head is missing"))
-    return checked, breaks
+    elif report.rows:
+        report.breaks.append(Break(0, "the chain head is missing"))
+    for cp in sorted(checkpoints, key=lambda c: c.seq):
+        report.breaks.extend(_against(cp, found.get(cp.seq), expected - 1, report.head_seq))
+    return report
+
+
+def _against(cp: Checkpoint, row_hash: str | None, last: int, head_seq: int) -> list[Break]:
+    where = f"checkpoint of row {cp.seq} ({cp.at})"
+    out = []
+    if head_seq < cp.seq:
+        out.append(Break(cp.seq, f"the head was moved back to row {head_seq}, before the {where}"))
+    if last < cp.seq:
+        out.append(Break(cp.seq, f"the log ends at row {last}: rows were cut from the end since the {where}"))
+    elif row_hash is None:
+        out.append(Break(cp.seq, f"the row of the {where} is missing"))
+    elif not hmac.compare_digest(row_hash, cp.hash):
+        out.append(Break(cp.seq, f"the row no longer has the hash of the {where} (history rewritten)"))
+    return out
+
+
+def verify(conn: Connection) -> tuple[int, list[Break]]:
+    """Walk the chain; returns the rows checked and every break found (empty when intact)."""
+    report = verify_chain(conn)
+    return report.rows, report.breaks

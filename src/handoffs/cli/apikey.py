@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from typing import Annotated, Any
 
 import typer
@@ -11,6 +10,7 @@ from rich.table import Table
 from handoffs.cli.common import (
     DbOption,
     JsonOption,
+    cli_actor,
     console,
     err_console,
     open_app,
@@ -20,13 +20,6 @@ from handoffs.cli.common import (
 from handoffs.store.repositories.api_clients import ApiClientRepository
 
 app = typer.Typer(help="Manage API clients and their keys (keys are stored hashed).", no_args_is_help=True)
-
-
-def _operator() -> str:
-    try:
-        return f"operator:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "operator:unknown"
 
 
 @app.command("create")
@@ -49,7 +42,7 @@ def create(
         with hub.uow() as uow:
             from handoffs.api.clients import create_client
 
-            key = create_client(uow, _operator(), client_id, scope, entity or None, rate=rate, burst=burst)
+            key = create_client(uow, cli_actor(), client_id, scope, entity or None, rate=rate, burst=burst)
             uow.commit()
     except ValueError as exc:
         err_console.print(f"[red]{exc}[/red]")
@@ -73,7 +66,7 @@ def rotate(
         with hub.uow() as uow:
             from handoffs.api.clients import rotate_key
 
-            key = rotate_key(uow, _operator(), client_id, revoke_old=revoke_old)
+            key = rotate_key(uow, cli_actor(), client_id, revoke_old=revoke_old)
             uow.commit()
     except ValueError as exc:
         err_console.print(f"[red]{exc}[/red]")
@@ -139,13 +132,13 @@ def revoke(
     key: Annotated[str, typer.Argument(help="The key's id or prefix (hk_live_...).")],
     database_url: DbOption = None,
 ) -> None:
-    """Revoke a key at once; access tokens issued with it stop working too."""
+    """Revoke a key at once: its tokens stop working; a client's last key ends its subscriptions."""
     hub = open_app(database_url, erp="none")
     require_schema(hub)
     with hub.uow() as uow:
         from handoffs.api.clients import revoke_key
 
-        done = revoke_key(uow, _operator(), key)
+        done = revoke_key(uow, cli_actor(), key)
         uow.commit()
     hub.close()
     if not done:

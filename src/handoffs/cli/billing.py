@@ -9,12 +9,15 @@ import typer
 from rich.table import Table
 
 from handoffs.cli.common import (
+    ByOption,
     DbOption,
     JsonOption,
+    audit,
     check_period,
     console,
     err_console,
     opened,
+    operator_name,
     print_json,
 )
 from handoffs.domain.errors import ValidationError
@@ -31,6 +34,7 @@ def bill(
     issue_date: Annotated[
         str | None, typer.Option(help="Invoice date YYYY-MM-DD (default: the period's last day).")
     ] = None,
+    by: ByOption = None,
     database_url: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -43,6 +47,8 @@ def bill(
             with hub.uow() as uow:
                 day = date.fromisoformat(issue_date) if issue_date else None
                 queued = request_billing(uow, hub.ports, period, project, day)
+                after = {"project": project, "issue_date": issue_date, "queued": queued}
+                audit(uow, "cli.bill", f"period:{period}", by=by, after=after)
                 uow.commit()
         except ValidationError as exc:
             err_console.print(f"[red]{exc}[/red]")
@@ -59,6 +65,7 @@ def credit_note_(
     invoice_id: Annotated[str, typer.Argument(help="The invoice to credit in full.")],
     reason: Annotated[str, typer.Option(help="Why: recorded on the credit note and its journal.")],
     issue_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: today).")] = None,
+    by: ByOption = None,
     database_url: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -68,6 +75,8 @@ def credit_note_(
         try:
             with hub.uow() as uow:
                 note = issue_credit_note(uow, hub.ports, invoice_id, reason, day)
+                after = {"credit_note": note.id, "reason": reason, "total": str(note.total.amount)}
+                audit(uow, "cli.credit_note", f"invoice:{invoice_id}", by=by, after=after)
                 uow.commit()
         except ValidationError as exc:
             err_console.print(f"[red]{exc}[/red]")
@@ -114,23 +123,28 @@ def list_proposals(
     console.print(table)
 
 
-def _decide(proposal_id: str, approve: bool, reason: str, by: str, database_url: str | None) -> None:
+def _decide(proposal_id: str, approve: bool, reason: str, by: str | None, database_url: str | None) -> None:
+    state = "approved" if approve else "rejected"
     with opened(database_url) as hub:
         try:
             with hub.uow() as uow:
-                decide_proposal(uow, hub.ports, proposal_id, approve=approve, by=by, reason=reason)
+                who = operator_name(by)
+                decide_proposal(uow, hub.ports, proposal_id, approve=approve, by=who, reason=reason)
+                after = {"state": state, "reason": reason}
+                action = f"cli.{'approve' if approve else 'reject'}_proposal"
+                audit(uow, action, f"proposal:{proposal_id}", by=who, before={"state": "open"}, after=after)
                 uow.commit()
         except ValidationError as exc:
             err_console.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
-    console.print(f"{proposal_id}: {'approved' if approve else 'rejected'}.")
+    console.print(f"{proposal_id}: {state}.")
 
 
 @proposals_app.command("approve")
 def approve(
     proposal_id: Annotated[str, typer.Argument(help="The proposal's id.")],
     reason: Annotated[str, typer.Option(help="Why it is approved (kept with the decision).")],
-    by: Annotated[str, typer.Option(help="Who decides.")] = "operator",
+    by: ByOption = None,
     database_url: DbOption = None,
 ) -> None:
     """Approve: a write-down writes the hours off; a credit-and-rebill issues both documents."""
@@ -141,7 +155,7 @@ def approve(
 def reject(
     proposal_id: Annotated[str, typer.Argument(help="The proposal's id.")],
     reason: Annotated[str, typer.Option(help="Why it is rejected.")],
-    by: Annotated[str, typer.Option(help="Who decides.")] = "operator",
+    by: ByOption = None,
     database_url: DbOption = None,
 ) -> None:
     """Reject a credit-and-rebill proposal; the invoice stands as issued."""

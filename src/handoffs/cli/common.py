@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import re
 import sys
 from collections.abc import Iterator
@@ -17,13 +18,17 @@ if TYPE_CHECKING:
     from handoffs.bootstrap import App
 
 __all__ = [
+    "ByOption",
     "DbOption",
     "JsonOption",
+    "audit",
     "check_period",
+    "cli_actor",
     "console",
     "err_console",
     "open_app",
     "opened",
+    "operator_name",
     "print_json",
     "require_schema",
 ]
@@ -41,6 +46,10 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Who acts, for the audit log (default: your user name on this machine)."),
+]
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -92,3 +101,39 @@ def require_schema(app: App) -> None:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2, default=str).decode() + "\n")
+
+
+def operator_name(by: str | None = None) -> str:
+    """Who acts: the name given with ``--by``, else the operating-system user running the command."""
+    if by:
+        return by
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def cli_actor(by: str | None = None) -> str:
+    """The audit log's actor for an operator command: ``cli:<--by or OS user>``."""
+    return f"cli:{operator_name(by)}"
+
+
+def audit(
+    uow: Any, action: str, target: str, *, by: str | None = None, before: Any = None, after: Any = None
+) -> None:
+    """Write an operator's action to the audit log, in the unit of work's transaction.
+
+    The actor is ``cli:<--by>``, else ``cli:<OS user>``; the caller commits the change and
+    its audit row together.
+    """
+    from handoffs.audit import append
+
+    append(
+        uow.connection,
+        at=uow.now,
+        actor=cli_actor(by),
+        action=action,
+        target=target,
+        before=before,
+        after=after,
+    )

@@ -7,11 +7,15 @@ from typing import Annotated
 
 import typer
 
-from handoffs.cli.common import DbOption, JsonOption, console, err_console, opened, print_json
+from handoffs.cli.common import DbOption, JsonOption, cli_actor, console, err_console, opened, print_json
 
 app = typer.Typer(
     help="Manage the web console's users (serve it with: handoffs serve).", no_args_is_help=True
 )
+
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from the first line of standard input.")
+]
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -33,10 +37,7 @@ def adduser(
             help="viewer (reads), operator (also acts on exceptions) or admin (also manages users)."
         ),
     ] = "viewer",
-    password_stdin: Annotated[
-        bool,
-        typer.Option("--password-stdin", help="Read the password from the first line of standard input."),
-    ] = False,
+    password_stdin: PasswordStdin = False,
     database_url: DbOption = None,
 ) -> None:
     """Add a console user with a role; the password is prompted for (or read from standard input)."""
@@ -55,13 +56,44 @@ def adduser(
         append(
             uow.connection,
             at=uow.now,
-            actor="cli",
+            actor=cli_actor(),
             action="cli.add_console_user",
             target=f"user:{name}",
             after={"role": role},
         )
         uow.commit()
     console.print(f"Console user {name} added as {role}. Sign in at /console after: handoffs serve")
+
+
+@app.command("password")
+def password(
+    name: Annotated[str, typer.Argument(help="The user whose password to replace.")],
+    password_stdin: PasswordStdin = False,
+    database_url: DbOption = None,
+) -> None:
+    """Give a console user a new password (same policy as adduser); their sessions end."""
+    from handoffs.audit import append
+    from handoffs.console.users import UserError, set_password
+
+    new = _read_password(password_stdin)
+    with opened(database_url) as hub, hub.uow() as uow:
+        try:
+            found = set_password(uow.connection, name, new, uow.now)
+        except UserError as exc:
+            err_console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+        if not found:
+            err_console.print(f"[red]No console user {name}.[/red]")
+            raise typer.Exit(2)
+        append(
+            uow.connection,
+            at=uow.now,
+            actor=cli_actor(),
+            action="cli.set_console_password",
+            target=f"user:{name}",
+        )
+        uow.commit()
+    console.print(f"Console user {name} has a new password.")
 
 
 @app.command("users")

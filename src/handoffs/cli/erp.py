@@ -9,8 +9,10 @@ import typer
 from rich.table import Table
 
 from handoffs.cli.common import (
+    ByOption,
     DbOption,
     JsonOption,
+    audit,
     check_period,
     console,
     err_console,
@@ -93,6 +95,7 @@ def post_journals(
         str, typer.Option(help="The period whose journal entries to send, YYYY-MM.", callback=check_period)
     ],
     file: FileOption = Path("handoffs.yaml"),
+    by: ByOption = None,
     database_url: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -121,6 +124,7 @@ def post_journals(
         require_schema(hub)
         with hub.uow() as uow:
             queued = request_journal_postings(uow, hub.ports, period)
+            audit(uow, "cli.post_journals", f"period:{period}", by=by, after={"queued": queued})
             uow.commit()
         stats = hub.worker().run(until_idle=True).as_dict()
         with hub.uow() as uow:

@@ -10,11 +10,15 @@ import typer
 from rich.table import Table
 
 from handoffs.cli.common import (
+    ByOption,
     DbOption,
     JsonOption,
+    audit,
+    cli_actor,
     console,
     err_console,
     opened,
+    operator_name,
     print_json,
 )
 from handoffs.store.repositories.exceptions import ExceptionRecord
@@ -126,15 +130,14 @@ def _as_dict(r: ExceptionRecord) -> dict[str, object]:
 
 
 ReasonOption = Annotated[str, typer.Option(help="Why: kept with the exception and in the audit log.")]
-ByOption = Annotated[str, typer.Option("--by", help="Who acts (recorded in the audit log).")]
 
 
-def _act(database_url: str | None, action: str, exception_id: int, reason: str, by: str) -> None:
+def _act(database_url: str | None, action: str, exception_id: int, reason: str, by: str | None) -> None:
     """Retry or ignore through the same commands the process API uses, audited the same way."""
     from handoffs.api import commands
     from handoffs.api.context import Principal
-    from handoffs.audit import append
 
+    by = operator_name(by)
     with opened(database_url) as hub:
         operator = Principal(
             client_id=f"cli:{by}", name=by, scopes=frozenset({"*"}), entities=None, key_id="cli"
@@ -143,16 +146,9 @@ def _act(database_url: str | None, action: str, exception_id: int, reason: str, 
         try:
             with hub.uow() as uow:
                 result = run(uow, operator, exception_id, reason)
-                for audit in result.audit:
-                    append(
-                        uow.connection,
-                        at=uow.now,
-                        actor=operator.actor,
-                        action=audit.action.replace("process.", "cli."),
-                        target=audit.target,
-                        before=audit.before,
-                        after=audit.after,
-                    )
+                for row in result.audit:  # audited as cli:<user>, not as an API client
+                    action = row.action.replace("process.", "cli.")
+                    audit(uow, action, row.target, by=by, before=row.before, after=row.after)
                 uow.commit()
         except Exception as exc:  # the commands raise NotFound/Conflict with a message for a person
             if type(exc).__name__ not in ("NotFound", "Conflict"):
@@ -169,7 +165,7 @@ def _act(database_url: str | None, action: str, exception_id: int, reason: str, 
 def retry(
     exception_id: Annotated[int, typer.Argument(help="The exception's id.")],
     reason: ReasonOption,
-    by: ByOption = "operator",
+    by: ByOption = None,
     database_url: DbOption = None,
 ) -> None:
     """Put a dead letter's work back in line; it resolves itself when the work succeeds."""
@@ -180,7 +176,7 @@ def retry(
 def ignore(
     exception_id: Annotated[int, typer.Argument(help="The exception's id.")],
     reason: ReasonOption,
-    by: ByOption = "operator",
+    by: ByOption = None,
     database_url: DbOption = None,
 ) -> None:
     """Close an exception without acting on it, with the reason on record."""
@@ -197,7 +193,7 @@ def replay(
         bool, typer.Option("--dry-run", help="Only show the money impact; change nothing.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Replay without asking after the preview.")] = False,
-    by: ByOption = "operator",
+    by: ByOption = None,
     database_url: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -238,7 +234,7 @@ def replay(
                     exception_id,
                     subscriptions=hub.registry.subscriptions,
                     reason=str(reason),
-                    actor=f"cli:{by}",
+                    actor=cli_actor(by),
                 )
                 uow.commit()
         except (LookupError, ValueError) as exc:
@@ -294,14 +290,14 @@ def print_preview(preview: ReplayPreview) -> None:
 def assign(
     exception_id: Annotated[int, typer.Argument(help="The exception's id.")],
     owner: Annotated[str, typer.Option(help="Who owns it from now on.")],
-    by: ByOption = "operator",
+    by: ByOption = None,
     database_url: DbOption = None,
 ) -> None:
     """Give an exception an owner (an open one moves to in_progress)."""
     from handoffs.console.actions import assign as assign_owner
 
     with opened(database_url) as hub:
-        outcome = assign_owner(hub, by, exception_id, owner, via="cli")
+        outcome = assign_owner(hub, operator_name(by), exception_id, owner, via="cli")
     if not outcome.ok:
         err_console.print(outcome.message, markup=False)
         raise typer.Exit(1)
@@ -312,14 +308,14 @@ def assign(
 def fix(
     exception_id: Annotated[int, typer.Argument(help="A validation exception from a load.")],
     raw: Annotated[str, typer.Option(help="The corrected record, one line of canonical JSON.")],
-    by: ByOption = "operator",
+    by: ByOption = None,
     database_url: DbOption = None,
 ) -> None:
     """Edit and retry: load the corrected record in place of the one that failed."""
     from handoffs.console.actions import fix as fix_record
 
     with opened(database_url) as hub:
-        outcome = fix_record(hub, by, exception_id, raw, via="cli")
+        outcome = fix_record(hub, operator_name(by), exception_id, raw, via="cli")
     if not outcome.ok:
         err_console.print(outcome.message, markup=False)
         raise typer.Exit(1)

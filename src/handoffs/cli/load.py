@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -11,8 +12,10 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 
 from handoffs.cli.common import (
+    ByOption,
     DbOption,
     JsonOption,
+    audit,
     console,
     err_console,
     open_app,
@@ -37,15 +40,19 @@ def load(
         str | None, typer.Option(help="Source name recorded on records and exceptions.")
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=50_000, help="Lines per transaction.")] = 2000,
+    by: ByOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Load canonical objects. Good lines are stored; each bad line becomes an exception.
 
-    Loading the same file again changes nothing. Exits 1 when any line failed.
+    Loading the same file again changes nothing. Exits 1 when any line failed. The load is
+    written to the audit log when it ends (or stops), with the file's SHA-256 and what it did.
     """
     hub = open_app(database_url, erp="none")
     require_schema(hub)
     size = path.stat().st_size
+    digest = hashlib.sha256()
+    report: LoadReport | None = None
     with Progress(
         TextColumn("loading {task.description}"),
         BarColumn(),
@@ -60,13 +67,23 @@ def load(
         def lines() -> Iterator[str]:
             with path.open(encoding="utf-8") as fh:
                 for line in fh:
-                    progress.advance(task, len(line.encode()))
+                    data = line.encode()
+                    digest.update(data)
+                    progress.advance(task, len(data))
                     yield line
 
-        report = ingest_lines(
-            lines(), hub.uow, hub.ports, source=source or f"file:{path.name}", batch_size=batch_size
-        )
-    hub.close()
+        try:
+            report = ingest_lines(
+                lines(), hub.uow, hub.ports, source=source or f"file:{path.name}", batch_size=batch_size
+            )
+        finally:  # each batch committed on its own: the audit row says how far the load went
+            done = {"completed": True, **report.as_dict()} if report else {"completed": False}
+            with hub.uow() as uow:
+                audit(
+                    uow, "cli.load", f"file:{path.name}", by=by, after={"sha256": digest.hexdigest(), **done}
+                )
+                uow.commit()
+            hub.close()
     _print(report, as_json)
     if report.failed:
         raise typer.Exit(1)

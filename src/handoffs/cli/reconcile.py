@@ -8,8 +8,10 @@ import typer
 from rich.table import Table
 
 from handoffs.cli.common import (
+    ByOption,
     DbOption,
     JsonOption,
+    audit,
     check_period,
     console,
     opened,
@@ -24,6 +26,7 @@ def reconcile(
         str, typer.Option(help="The period of work to reconcile, YYYY-MM.", callback=check_period)
     ],
     entity: Annotated[str | None, typer.Option(help="Only this legal entity.")] = None,
+    by: ByOption = None,
     database_url: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -34,7 +37,13 @@ def reconcile(
     """
     with opened(database_url) as hub, hub.uow() as uow:
         report = run_controls(uow.connection, period, entity)
-        record_breaks(uow, report)
+        opened_now = record_breaks(uow, report)
+        after = {
+            "entity": entity,
+            "breaks": len(report.breaks),
+            "exceptions_opened": sum(opened_now.values()),
+        }
+        audit(uow, "cli.reconcile", f"period:{period}", by=by, after=after)
         uow.commit()
     if as_json:
         print_json(report.as_dict())

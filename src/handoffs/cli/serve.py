@@ -31,7 +31,7 @@ def serve(
     """
     import uvicorn
 
-    from handoffs.api import create_app
+    from handoffs.api import ApiSettings, create_app
 
     hub = open_app(database_url)
     if upgrade:
@@ -40,7 +40,7 @@ def serve(
         f"Handoffs API on http://{host}:{port}  (docs: http://{host}:{port}/docs, "
         f"console: http://{host}:{port}/console)"
     )
-    app = create_app(hub)
+    app = create_app(hub, ApiSettings.from_env())
     if systems is not None:
         from handoffs.config.systems import load_systems
         from handoffs.connectors.registry import rate_limits

@@ -11,8 +11,10 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from handoffs.cli.common import (
+    ByOption,
     DbOption,
     JsonOption,
+    cli_actor,
     console,
     err_console,
     open_app,
@@ -104,7 +106,7 @@ def replay(
         bool, typer.Option("--dry-run", help="Only show what the replay would invoice and post.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Replay without asking after the preview.")] = False,
-    by: Annotated[str, typer.Option("--by", help="Who replays (recorded in the audit log).")] = "operator",
+    by: ByOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Queue stored messages to run through their consumers again (idempotent by business key).
@@ -145,7 +147,7 @@ def replay(
             until=_utc(until),
             correlation_id=correlation_id,
             message_types=types,
-            actor=f"cli:{by}",
+            actor=cli_actor(by),
         )
     finally:
         hub.close()

@@ -52,6 +52,7 @@ CONNECTOR_TYPES = (
     "expenses",
     "netsuite",
     "odoo",
+    "tryton",
     "csv_time",
     "legacy_gl",
 )

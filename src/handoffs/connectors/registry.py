@@ -18,6 +18,7 @@ from handoffs.connectors.mapping import Lookups, MappingFile, load_mapping
 from handoffs.connectors.netsuite import NetSuiteConfig, NetSuiteErp
 from handoffs.connectors.odoo import OdooConfig, OdooErp
 from handoffs.connectors.salesforce import SalesforceConfig, SalesforceConnector
+from handoffs.connectors.tryton import TrytonConfig, TrytonErp
 from handoffs.connectors.workday import WorkdayConfig, WorkdayConnector
 from handoffs.engine.ratelimit import RateLimit
 from handoffs.engine.uncertain import PendingWrites
@@ -83,6 +84,8 @@ def build_erp(
         )
     if kind == "odoo":
         return OdooErp(cfg.name, OdooConfig.from_entry(entry), specs, lookups, **http)
+    if kind == "tryton":
+        return TrytonErp(cfg.name, TrytonConfig.from_entry(entry), specs, lookups, **http)
     if kind == "legacy_gl":
         return LegacyGlErp(cfg.name, LegacyGlConfig.from_entry(entry, cfg.base_dir))
     return None

@@ -16,7 +16,16 @@ from fastapi.staticfiles import StaticFiles
 from handoffs.bootstrap import App
 from handoffs.console.auth import ConsoleContext, Denied
 
-__all__ = ["ConsoleContext", "mount"]
+__all__ = ["ConsoleContext", "error_page", "mount"]
+
+
+def error_page(request: Request, status: int, title: str, message: str) -> Response | None:
+    """The console's error page for a request the edge or validation refused; None off the console."""
+    if not request.url.path.startswith("/console"):
+        return None
+    from handoffs.console.render import page
+
+    return page(request, "error.html", status, title=title, message=message)
 
 
 def mount(api: FastAPI, hub: App, ctx: ConsoleContext | None = None) -> None:
@@ -25,6 +34,7 @@ def mount(api: FastAPI, hub: App, ctx: ConsoleContext | None = None) -> None:
     from handoffs.console.render import page
 
     api.state.console = ctx or ConsoleContext(hub)
+    api.state.error_page = error_page
     api.include_router(forms.router)
     api.include_router(pages.router)
     static = files("handoffs.console").joinpath("static")

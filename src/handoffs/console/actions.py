@@ -28,10 +28,12 @@ __all__ = ["Outcome", "assign", "check_record", "fix", "replay", "retry_or_ignor
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What happened, for the page: ``ok`` and a sentence for a person."""
+    """What happened, for the page: ``ok``, a sentence for a person, and on success the code
+    of the banner the page shows after the redirect (see :mod:`handoffs.console.notices`)."""
 
     ok: bool
     message: str
+    code: str = ""
 
 
 def _principal(user: str) -> Principal:
@@ -62,9 +64,11 @@ def retry_or_ignore(hub: App, user: str, action: str, exception_id: int, reason:
         return Outcome(False, exc.detail)
     if result.body.get("work_requeued"):
         return Outcome(
-            True, f"Exception {exception_id} is retrying: its work is queued again for the worker."
+            True,
+            f"Exception {exception_id} is retrying: its work is queued again for the worker.",
+            "requeued",
         )
-    return Outcome(True, f"Exception {exception_id} is {result.body['state']}.")
+    return Outcome(True, f"Exception {exception_id} is {result.body['state']}.", "updated")
 
 
 def assign(hub: App, user: str, exception_id: int, owner: str, *, via: str = "console") -> Outcome:
@@ -87,7 +91,7 @@ def assign(hub: App, user: str, exception_id: int, owner: str, *, via: str = "co
             after={"owner": owner},
         )
         uow.commit()
-    return Outcome(True, f"Exception {exception_id} is owned by {owner}.")
+    return Outcome(True, f"Exception {exception_id} is owned by {owner}.", "assigned")
 
 
 def check_record(raw: str) -> str | None:
@@ -140,7 +144,7 @@ def fix(hub: App, user: str, exception_id: int, raw: str, *, via: str = "console
             after={"raw": line},
         )
         uow.commit()
-    return Outcome(True, f"Exception {exception_id} resolved: the corrected record is loaded.")
+    return Outcome(True, f"Exception {exception_id} resolved: the corrected record is loaded.", "fixed")
 
 
 def replay(hub: App, user: str, exception_id: int, reason: str) -> Outcome:
@@ -162,5 +166,7 @@ def replay(hub: App, user: str, exception_id: int, reason: str) -> Outcome:
     except (LookupError, ValueError) as exc:
         return Outcome(False, str(exc))
     return Outcome(
-        True, f"Exception {exception_id} replayed: {result['queued']} run(s) queued for the worker."
+        True,
+        f"Exception {exception_id} replayed: {result['queued']} run(s) queued for the worker.",
+        "replayed",
     )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from handoffs.api.catalog import INTERFACES
 from handoffs.console import kpis, reads, recon
 from handoffs.console.auth import ConsoleContext, need
 from handoffs.console.charts import bar_chart, line_chart
+from handoffs.console.notices import exception_notice, users_notice
 from handoffs.console.render import page
 from handoffs.console.users import ConsoleUser, list_users
 from handoffs.flows import triage
@@ -24,6 +25,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/console", include_in_schema=False)
 Viewer = Annotated[ConsoleUser, Depends(need("viewer"))]
 Admin = Annotated[ConsoleUser, Depends(need("admin"))]
+ExceptionId = Annotated[int, Path(ge=1, le=2**62)]  # larger ids reach no database column
 STATES = ("open", "in_progress", "retrying", "resolved", "ignored")
 _LIST_LIMIT = 200
 
@@ -92,12 +94,12 @@ def exceptions(
 
 
 @router.get("/exceptions/{exception_id}", response_class=HTMLResponse)
-def exception(request: Request, user: Viewer, exception_id: int, msg: str = "", ok: int = 0) -> Response:
+def exception(request: Request, user: Viewer, exception_id: ExceptionId, done: str = "") -> Response:
     with _ctx(request).hub.uow() as uow:
         record = uow.exceptions.get(exception_id)
     if record is None:
         return page(request, "error.html", 404, title="Not found", message=f"No exception {exception_id}.")
-    return exception_page(request, record, msg, bool(ok))
+    return exception_page(request, record, exception_notice(done, record), True)
 
 
 def exception_page(
@@ -131,7 +133,7 @@ def exception_page(
 
 
 @router.get("/exceptions/{exception_id}/replay", response_class=HTMLResponse)
-def replay_preview(request: Request, user: Viewer, exception_id: int) -> Response:
+def replay_preview(request: Request, user: Viewer, exception_id: ExceptionId) -> Response:
     """What a replay would do, computed in a transaction that is rolled back."""
     ctx = _ctx(request)
     with ctx.hub.uow() as uow:
@@ -230,7 +232,12 @@ def catalog(request: Request, user: Viewer) -> Response:
 
 
 @router.get("/users", response_class=HTMLResponse)
-def users(request: Request, user: Admin, msg: str = "", ok: int = 0) -> Response:
+def users(request: Request, user: Admin, done: str = "") -> Response:
+    return users_page(request, users_notice(done), True)
+
+
+def users_page(request: Request, msg: str, ok: bool, status: int = 200) -> Response:
+    """The users page with a banner: a fixed notice after a change, or why a change was refused."""
     with _ctx(request).hub.uow() as uow:
         everyone = list_users(uow.connection)
-    return page(request, "users.html", active="users", users=everyone, msg=msg, ok=bool(ok))
+    return page(request, "users.html", status, active="users", users=everyone, msg=msg, ok=ok)

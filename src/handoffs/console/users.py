@@ -1,15 +1,15 @@
-"""Console users: a name, one role, and a scrypt password hash with a random salt.
+"""Console users: a name, one role, and an Argon2id password hash (see :mod:`.passwords`).
 
 Roles are ordered: a ``viewer`` reads every page, an ``operator`` also acts on exceptions,
-an ``admin`` also manages users. Passwords are hashed with :func:`hashlib.scrypt` and
-stored as ``scrypt$n$r$p$salt$hash`` (hex); they are never logged or shown.
+an ``admin`` also manages users. A new password must meet the policy in
+:func:`handoffs.console.passwords.check_password`; a stored hash of an older scheme or with
+weaker parameters is replaced on the user's next successful sign-in. Passwords and hashes
+are never logged or shown.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -17,7 +17,15 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from handoffs.store.tables import console_users
+from handoffs.console.passwords import (
+    MAX_PASSWORD,
+    PasswordRefused,
+    check_password,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from handoffs.store.tables import console_sessions, console_users
 
 __all__ = [
     "ROLES",
@@ -29,14 +37,13 @@ __all__ = [
     "get_user",
     "hash_password",
     "list_users",
+    "set_password",
     "set_role",
     "verify_password",
 ]
 
 ROLES = ("viewer", "operator", "admin")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
-_N, _R, _P = 2**14, 8, 1
-MIN_PASSWORD = 8
 
 
 class UserError(ValueError):
@@ -54,23 +61,11 @@ class ConsoleUser:
         return ROLES.index(self.role) >= ROLES.index(role)
 
 
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
-    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
-
-
-def verify_password(password: str, stored: str) -> bool:
+def _check_policy(name: str, password: str) -> None:
     try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        got = hashlib.scrypt(
-            password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
-        )
-    except ValueError:
-        return False
-    return hmac.compare_digest(got.hex(), digest)
+        check_password(name, password)
+    except PasswordRefused as exc:
+        raise UserError(str(exc)) from None
 
 
 def _check_role(role: str) -> None:
@@ -83,8 +78,7 @@ def add_user(conn: Connection, name: str, role: str, password: str, now: datetim
     if not _NAME.match(name):
         raise UserError("a user name is 1-64 letters, digits, '.', '_', '@' or '-'")
     _check_role(role)
-    if len(password) < MIN_PASSWORD:
-        raise UserError(f"a password needs at least {MIN_PASSWORD} characters")
+    _check_policy(name, password)
     if get_user(conn, name) is not None:
         raise UserError(f"user {name} already exists")
     conn.execute(
@@ -105,11 +99,43 @@ def get_user(conn: Connection, name: str) -> ConsoleUser | None:
 
 
 def authenticate(conn: Connection, name: str, password: str) -> ConsoleUser | None:
-    """The user when ``password`` is theirs; None otherwise (unknown names cost the same time)."""
-    row = conn.execute(select(console_users).where(console_users.c.name == name)).first()
+    """The user when ``password`` is theirs; None otherwise (unknown names cost the same time).
+
+    On success a hash of an older scheme or with other parameters is replaced by a fresh one
+    in the caller's transaction (which the caller commits).
+    """
+    row = None
+    if _NAME.match(name) and len(password) <= MAX_PASSWORD:
+        row = conn.execute(select(console_users).where(console_users.c.name == name)).first()
     stored = row.password_hash if row is not None else _dummy()
-    ok = verify_password(password, stored)
-    return ConsoleUser(row.name, row.role, row.created_at) if ok and row is not None else None
+    if not verify_password(password[:MAX_PASSWORD], stored) or row is None:
+        return None
+    if needs_rehash(stored):
+        conn.execute(
+            update(console_users)
+            .where(console_users.c.name == name)
+            .values(password_hash=hash_password(password))
+        )
+    return ConsoleUser(row.name, row.role, row.created_at)
+
+
+def set_password(conn: Connection, name: str, password: str, now: datetime) -> bool:
+    """Give ``name`` a new password (checked against the policy) and end their sessions.
+
+    Returns False when there is no such user.
+    """
+    _check_policy(name, password)
+    result = conn.execute(
+        update(console_users)
+        .where(console_users.c.name == name)
+        .values(password_hash=hash_password(password), updated_at=now)
+    )
+    conn.execute(
+        update(console_sessions)
+        .where(console_sessions.c.user_name == name, console_sessions.c.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    return bool(result.rowcount)
 
 
 def list_users(conn: Connection) -> list[ConsoleUser]:
@@ -126,6 +152,8 @@ def set_role(conn: Connection, name: str, role: str, now: datetime) -> bool:
 
 
 def delete_user(conn: Connection, name: str) -> bool:
+    """Delete a user and their sessions (a later user of the same name starts with none)."""
+    conn.execute(delete(console_sessions).where(console_sessions.c.user_name == name))
     return bool(conn.execute(delete(console_users).where(console_users.c.name == name)).rowcount)
 
 

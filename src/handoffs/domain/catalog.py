@@ -43,12 +43,18 @@ ENVELOPE_FIELDS: Final = ("type", "source_system", "source_version")
 
 @dataclass(frozen=True, slots=True)
 class CanonicalRecord:
-    """A decoded canonical object with where it came from and its version there."""
+    """A decoded canonical object with where it came from and its version there.
+
+    ``hub_versioned`` marks a write whose sender may not version it (an API client's): it
+    replaces a different stored object whatever its version, and the stored source version
+    stays, so the system of record's next update still wins.
+    """
 
     type: str
     obj: Any
     source_system: str
     source_version: str | None
+    hub_versioned: bool = False
 
 
 def type_name_of(obj: object) -> str:

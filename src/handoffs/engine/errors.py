@@ -10,6 +10,7 @@ The tree::
      │                       (never simply sent again: see handoffs.engine.uncertain)
      │    └── Waiting        the system answered, the outcome is not there yet (a job
      │                       still running, an uncertain write settling): not an outage
+     │    └── DeliveryFailed an event did not reach one subscriber; a generic reason only
      └── TerminalError       never retried: becomes an exception (dead letter) with payload
 
 Errors from the domain layer (``handoffs.domain.errors.DomainError``) are terminal: data
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 __all__ = [
     "CircuitOpen",
+    "DeliveryFailed",
     "HandoffsFailure",
     "RateLimited",
     "TerminalError",
@@ -78,6 +80,16 @@ class Waiting(TransientError):
     """
 
     category = "waiting"
+
+
+class DeliveryFailed(TransientError):
+    """An event did not reach a subscriber: ``HTTP 500``, ``connection failed``...
+
+    The message is what the delivery records and shows its subscriber, so it never holds
+    the subscriber's answer or a resolver's or socket's own text.
+    """
+
+    category = "delivery_failed"
 
 
 class TerminalError(HandoffsFailure):

@@ -4,7 +4,9 @@ Each relay is an outbound engine consumer (one per event type and relay kind), s
 inherits the worker's leases, retries with backoff and dead letters. A relay tracks each
 subscriber's delivery of each event (``event_deliveries``): a subscriber that answered is
 never sent the event again, one that keeps failing is dead-lettered alone, and
-``redeliver`` puts it back in line.
+``redeliver`` puts it back in line (only it: later runs send only to subscribers still
+owed the event). A subscriber whose API client was revoked is never sent anything: that
+is checked at every send, and recorded on the delivery.
 
 CloudEvents 1.0, structured JSON: ``specversion, id, source, type, subject, time,
 datacontenttype, correlationid`` and ``data`` (the event's fields).
@@ -12,9 +14,6 @@ datacontenttype, correlationid`` and ``data`` (the event's fields).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
@@ -23,12 +22,15 @@ import orjson
 
 from handoffs.domain.codec import encode
 from handoffs.domain.messages import MESSAGE_TYPES, Event, Message
-from handoffs.engine.errors import TransientError
+from handoffs.engine.egress import EgressPolicy
+from handoffs.engine.errors import DeliveryFailed, TransientError
 from handoffs.engine.registry import Handler, Registry
+from handoffs.store.repositories.api_clients import ApiClientRepository
 from handoffs.store.repositories.subscriptions import Subscription, SubscriptionRepository
 from handoffs.store.uow import SqlUnitOfWork, UowFactory
 
 __all__ = [
+    "CLIENT_REVOKED",
     "EVENT_CLASSES",
     "SOURCE",
     "Sender",
@@ -38,21 +40,15 @@ __all__ = [
     "event_entity",
     "relay_handlers",
     "relays_from_env",
-    "sign",
 ]
 
 SOURCE = "/handoffs/hub"
+CLIENT_REVOKED = "the subscriber's API client was revoked"
 EVENT_CLASSES: dict[str, type[Message]] = {n: c for n, c in MESSAGE_TYPES.items() if issubclass(c, Event)}
 
 
 def consumer_name(kind: str, event_type: str) -> str:
     return f"relay.{kind}.{event_type}"
-
-
-def sign(secret: str, delivery_id: str, timestamp: int | str, body: bytes) -> str:
-    """Standard Webhooks signature: ``v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">``."""
-    mac = hmac.new(secret.encode(), f"{delivery_id}.{timestamp}.".encode() + body, hashlib.sha256)
-    return "v1," + base64.b64encode(mac.digest()).decode()
 
 
 def cloudevent(message: Message) -> dict[str, Any]:
@@ -112,17 +108,36 @@ class _Relay:
     def __init__(self, sender: Sender) -> None:
         self._sender = sender
 
-    def call(self, message: Message, uow_factory: Callable[[], SqlUnitOfWork], ports: object) -> int:
-        name = type(message).__name__
-        with uow_factory() as uow:
-            repo = SubscriptionRepository(uow.connection, uow.now)
+    def _owed(self, message: Message, uow: SqlUnitOfWork) -> list[Subscription]:
+        """The subscribers this run sends ``message`` to.
+
+        The first run fans out to every subscriber that wants the event and records each as
+        owed (``pending``) before anything is sent. Later runs (retries, a redelivery) send
+        only to those still owed, so redelivering to one subscriber never reaches another,
+        nor one that subscribed after the event.
+        """
+        repo = SubscriptionRepository(uow.connection, uow.now)
+        mine = repo.find(kind=self._sender.kind)
+        done = repo.deliveries(message.message_id)
+        if any(s.id in done for s in mine):
+            subs = [s for s in mine if s.active and s.id in done and done[s.id].status == "pending"]
+        else:
             entity = event_entity(uow, message)
-            done = repo.deliveries(message.message_id)
-            subs = [
-                s
-                for s in repo.find(kind=self._sender.kind, active_only=True)
-                if s.wants(name, entity) and (s.id not in done or done[s.id].status == "pending")
-            ]
+            subs = [s for s in mine if s.wants(type(message).__name__, entity)]
+            for sub in subs:
+                repo.mark(sub.id, message.message_id, "pending", None, attempted=False)
+        # Checked at every send, not only when the client was revoked: an event queued
+        # before, or a client revoked some other way, is not sent to a revoked client.
+        live = ApiClientRepository(uow.connection, uow.now).live(s.client_id for s in subs)
+        for sub in subs:
+            if sub.client_id not in live:
+                repo.mark(sub.id, message.message_id, "dead", CLIENT_REVOKED, attempted=False)
+        uow.commit()
+        return [s for s in subs if s.client_id in live]
+
+    def call(self, message: Message, uow_factory: Callable[[], SqlUnitOfWork], ports: object) -> int:
+        with uow_factory() as uow:
+            subs = self._owed(message, uow)
         event = cloudevent(message)
         body = orjson.dumps(event)
         failed: list[str] = []
@@ -131,7 +146,9 @@ class _Relay:
             try:
                 self._sender.send(sub, event, body)
             except Exception as exc:  # each failure is recorded per subscriber, then retried
-                error = f"{type(exc).__name__}: {exc}"[:500]
+                # Only a sender's own generic reason is kept: never the target's answer or
+                # a socket's or resolver's text, which would tell a client what answered.
+                error = str(exc)[:200] if isinstance(exc, DeliveryFailed) else "delivery failed"
                 failed.append(f"{sub.id} ({error})")
             with uow_factory() as uow:
                 SubscriptionRepository(uow.connection, uow.now).mark(
@@ -170,11 +187,15 @@ def relay_handlers(senders: Sequence[Sender]) -> list[Handler]:
     return handlers
 
 
-def relays_from_env(env: Mapping[str, str] | None = None) -> list[Handler]:
+def relays_from_env(
+    env: Mapping[str, str] | None = None, *, egress: EgressPolicy | None = None
+) -> list[Handler]:
     """Relays named in ``HANDOFFS_EVENTS_OUT`` (``webhook``, ``nats`` or both, comma-separated).
 
     Every hub process that publishes events (API, worker, load) must agree on this, since
     a message's work items are created when it is stored. NATS needs ``HANDOFFS_NATS_URL``.
+    Webhooks go where ``egress`` allows: by default public addresses only (the composition
+    root passes the one built from ``HANDOFFS_WEBHOOK_ALLOW_NETWORKS``).
     """
     env = os.environ if env is None else env
     kinds = {k.strip() for k in env.get("HANDOFFS_EVENTS_OUT", "").split(",") if k.strip()}
@@ -182,7 +203,7 @@ def relays_from_env(env: Mapping[str, str] | None = None) -> list[Handler]:
     if "webhook" in kinds:
         from handoffs.engine.relay_webhook import WebhookSender
 
-        senders.append(WebhookSender())
+        senders.append(WebhookSender(policy=egress))
     if "nats" in kinds:
         from handoffs.engine.relay_nats import NatsSender
 

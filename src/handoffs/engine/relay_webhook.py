@@ -4,41 +4,89 @@ Each request carries ``Webhook-Id`` (the CloudEvent id: receivers drop repeats),
 ``Webhook-Timestamp`` and ``Webhook-Signature: v1,<base64 HMAC-SHA256 of
 "<id>.<timestamp>.<body>">`` keyed with the subscription's secret. Any 2xx is delivered;
 anything else, or no answer, is retried by the worker with backoff.
+
+Before each request the target's host name is resolved and every address checked against
+the :class:`~handoffs.engine.egress.EgressPolicy`; the request then goes to the checked
+address (with the original ``Host`` header and TLS server name), so the name cannot be
+re-pointed between the check and the connection. What a failure records is generic
+(``HTTP 500``, ``connection failed``): never the subscriber's answer or the resolver's text.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from handoffs.engine.relay import sign
+from handoffs.engine.egress import EgressPolicy, TargetRefused, endpoint
+from handoffs.engine.errors import DeliveryFailed
 from handoffs.store.repositories.subscriptions import Subscription
 
-__all__ = ["WebhookSender"]
+__all__ = ["WebhookSender", "sign"]
+
+
+def sign(secret: str, delivery_id: str, timestamp: int | str, body: bytes) -> str:
+    """Standard Webhooks signature: ``v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">``."""
+    mac = hmac.new(secret.encode(), f"{delivery_id}.{timestamp}.".encode() + body, hashlib.sha256)
+    return "v1," + base64.b64encode(mac.digest()).decode()
 
 
 class WebhookSender:
+    """Posts CloudEvents to subscribers' URLs, to addresses the ``policy`` allows only."""
+
     kind = "webhook"
 
-    def __init__(self, client: httpx.Client | None = None, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        client: httpx.Client | None = None,
+        now: Callable[[], float] = time.time,
+        *,
+        policy: EgressPolicy | None = None,
+    ) -> None:
         self._client = client or httpx.Client(timeout=10.0, follow_redirects=False)
         self._now = now
+        self._policy = policy or EgressPolicy()
+
+    def _pinned(self, target: str) -> tuple[httpx.URL, dict[str, str], dict[str, Any]]:
+        """The target's URL with its host replaced by the checked address, Host header and SNI."""
+        url = httpx.URL(target)
+        try:
+            address = self._policy.resolve(*endpoint(target))
+        except TargetRefused as exc:
+            raise DeliveryFailed(str(exc)) from None
+        headers = {"Host": url.netloc.decode("ascii")}
+        extensions: dict[str, Any] = {}
+        if url.scheme == "https":
+            # Verify the certificate against the subscriber's name, and do not keep the
+            # connection: the pool knows it by address, and another name there is another peer.
+            extensions["sni_hostname"] = url.host
+            headers["Connection"] = "close"
+        return url.copy_with(host=address), headers, extensions
 
     def send(self, subscription: Subscription, event: dict[str, Any], body: bytes) -> None:
+        url, host, extensions = self._pinned(subscription.target)
         timestamp = int(self._now())
         headers = {
+            **host,
             "Content-Type": "application/cloudevents+json",
             "Webhook-Id": str(event["id"]),
             "Webhook-Timestamp": str(timestamp),
             "Webhook-Signature": sign(subscription.secret or "", str(event["id"]), timestamp, body),
             "User-Agent": "handoffs-relay/1",
         }
-        response = self._client.post(subscription.target, content=body, headers=headers)
+        try:
+            response = self._client.post(url, content=body, headers=headers, extensions=extensions)
+        except httpx.TimeoutException:
+            raise DeliveryFailed("timed out") from None
+        except httpx.HTTPError:
+            raise DeliveryFailed("connection failed") from None
         if not 200 <= response.status_code < 300:
-            raise RuntimeError(f"subscriber answered {response.status_code}")
+            raise DeliveryFailed(f"HTTP {response.status_code}")
 
     def close(self) -> None:
         self._client.close()

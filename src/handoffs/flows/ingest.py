@@ -6,27 +6,49 @@ text and line number; the good lines around it are stored in the same batch.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 import orjson
 
-from handoffs.domain.billing import Invoice
 from handoffs.domain.catalog import CanonicalRecord, decode_record
 from handoffs.domain.codec import encode
 from handoffs.domain.errors import DomainError, ValidationError
 from handoffs.domain.messages import BilledTimeChanged, ContractAmended, TimeEntryApproved
 from handoffs.domain.work import TimeEntry
+from handoffs.flows.ingest_reports import (
+    correlation_for_project,
+    fingerprint,
+    report_bad_line,
+    report_locked,
+)
+from handoffs.flows.invoice_import import load_invoices
 from handoffs.flows.ports import Ports
 
-__all__ = ["LoadReport", "SourceRecord", "correlation_for_project", "ingest_lines", "ingest_records"]
+__all__ = [
+    "LoadReport",
+    "Provenance",
+    "SourceRecord",
+    "correlation_for_project",
+    "ingest_lines",
+    "ingest_records",
+]
+
+# Who says where a record came from: "record" - its own envelope (a file, a connector's
+# mapping); "sender" - the authenticated system that sent it, with that system's versions (a
+# signed webhook); "client" - an API client, whose writes the hub versions (never the body).
+Provenance = Literal["record", "sender", "client"]
 
 
-def correlation_for_project(project_id: str) -> str:
-    return f"project:{project_id}"
+def _decode(data: Any, source: str, provenance: Provenance) -> CanonicalRecord:
+    record = decode_record(data, source)
+    if provenance == "record":
+        return record
+    client = provenance == "client"
+    version = None if client else record.source_version
+    return replace(record, source_system=source, source_version=version, hub_versioned=client)
 
 
 @dataclass(slots=True)
@@ -55,8 +77,12 @@ def ingest_lines(
     source: str,
     batch_size: int = 2000,
     on_progress: Callable[[int], None] | None = None,
+    provenance: Provenance = "record",
 ) -> LoadReport:
-    """Load canonical JSON Lines; each batch is one transaction with its events and exceptions."""
+    """Load canonical JSON Lines; each batch is one transaction with its events and exceptions.
+
+    With ``provenance`` other than ``"record"``, every record's system is ``source``.
+    """
     report = LoadReport()
     batch: list[tuple[int, str]] = []
     for number, line in enumerate(lines, start=1):
@@ -64,12 +90,12 @@ def ingest_lines(
             continue
         batch.append((number, line.rstrip("\n")))
         if len(batch) >= batch_size:
-            _load_batch(batch, uow_factory, ports, source, report)
+            _load_batch(batch, uow_factory, ports, source, report, provenance)
             if on_progress:
                 on_progress(len(batch))
             batch = []
     if batch:
-        _load_batch(batch, uow_factory, ports, source, report)
+        _load_batch(batch, uow_factory, ports, source, report, provenance)
         if on_progress:
             on_progress(len(batch))
     return report
@@ -81,13 +107,14 @@ def _load_batch(
     ports: Ports,
     source: str,
     report: LoadReport,
+    provenance: Provenance,
 ) -> None:
     good: list[tuple[int, str, CanonicalRecord]] = []
     bad: list[tuple[int, str, ValidationError]] = []
     for number, raw in batch:
         report.lines += 1
         try:
-            good.append((number, raw, decode_record(orjson.loads(raw), source)))
+            good.append((number, raw, _decode(orjson.loads(raw), source, provenance)))
         except orjson.JSONDecodeError as exc:
             bad.append((number, raw, ValidationError("", f"not valid JSON: {exc.msg} at column {exc.colno}")))
         except ValidationError as exc:
@@ -96,7 +123,7 @@ def _load_batch(
             bad.append((number, raw, ValidationError("", str(exc))))
     with uow_factory() as uow:
         for number, raw, error in bad:
-            _report_bad_line(uow, source, number, raw, error)
+            report_bad_line(uow, source, number, raw, error)
         report.failed += len(bad)
         _store(uow, good, ports, source, report)
         uow.commit()
@@ -129,51 +156,12 @@ def _store(
         entry: TimeEntry = result.record.obj
         if result.outcome == "locked":
             number, raw = raw_by_id[entry.id]
-            _report_locked(uow, source, number, raw, entry)
+            report_locked(uow, source, number, raw, entry)
             uow.publish(_billed_changed(entry, raw, ports))
         elif result.outcome in ("inserted", "updated") and entry.status == "approved":
             uow.publish(_approved(entry, result.version, ports))
             report.approvals_published += 1
-    _load_invoices(uow, source, by_kind.get("invoice", []), report)
-
-
-def _load_invoices(
-    uow: Any, source: str, invoices: list[tuple[Any, str, CanonicalRecord]], report: LoadReport
-) -> None:
-    """Invoices issued before the hub took over: stored with their billing links, never changed.
-
-    The time they bill is marked billed, and recognised by the import (its revenue belongs to
-    the books the invoice came from).
-    """
-    for where, raw, record in invoices:
-        invoice: Invoice = record.obj
-        report.by_type["invoice"] += 1
-        stored = uow.invoices.get(invoice.id)
-        if stored == invoice:
-            report.outcomes["unchanged"] += 1
-            continue
-        if stored is not None:
-            report.outcomes["locked"] += 1
-            uow.exceptions.add(
-                category="validation",
-                source=source,
-                raw=raw,
-                reason=f"{_label(where)}: invoice {invoice.id} was already issued and is never changed",
-                detail={
-                    "line" if isinstance(where, int) else "record": where,
-                    "rule": "issued invoices are immutable: credit and re-invoice instead",
-                },
-                object_type="invoice",
-                object_id=invoice.id,
-                fingerprint=_fingerprint("invoice", invoice.id, raw),
-            )
-            continue
-        uow.invoices.add(invoice, correlation_for_project(invoice.project_id))
-        uow.invoices.set_status(invoice.id, "imported")
-        entries = [s.id for s in invoice.sources if s.type == "time_entry"]
-        uow.time_entries.set_state(entries, "billed")
-        uow.time_entries.mark_recognised(entries, f"imported:{invoice.id}")
-        report.outcomes["inserted"] += 1
+    load_invoices(uow, source, by_kind.get("invoice", []), report)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +189,7 @@ def ingest_records(
     source: str,
     failures: Sequence[dict[str, Any]] = (),
     report: LoadReport | None = None,
+    provenance: Provenance = "record",
 ) -> LoadReport:
     """Store mapped connector records and the mapping failures of the same pull in one transaction.
 
@@ -220,7 +209,7 @@ def ingest_records(
                 _link(uow, item)
                 continue
             try:
-                good.append((item.ref, item.raw, decode_record(item.data, source)))
+                good.append((item.ref, item.raw, _decode(item.data, source, provenance)))
             except DomainError as exc:
                 error = exc if isinstance(exc, ValidationError) else ValidationError("", str(exc))
                 report.failed += 1
@@ -232,7 +221,7 @@ def ingest_records(
                     detail={"record": item.ref, "field": error.field, "rule": error.reason},
                     object_type=str(item.data.get("type")),
                     object_id=str(item.data.get("id")),
-                    fingerprint=_fingerprint("validation", item.ref, item.raw),
+                    fingerprint=fingerprint("validation", item.ref, item.raw),
                 )
         report.lines += len(failures)
         for item in records:
@@ -245,7 +234,7 @@ def ingest_records(
 
 def _billed_changed(entry: TimeEntry, raw: str, ports: Ports) -> BilledTimeChanged:
     return BilledTimeChanged(
-        message_id=ports.ids.derive("billed-time-changed", entry.id, _fingerprint(raw)),
+        message_id=ports.ids.derive("billed-time-changed", entry.id, fingerprint(raw)),
         occurred_at=ports.clock.now(),
         correlation_id=correlation_for_project(entry.project_id),
         entry_id=entry.id,
@@ -274,41 +263,7 @@ def _approved(entry: TimeEntry, version: int, ports: Ports) -> TimeEntryApproved
     )
 
 
-def _fingerprint(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
-
-
-def _report_bad_line(uow: Any, source: str, number: int, raw: str, error: ValidationError) -> None:
-    uow.exceptions.add(
-        category="validation",
-        source=source,
-        reason=f"line {number}: {error}",
-        raw=raw,
-        detail={"line": number, "field": error.field, "rule": error.reason},
-        fingerprint=_fingerprint(source, str(number), raw),
-    )
-
-
-def _report_locked(uow: Any, source: str, number: Any, raw: str, entry: TimeEntry) -> None:
-    uow.exceptions.add(
-        category="billed_entry_changed",
-        source=source,
-        reason=f"{_label(number)}: time entry {entry.id} is already billed; the change waits as an "
-        "adjustment proposal (handoffs proposals list)",
-        raw=raw,
-        detail={"line" if isinstance(number, int) else "record": number, "entry_id": entry.id},
-        object_type="time_entry",
-        object_id=entry.id,
-        correlation_id=correlation_for_project(entry.project_id),
-        fingerprint=_fingerprint("locked", entry.id, raw),
-    )
-
-
 def _link(uow: Any, item: SourceRecord) -> None:
     system = item.data.get("source_system")
     if item.external_id is not None and isinstance(system, str) and item.data.get("id"):
         uow.xrefs.link(str(item.data["type"]), str(item.data["id"]), system, item.external_id)
-
-
-def _label(where: Any) -> str:
-    return f"line {where}" if isinstance(where, int) else str(where)

@@ -25,6 +25,7 @@ from handoffs.domain.work import Expense, Project, TimeEntry
 from handoffs.engine.registry import Handler
 from handoffs.flows.billing_run import BillingContext
 from handoffs.flows.ingest import correlation_for_project
+from handoffs.flows.ingest_reports import fingerprint
 from handoffs.flows.operations import issue_credit_note
 from handoffs.flows.ports import Ports
 from handoffs.policies import (
@@ -184,6 +185,13 @@ def _raise(
     )
 
 
+def _judged_version(record: Any, raw: str) -> str:
+    """The version a decision is kept for: the hub versions an API client's record by its content."""
+    if record.source_version is not None or not record.hub_versioned:
+        return record.source_version or "0"
+    return "hub:" + fingerprint(raw)
+
+
 def screen_expenses(uow: Any, items: list[Any], ports: Ports, source: str) -> list[Any]:
     """An ingest screen: approved expenses that break a rule become exceptions and are not stored."""
     if ports.policies is None:
@@ -196,7 +204,7 @@ def screen_expenses(uow: Any, items: list[Any], ports: Ports, source: str) -> li
         if project is None or expense.status != "approved":
             kept.append((where, raw, record))
             continue
-        version = record.source_version or "0"
+        version = _judged_version(record, raw)
         ctx = _context(objects, project, expense.resource_id, expense.incurred_on)
         policy = policy_for(ports.policies, objects, project, expense.incurred_on)
         decision = evaluate_expense(policy, ExpenseFacts(expense, ctx))

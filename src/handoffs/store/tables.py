@@ -30,6 +30,8 @@ __all__ = [
     "billed_sources",
     "circuit_breakers",
     "connector_cursors",
+    "console_login_throttle",
+    "console_sessions",
     "console_users",
     "deliveries",
     "exceptions",
@@ -282,7 +284,9 @@ exceptions = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("resolution", Text),
+    Column("legal_entity_id", Id),  # migration 0901: the entity of the API client record that raised it
     Index("ix_exceptions_object", "object_type", "object_id"),  # migration 0601
+    Index("ix_exceptions_source_created", "source", "created_at"),  # migration 0901
 )
 
 rate_limits = Table(
@@ -373,7 +377,8 @@ api_keys = Table(
     Column("revoked_at", UtcDateTime),
 )
 
-# Small named secrets the API keeps for itself (the JWT signing key), made on first use.
+# Small named secrets made on first use. The JWT signing key is no longer one of them (it is
+# derived from the master secret; migration 0906 deleted the stored one).
 api_secrets = Table(
     "api_secrets",
     metadata,
@@ -395,7 +400,8 @@ idempotency_keys = Table(
     Column("expires_at", UtcDateTime, nullable=False, index=True),
 )
 
-# Append-only, hash-chained: each row's hash covers its fields and the previous row's hash.
+# Append-only, hash-chained: each row's hash covers its fields and the previous row's hash,
+# keyed (scheme "hmac-sha256") with a secret outside the database; "sha256" rows predate the key.
 audit_log = Table(
     "audit_log",
     metadata,
@@ -408,6 +414,8 @@ audit_log = Table(
     Column("after", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("scheme", String(16), nullable=False, server_default="sha256"),
+    Column("key_id", String(16)),  # the master secret's public fingerprint, for keyed rows
 )
 
 # The chain's head (one row): serialises appenders and lets verify notice a deleted last row.
@@ -429,7 +437,7 @@ event_subscriptions = Table(
     Column("target", String(1000), nullable=False),
     Column("event_types", Text, nullable=False),  # space-separated, or "*"
     Column("entities", Text, nullable=False),  # the creating client's entities, or "*"
-    Column("secret", String(128)),  # webhook signing secret (shown once, never returned again)
+    Column("secret", Text),  # webhook signing secret, sealed (shown once, never returned again)
     Column("active", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
@@ -451,7 +459,7 @@ webhook_receivers = Table(
     "webhook_receivers",
     metadata,
     Column("system", String(64), primary_key=True),
-    Column("secret", String(128), nullable=False),
+    Column("secret", Text, nullable=False),  # sealed with the master secret
     Column("created_at", UtcDateTime, nullable=False),
 )
 
@@ -483,4 +491,28 @@ console_users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# One row per console sign-in (migration 0904): ``id`` is the SHA-256 of the session's
+# secret, which only the user's signed cookie holds.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_name", String(64), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("client", String(64), nullable=True),
+)
+
+# Failed console sign-ins per ``user:<name>`` and ``addr:<client address>`` (migration 0904).
+console_login_throttle = Table(
+    "console_login_throttle",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UtcDateTime, nullable=False),
+    Column("locked_until", UtcDateTime, nullable=True),
 )

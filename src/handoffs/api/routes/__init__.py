@@ -28,6 +28,7 @@ _DESCRIPTIONS = {
     403: "A scope is missing",
     404: "Not found (also for another legal entity's objects)",
     409: "Conflicts with the object's state",
+    413: "The body is larger than HANDOFFS_MAX_REQUEST_BYTES",
     422: "Invalid request, or an Idempotency-Key reused with another request",
     429: "Rate limit reached; see Retry-After",
     500: "Internal error (no details are given)",
@@ -47,4 +48,4 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 AUTHED = (400, 401, 403, 404, 422, 429, 500)
-POSTED = (*AUTHED, 409)
+POSTED = (*AUTHED, 409, 413)

@@ -9,12 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from handoffs.api.context import Principal
 from handoffs.api.deps import Ctx, EventsManage
 from handoffs.api.idempotency import Audit, IdempotencyKey, Result, run_once
-from handoffs.api.problems import Conflict, NotFound
+from handoffs.api.problems import Conflict, NotFound, Unprocessable
 from handoffs.api.routes import AUTHED, POSTED, problems
 from handoffs.api.schemas import DeliveryOut, RedeliveryIn, SubscriptionIn, SubscriptionOut
-from handoffs.engine.relay import consumer_name
+from handoffs.engine.egress import TargetRefused
+from handoffs.engine.relay import EVENT_CLASSES, consumer_name, event_entity
 from handoffs.store.repositories.read_models import ReadModels
 from handoffs.store.repositories.subscriptions import Subscription, SubscriptionRepository
 from handoffs.store.uow import SqlUnitOfWork
@@ -23,6 +25,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["events"])
 SubId = Annotated[str, Path(min_length=1, max_length=40)]
+Seq = tuple[int, str, str]  # a stored message: (seq, message id, type)
 
 
 def _out(sub: Subscription, secret: str | None = None) -> dict[str, Any]:
@@ -44,11 +47,27 @@ def _own(uow: SqlUnitOfWork, client_id: str, sub_id: str) -> Subscription:
     return sub
 
 
+def _screen(ctx: Ctx, target: str) -> None:
+    try:
+        ctx.app.egress().screen(target)
+    except TargetRefused as exc:
+        raise Unprocessable(f"the webhook target is refused: {exc}") from None
+
+
 @router.post("", status_code=201, response_model=SubscriptionOut, responses=problems(*POSTED))
 def create_subscription(
     body: SubscriptionIn, request: Request, ctx: Ctx, principal: EventsManage, key: IdempotencyKey
 ) -> JSONResponse:
-    """Subscribe a webhook URL or a NATS subject to event types (the webhook secret is shown once)."""
+    """Subscribe a webhook URL or a NATS subject to event types (the webhook secret is shown once).
+
+    A repeat with the same ``Idempotency-Key`` answers the same subscription with ``secret``
+    null: the secret is not kept for replays.
+
+    A webhook URL whose host is or resolves to a loopback, link-local, private or other
+    non-public address is refused (422) unless the operator allowed its network.
+    """
+    if body.kind == "webhook":
+        _screen(ctx, body.target)
 
     def command(uow: SqlUnitOfWork) -> Result:
         repo = SubscriptionRepository(uow.connection, uow.now)
@@ -59,10 +78,9 @@ def create_subscription(
         )
         sub = repo.get(sub_id)
         assert sub is not None
-        after = _out(sub)
-        return Result(
-            201, _out(sub, secret), [Audit("events.subscribe", f"subscription:{sub_id}", None, after)]
-        )
+        after = _out(sub)  # without the secret: the audit row and a replay never show it
+        audit = [Audit("events.subscribe", f"subscription:{sub_id}", None, after)]
+        return Result(201, _out(sub, secret), audit, replay=after)
 
     return run_once(ctx, request, principal, key, body.model_dump(mode="json"), command)
 
@@ -127,6 +145,21 @@ def list_deliveries(
     ]
 
 
+def _event_for(uow: SqlUnitOfWork, principal: Principal, sub: Subscription, message_id: str) -> Seq:
+    """The stored event ``message_id`` if this subscription may receive it, else 409.
+
+    It must be an event of a type the subscription takes, of a legal entity both the
+    subscription and the caller see; a missing id and another entity's event answer alike.
+    """
+    found = ReadModels(uow.connection).message(message_id)
+    if found is not None and found[2] in EVENT_CLASSES:
+        message = uow.exceptions.load_messages([found[0]])[found[0]]
+        entity = event_entity(uow, message)
+        if sub.wants(found[2], entity) and principal.sees(entity):
+            return found
+    raise Conflict(f"event {message_id} is not in this subscription's history")
+
+
 @router.post(
     "/{subscription_id}/redeliveries",
     status_code=202,
@@ -141,13 +174,15 @@ def redeliver(
     principal: EventsManage,
     key: IdempotencyKey,
 ) -> JSONResponse:
-    """Send one event to this subscriber again (for example a dead letter, after a fix)."""
+    """Send one event to this subscriber again (for example a dead letter, after a fix).
+
+    Only an event this subscription takes, of a legal entity the caller sees, and only to
+    this subscription: other subscribers are not sent it again.
+    """
 
     def command(uow: SqlUnitOfWork) -> Result:
         sub = _own(uow, principal.client_id, subscription_id)
-        found = ReadModels(uow.connection).message(body.message_id)
-        if found is None or (sub.event_types is not None and found[2] not in sub.event_types):
-            raise Conflict(f"event {body.message_id} is not in this subscription's history")
+        found = _event_for(uow, principal, sub, body.message_id)
         consumer = consumer_name(sub.kind, found[2])
         if consumer not in ctx.app.registry.consumers:
             raise Conflict(f"the {sub.kind} relay is not running in this hub (set HANDOFFS_EVENTS_OUT)")

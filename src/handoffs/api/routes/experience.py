@@ -73,4 +73,4 @@ def invoice_line_lineage(invoice_id: Id, line_id: Id, ctx: Ctx, principal: Exper
         require_visible(
             principal, None if invoice is None else invoice.legal_entity_id, f"invoice {invoice_id}"
         )
-        return lineage(uow, invoice_id, line_id)
+        return lineage(uow, principal, invoice_id, line_id)

@@ -72,7 +72,10 @@ def _basic(header: str | None) -> tuple[str, str] | None:
 
 
 @router.post(
-    "/oauth/token", response_model=TokenOut, openapi_extra=_TOKEN_BODY, responses=problems(400, 401, 422, 500)
+    "/oauth/token",
+    response_model=TokenOut,
+    openapi_extra=_TOKEN_BODY,
+    responses=problems(400, 401, 413, 422, 500),
 )
 async def token(request: Request, ctx: Ctx) -> TokenOut:
     """OAuth2 client credentials (RFC 6749 §4.4): an API key buys a short-lived JWT access token.
@@ -100,7 +103,6 @@ async def token(request: Request, ctx: Ctx) -> TokenOut:
         now = int(ctx.now())
         ttl = ctx.settings.token_ttl
         claims: dict[str, Any] = {
-            "iss": "handoffs",
             "sub": client.id,
             "kid": key.id,
             "scope": " ".join(sorted(asked)),
@@ -113,13 +115,13 @@ async def token(request: Request, ctx: Ctx) -> TokenOut:
     return await anyio.to_thread.run_sync(issue)
 
 
-@router.get("/catalog", response_model=list[CatalogEntry], responses=problems(500))
+@router.get("/catalog", response_model=list[CatalogEntry], responses=problems(400, 500))
 def catalog() -> list[CatalogEntry]:
     """Every interface of this API with its owner, version and lifecycle (public)."""
     return INTERFACES
 
 
-@router.get("/scopes", response_model=dict[str, str], responses=problems(500))
+@router.get("/scopes", response_model=dict[str, str], responses=problems(400, 500))
 def scopes() -> dict[str, str]:
     """The scopes a client can hold (public). A client may also be limited to some legal entities."""
     return SCOPES

@@ -14,7 +14,8 @@ from handoffs.api.commands import upsert
 from handoffs.api.deps import Ctx, SystemRead, SystemWrite
 from handoffs.api.entities import entity_of, require_visible
 from handoffs.api.idempotency import Audit, IdempotencyKey, Result, run_once
-from handoffs.api.problems import Forbidden, NotFound, Unauthorized
+from handoffs.api.problems import Forbidden, NotFound, TooManyRequests, Unauthorized
+from handoffs.api.quotas import ExceptionBudgetSpent
 from handoffs.api.routes import AUTHED, POSTED, problems
 from handoffs.api.schemas import LoadReportOut, ObjectOut, ObjectType, ReceiverSecretOut, UpsertIn, WebhookOut
 from handoffs.api.webhooks_in import receive
@@ -37,13 +38,24 @@ def upsert_objects(
 ) -> JSONResponse:
     """Upsert canonical records of any type, exactly as ``handoffs load`` stores a file.
 
-    Good records are stored if newer than what is stored; each bad record becomes a
-    validation exception keeping its raw text. Records of another legal entity are 404.
+    Records are stored as sent by ``api:<client id>`` and versioned by the hub, so a body
+    naming ``source_system`` or ``source_version`` is refused (422); each bad record becomes a
+    validation exception keeping its raw text, up to the client's exception budget (429 with
+    Retry-After past it). Records of another legal entity, and invoices naming anything
+    outside their project and entity, are 404.
     """
     records = [r.model_dump(mode="json", exclude_none=True) for r in body.records]
-    return run_once(
-        ctx, request, principal, key, records, lambda uow: upsert(uow, ctx.app.ports, principal, records)
-    )
+    try:
+        return run_once(
+            ctx,
+            request,
+            principal,
+            key,
+            records,
+            lambda uow: upsert(uow, ctx.app.ports, principal, records, ctx.settings),
+        )
+    except ExceptionBudgetSpent as spent:  # rolled back, and not kept under the idempotency key
+        raise TooManyRequests(str(spent), headers={"Retry-After": str(spent.retry_after)}) from None
 
 
 @router.get("/objects/{type}/{id}", response_model=ObjectOut, responses=problems(*AUTHED))
@@ -71,7 +83,10 @@ def read_object(type: ObjectType, id: ObjectId, ctx: Ctx, principal: SystemRead)
 def rotate_receiver_secret(
     system: SystemName, request: Request, ctx: Ctx, principal: SystemWrite, key: IdempotencyKey
 ) -> JSONResponse:
-    """Create or rotate the shared secret a connected system signs its webhooks with (shown once)."""
+    """Create or rotate the shared secret a connected system signs its webhooks with (shown once).
+
+    A repeat with the same ``Idempotency-Key`` answers with ``secret`` null.
+    """
     if principal.entities is not None:
         raise Forbidden("only a client scoped to every legal entity may set a system's webhook secret")
 
@@ -82,13 +97,14 @@ def rotate_receiver_secret(
             200,
             {"system": system, "secret": secret},
             [Audit("system.rotate_webhook_secret", f"receiver:{system}", None, {"rotated": True})],
+            replay={"system": system, "secret": None},  # shown once: a repeat does not show it again
         )
 
     return run_once(ctx, request, principal, key, {"system": system}, command)
 
 
 @router.post(
-    "/webhooks/{system}", response_model=WebhookOut, responses=problems(400, 401, 404, 409, 422, 500)
+    "/webhooks/{system}", response_model=WebhookOut, responses=problems(400, 401, 404, 409, 413, 422, 500)
 )
 async def receive_webhook(
     system: SystemName,

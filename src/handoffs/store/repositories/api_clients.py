@@ -1,16 +1,19 @@
-"""API clients, their hashed keys, and the API's own secrets (the JWT signing key)."""
+"""API clients, their hashed keys, and small named secrets made on first use.
+
+The access tokens' signing key is not one of them: it is derived from the master secret
+(``handoffs.keyring``) and never stored.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
-from handoffs.store.tables import api_clients, api_keys, api_secrets
+from handoffs.store.tables import api_clients, api_keys
 
 __all__ = ["ApiClient", "ApiClientRepository", "ApiKeyRow"]
 
@@ -108,6 +111,16 @@ class ApiClientRepository:
             query = query.where(api_keys.c.client_id == client_id)
         return [_key(r) for r in self._conn.execute(query)]
 
+    def live(self, client_ids: Iterable[str]) -> set[str]:
+        """Those of ``client_ids`` that still have a key not revoked."""
+        ids = sorted(set(client_ids))
+        if not ids:
+            return set()
+        query = select(api_keys.c.client_id).where(
+            api_keys.c.client_id.in_(ids), api_keys.c.revoked_at.is_(None)
+        )
+        return {str(r) for r in self._conn.execute(query.distinct()).scalars()}
+
     def revoke_key(self, key_id: str) -> bool:
         """Revoke one key; False when it does not exist or was already revoked."""
         result = self._conn.execute(
@@ -116,16 +129,3 @@ class ApiClientRepository:
             .values(revoked_at=self._now)
         )
         return bool(result.rowcount)
-
-    def secret(self, name: str, make: Callable[[], str]) -> str:
-        """The named secret, created with ``make()`` on first use (the first writer wins)."""
-        query = select(api_secrets.c.value).where(api_secrets.c.name == name)
-        row = self._conn.execute(query).first()
-        if row is not None:
-            return str(row.value)
-        try:
-            with self._conn.begin_nested():
-                self._conn.execute(insert(api_secrets).values(name=name, value=make(), created_at=self._now))
-        except IntegrityError:
-            pass
-        return str(self._conn.execute(query).scalar_one())

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, case, func, insert, select, update
 
-from handoffs.audit.chain import append
+from handoffs.store.repositories.audit import append
 from handoffs.store.serde import message_from_json
 from handoffs.store.tables import exceptions, invoice_lines, invoices, messages, time_entries
 
@@ -61,6 +61,7 @@ class ExceptionRecord:
     correlation_id: str | None
     created_at: datetime
     resolution: str | None
+    legal_entity_id: str | None = None  # the entity of the API client record that raised it
 
     @property
     def runbook(self) -> str:
@@ -71,6 +72,7 @@ class ExceptionRepository:
     def __init__(self, conn: Connection, now: datetime) -> None:
         self._conn = conn
         self._now = now
+        self.added: builtins.list[int] = []  # ids opened through this unit of work, in order
 
     def add(
         self,
@@ -123,7 +125,23 @@ class ExceptionRepository:
             )
             .returning(exceptions.c.id)
         )
-        return int(result.scalar_one())
+        self.added.append(int(result.scalar_one()))
+        return self.added[-1]
+
+    def set_entities(self, entities: dict[int, str]) -> None:
+        """Give exceptions (id -> legal entity) the entity they belong to."""
+        for exception_id, entity in entities.items():
+            self._conn.execute(
+                update(exceptions).where(exceptions.c.id == exception_id).values(legal_entity_id=entity)
+            )
+
+    def raised_since(self, source: str, since: datetime) -> tuple[int, datetime | None]:
+        """How many exceptions ``source`` opened at or after ``since``, and when the first was."""
+        c = exceptions.c
+        raised = (c.source == source, c.created_at >= since)
+        count = int(self._conn.execute(select(func.count()).where(*raised)).scalar_one())
+        first = self._conn.execute(select(c.created_at).where(*raised).order_by(c.created_at).limit(1))
+        return count, first.scalar()
 
     def list(
         self, *, state: str | None = None, category: str | None = None, limit: int | None = None
@@ -307,4 +325,5 @@ def _record(row: Any) -> ExceptionRecord:
         correlation_id=row.correlation_id,
         created_at=row.created_at,
         resolution=row.resolution,
+        legal_entity_id=row.legal_entity_id,
     )

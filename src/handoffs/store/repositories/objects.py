@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, tuple_, update
 
 from handoffs.domain.catalog import OBJECT_TYPES, CanonicalRecord
-from handoffs.store.repositories.upserts import UpsertResult, decide
+from handoffs.store.repositories.upserts import UpsertResult, decide, source_version
 from handoffs.store.serde import from_doc, to_doc
 from handoffs.store.tables import object_history, objects
 
@@ -95,7 +95,7 @@ class ObjectRepository:
                     "id": record.obj.id,
                     "version": version,
                     "source_system": record.source_system,
-                    "source_version": record.source_version,
+                    "source_version": source_version(record, row["source_version"] if row else None),
                     "doc": doc,
                     "_new": row is None or row["_new"],
                 }

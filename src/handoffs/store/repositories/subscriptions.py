@@ -1,4 +1,9 @@
-"""Event subscriptions (webhooks, NATS subjects) and each subscriber's delivery of each event."""
+"""Event subscriptions (webhooks, NATS subjects) and each subscriber's delivery of each event.
+
+Webhook secrets, ours (signing outbound deliveries) and connected systems' (checking inbound
+ones), must be read back to sign and check, so they are sealed with the master secret
+(:mod:`handoffs.store.sealing`), never stored in plain text. Callers see plain secrets.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from handoffs.keyring import Keyring
+from handoffs.store.sealing import RECEIVER_PURPOSE, SUBSCRIPTION_PURPOSE, Sealer
 from handoffs.store.tables import event_deliveries as ed
 from handoffs.store.tables import event_subscriptions as es
 from handoffs.store.tables import webhook_receivers
@@ -48,24 +55,28 @@ def _set(value: str) -> frozenset[str] | None:
     return None if value == "*" else frozenset(value.split())
 
 
-def _sub(r: Any) -> Subscription:
-    return Subscription(
-        r.id,
-        r.client_id,
-        r.kind,
-        r.target,
-        _set(r.event_types),
-        _set(r.entities),
-        r.secret,
-        bool(r.active),
-        r.created_at,
-    )
-
-
 class SubscriptionRepository:
-    def __init__(self, conn: Connection, now: datetime) -> None:
+    def __init__(self, conn: Connection, now: datetime, keyring: Keyring | None = None) -> None:
         self._conn = conn
         self._now = now
+        self._sealer = Sealer(conn, keyring)
+
+    def _sub(self, r: Any) -> Subscription:
+        secret = self._sealer.open(SUBSCRIPTION_PURPOSE, r.secret)
+        # A webhook whose secret no longer opens (the master secret changed) cannot be signed:
+        # it is treated as gone, and its owner subscribes again to get a new secret.
+        usable = r.secret is None or secret is not None
+        return Subscription(
+            r.id,
+            r.client_id,
+            r.kind,
+            r.target,
+            _set(r.event_types),
+            _set(r.entities),
+            secret,
+            bool(r.active) and usable,
+            r.created_at,
+        )
 
     def add(
         self,
@@ -85,7 +96,7 @@ class SubscriptionRepository:
                 target=target,
                 event_types="*" if not event_types else " ".join(sorted(set(event_types))),
                 entities="*" if entities is None else " ".join(sorted(entities)),
-                secret=secret,
+                secret=self._sealer.seal(SUBSCRIPTION_PURPOSE, secret),
                 active=True,
                 created_at=self._now,
             )
@@ -93,7 +104,7 @@ class SubscriptionRepository:
 
     def get(self, sub_id: str) -> Subscription | None:
         row = self._conn.execute(select(es).where(es.c.id == sub_id)).first()
-        return None if row is None else _sub(row)
+        return None if row is None else self._sub(row)
 
     def find(
         self, *, client_id: str | None = None, kind: str | None = None, active_only: bool = False
@@ -105,10 +116,19 @@ class SubscriptionRepository:
             query = query.where(es.c.kind == kind)
         if active_only:
             query = query.where(es.c.active.is_(True))
-        return [_sub(r) for r in self._conn.execute(query)]
+        return [self._sub(r) for r in self._conn.execute(query)]
 
     def deactivate(self, sub_id: str) -> None:
         self._conn.execute(update(es).where(es.c.id == sub_id).values(active=False))
+
+    def close_pending(self, sub_id: str, reason: str) -> int:
+        """Mark the subscription's owed deliveries ``dead`` with ``reason``; returns how many."""
+        result = self._conn.execute(
+            update(ed)
+            .where(ed.c.subscription_id == sub_id, ed.c.status == "pending")
+            .values(status="dead", last_error=reason, updated_at=self._now)
+        )
+        return int(result.rowcount or 0)
 
     def deliveries(self, message_id: str) -> dict[str, DeliveryState]:
         rows = self._conn.execute(select(ed).where(ed.c.message_id == message_id))
@@ -162,18 +182,22 @@ class SubscriptionRepository:
         ]
 
     def receiver_secret(self, system: str) -> str | None:
+        """The secret ``system`` signs its webhooks with; None if unset or it no longer opens."""
         row = self._conn.execute(
             select(webhook_receivers.c.secret).where(webhook_receivers.c.system == system)
         ).first()
-        return None if row is None else str(row.secret)
+        return None if row is None else self._sealer.open(RECEIVER_PURPOSE, row.secret)
 
     def set_receiver_secret(self, system: str, secret: str) -> None:
-        exists = self.receiver_secret(system) is not None
-        if exists:
+        sealed = self._sealer.seal(RECEIVER_PURPOSE, secret)
+        exists = self._conn.execute(
+            select(webhook_receivers.c.system).where(webhook_receivers.c.system == system)
+        ).first()
+        if exists is not None:
             self._conn.execute(
-                update(webhook_receivers).where(webhook_receivers.c.system == system).values(secret=secret)
+                update(webhook_receivers).where(webhook_receivers.c.system == system).values(secret=sealed)
             )
         else:
             self._conn.execute(
-                insert(webhook_receivers).values(system=system, secret=secret, created_at=self._now)
+                insert(webhook_receivers).values(system=system, secret=sealed, created_at=self._now)
             )

@@ -18,7 +18,7 @@ from handoffs.domain.money import Money
 from handoffs.domain.pricing import PricedEntry
 from handoffs.domain.work import TimeEntry
 from handoffs.store.bulk import insert_many, update_many
-from handoffs.store.repositories.upserts import UpsertResult, decide
+from handoffs.store.repositories.upserts import UpsertResult, decide, source_version
 from handoffs.store.serde import from_doc, to_doc
 from handoffs.store.tables import time_entries as te
 
@@ -56,6 +56,7 @@ class TimeEntryRepository:
             if outcome in ("inserted", "updated"):
                 version += 1
                 values = _values(entry, record, doc, version)
+                values["source_version"] = source_version(record, row["source_version"] if row else None)
                 values["_new"] = row is None or row["_new"]
                 (inserts if values["_new"] else updates)[entry.id] = values
                 stored[entry.id] = values

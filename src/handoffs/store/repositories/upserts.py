@@ -8,7 +8,7 @@ from typing import Any, Literal
 from handoffs.domain.catalog import CanonicalRecord
 from handoffs.domain.versions import is_newer
 
-__all__ = ["Outcome", "UpsertResult", "decide"]
+__all__ = ["Outcome", "UpsertResult", "decide", "source_version"]
 
 Outcome = Literal["inserted", "updated", "unchanged", "stale", "locked"]
 
@@ -24,11 +24,21 @@ class UpsertResult:
 
 
 def decide(stored_doc: str | None, stored_version: str | None, doc: str, record: CanonicalRecord) -> Outcome:
-    """Inserted when new, unchanged when identical, stale when older than what is stored."""
+    """Inserted when new, unchanged when identical, stale when older than what is stored.
+
+    A hub-versioned write (an API client's) carries no version of its own: it updates.
+    """
     if stored_doc is None:
         return "inserted"
     if stored_doc == doc:
         return "unchanged"
+    if record.hub_versioned:
+        return "updated"
     if stored_version is None and record.source_version is None:
         return "updated"
     return "updated" if is_newer(record.source_version, stored_version) else "stale"
+
+
+def source_version(record: CanonicalRecord, stored_version: str | None) -> str | None:
+    """The source version to keep: a hub-versioned write keeps the stored one."""
+    return stored_version if record.hub_versioned else record.source_version
