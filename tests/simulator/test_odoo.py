@@ -57,7 +57,8 @@ def test_invoice_with_line_commands_posts_and_reads_back_totals(serve: Any, seed
     system = OdooSim(seeds["odoo"])
     url = serve(system)
     partner = _rpc(url, "res.partner", "create", [{"name": "Acme", "is_company": True, "customer_rank": 1}])
-    tax_id = next(t["id"] for t in seeds["odoo"]["account.tax"] if t["amount"] == "20.00")
+    tax = next(t for t in seeds["odoo"]["account.tax"] if t["amount"] == "20.00")
+    tax_id = tax["id"]
     move = _rpc(
         url,
         "account.move",
@@ -66,6 +67,7 @@ def test_invoice_with_line_commands_posts_and_reads_back_totals(serve: Any, seed
             {
                 "move_type": "out_invoice",
                 "partner_id": partner["result"],
+                "company_id": tax["company_id"],  # taxes only of the invoice's own company
                 "invoice_date": "2025-03-31",
                 "ref": "inv-1",
                 "invoice_line_ids": [

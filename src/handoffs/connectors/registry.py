@@ -83,7 +83,7 @@ def build_erp(
             cfg.name, NetSuiteConfig.from_entry(entry), specs, lookups, pending=pending, **http
         )
     if kind == "odoo":
-        return OdooErp(cfg.name, OdooConfig.from_entry(entry), specs, lookups, **http)
+        return OdooErp(cfg.name, OdooConfig.from_entry(entry), specs, lookups, pending=pending, **http)
     if kind == "tryton":
         return TrytonErp(cfg.name, TrytonConfig.from_entry(entry), specs, lookups, **http)
     if kind == "legacy_gl":
