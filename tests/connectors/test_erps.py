@@ -91,9 +91,10 @@ class _Odoo(ErpConformance):
 
     def start(self, seeds: Any, serve: Any, hub: App, tmp_path: Path, **o: Any) -> tuple[Any, Any]:
         password = "wrong-secret-odoo" if o.pop("wrong_secret", False) else ODOO_PASSWORD
-        options = {k: o.pop(k) for k in ("settle_seconds", "credential", "read_timeout") if k in o}
+        fields = ("settle_seconds", "credential", "read_timeout", "product_id", "taxes", "analytic_plan_id")
+        options = {k: o.pop(k) for k in fields if k in o}
         policy = o.pop("policy", FAST)
-        sim = OdooSim(seeds["odoo"], seed=5, **o)
+        sim = OdooSim(seeds["odoo"], **{"seed": 5, **o})
         config = odoo_config(serve(sim), seeds, Secret(password), mode=self.mode, **options)
         return sim, OdooErp("odoo", config, _mappings("odoo"), StoreLookups(hub.engine), policy=policy)
 

@@ -18,9 +18,10 @@ class OdooConfig:
     uid; the password or an *API key*). Odoo 17 accepts an API key only on ``/jsonrpc`` and
     ``/xmlrpc``, so ``credential: api_key`` requires ``mode: jsonrpc``.
 
-    ``taxes`` maps the hub's tax code ids to ``account.tax`` ids and ``companies`` the hub's
-    legal entity ids to ``res.company`` ids (else the entity's identity link, else company 1); ``handoffs systems
-    check`` proves each exists, is a sales tax and belongs to the right company.
+    ``taxes`` maps the hub's tax code ids to ``account.tax`` ids (else the tax code's
+    identity link) and ``companies`` the hub's legal entity ids to ``res.company`` ids
+    (else the entity's identity link, else company 1); ``handoffs systems check`` proves
+    each exists and each tax is a sales tax.
     """
 
     base_url: str
