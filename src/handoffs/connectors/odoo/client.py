@@ -75,11 +75,10 @@ class OdooErp:
             refs = self.setup.refs(invoice, self.ensure_partner(invoice.customer_id))
             values = move_values(invoice, refs)
             domain = [["ref", "=", invoice.id], ["move_type", "in", ["out_invoice", "out_refund"]]]
-            found = self._find("account.move", domain)
-            if found is None:
-                move = self._create("account.move", domain, values, f"{self.system}:invoice:{invoice.id}")
-            else:
-                move = found
+            move, created = self._ensure(
+                "account.move", domain, values, f"{self.system}:invoice:{invoice.id}"
+            )
+            if not created:
                 self._amend(move, values, invoice)
             self._post_move(move)
             held = self._read_move(move)
@@ -92,7 +91,7 @@ class OdooErp:
         values["partner_id"] = self.ensure_partner(str(metadata["customer_id"]))
         values["plan_id"] = self.config.analytic_plan_id
         domain = [["code", "=", str(metadata["id"])]]
-        account = self._find("account.analytic.account", domain) or self._create(
+        account, _ = self._ensure(
             "account.analytic.account", domain, values, f"{self.system}:contract:{metadata['id']}"
         )
         return ExternalRef(self.system, str(account))
@@ -124,12 +123,9 @@ class OdooErp:
     def ensure_partner(self, customer_id: str) -> int:
         if customer_id not in self._partners:
             domain = [["ref", "=", customer_id]]
-            self._partners[customer_id] = self._find("res.partner", domain) or self._create(
-                "res.partner",
-                domain,
-                self._map("partner", {"id": customer_id}),
-                f"{self.system}:partner:{customer_id}",
-            )
+            values = self._map("partner", {"id": customer_id})
+            key = f"{self.system}:partner:{customer_id}"
+            self._partners[customer_id] = self._ensure("res.partner", domain, values, key)[0]
         return self._partners[customer_id]
 
     # -- one record, once -----------------------------------------------------------------------
@@ -144,14 +140,26 @@ class OdooErp:
         posted = sorted(int(r["id"]) for r in rows if r["state"] == "posted")
         return posted[0] if posted else min(ids)
 
-    def _create(self, model: str, domain: list[Any], values: dict[str, Any], key: str) -> int:
+    def _ensure(self, model: str, domain: list[Any], values: dict[str, Any], key: str) -> tuple[int, bool]:
+        """The record's id, found by its key or created once; and whether this call created it.
+
+        A create whose answer never came is looked for (and settled) before any other send.
+        """
+        created = False
+
         def find() -> str | None:
             found = self._find(model, domain)
             return None if found is None else str(found)
 
-        return int(
-            self.writes.write(key, find=find, send=lambda: str(self._create_new(model, domain, values)))
-        )
+        def send() -> str:
+            nonlocal created
+            found = find()
+            if found is not None:
+                return found
+            created = True
+            return str(self._create_new(model, domain, values))
+
+        return int(self.writes.write(key, find=find, send=send)), created
 
     def _create_new(self, model: str, domain: list[Any], values: dict[str, Any]) -> int:
         """Create once; when another worker created it too, keep one and delete ours."""
@@ -165,9 +173,9 @@ class OdooErp:
         """An invoice found again carries the hub's current lines: a draft is rewritten, a posted
         move whose figures differ is reset to draft and rewritten (never a second record)."""
         held = self._read_move(move)
+        if held_figures(held) == expected_figures(invoice):
+            return  # it already holds the hub's figures (a retry, or our own create found)
         if held["state"] == "posted":
-            if held_figures(held) == expected_figures(invoice):
-                return
             self.rpc.call("account.move", "button_draft", [move])
         lines = [[5, 0, 0], *values["invoice_line_ids"]]
         update = {k: v for k, v in values.items() if k not in ("invoice_line_ids", "move_type")}
