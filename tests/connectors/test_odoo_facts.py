@@ -337,3 +337,47 @@ def test_finding_odoo_slow_create_is_found_never_sent_twice(
     assert len(_moves(sim, invoice.id)) == 1 and _moves(sim, invoice.id)[0]["state"] == "posted"
     partners = [p for p in sim.store.tables["res.partner"].values() if p.get("ref") == invoice.customer_id]
     assert len(partners) == 1 and erp.writes.found_after_uncertain >= 1
+
+
+def test_finding_odoo_systems_check_proves_login_mode_and_setup(
+    seeds: Any, serve: Any, tmp_path: Path
+) -> None:
+    """``handoffs systems check`` refuses an API key for a session login and names what Odoo lacks.
+
+    The old check sent the API key to ``/web/session/authenticate`` (refused there, with no
+    hint why) and, logged in with a password, proved nothing of the setup.
+    """
+    import json
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from handoffs.cli.main import app as cli
+
+    sim = OdooSim(seeds["odoo"], seed=5)
+    url = serve(sim)
+    entry: dict[str, Any] = {
+        "role": "erp",
+        "connector": "odoo",
+        "base_url": url,
+        "credentials": {
+            "db": "handoffs",
+            "login": "integration@firm.example",
+            "api_key": f"value:{ODOO_API_KEY}",
+        },
+        "options": {"mode": "session"},
+    }
+
+    def check(options: dict[str, Any]) -> tuple[int, str]:
+        path = tmp_path / "handoffs.yaml"
+        path.write_text(yaml.safe_dump({"version": 1, "systems": {"odoo": {**entry, "options": options}}}))
+        result = CliRunner().invoke(cli, ["systems", "check", "-f", str(path), "--json"])
+        assert ODOO_API_KEY not in result.output
+        return result.exit_code, json.loads(result.stdout)["systems"][0]["detail"]
+
+    code, detail = check({"mode": "session"})
+    assert code == 1 and "only on /jsonrpc" in detail
+    code, detail = check({"mode": "jsonrpc", "product_id": 99, "taxes": {"tax-uk-std": 999}})
+    assert code == 1 and "product.product [99]" in detail and "taxes.tax-uk-std" in detail
+    code, detail = check({"mode": "jsonrpc", "taxes": {"tax-uk-std": 2}})
+    assert code == 0 and "jsonrpc mode" in detail and "1 taxes" in detail
