@@ -49,6 +49,12 @@ def _relined(invoice: Invoice, lines: list[InvoiceLine]) -> Invoice:
     return dataclasses.replace(invoice, lines=tuple(lines), subtotal=subtotal, tax=tax, total=subtotal + tax)
 
 
+def _api_key_entry(url: str) -> dict[str, Any]:
+    """A ``handoffs.yaml`` entry for the simulated Odoo holding its API key (and session mode)."""
+    credentials = {"db": "handoffs", "login": "integration@firm.example", "api_key": f"value:{ODOO_API_KEY}"}
+    return {"base_url": url, "credentials": credentials, "options": {"mode": "session"}}
+
+
 def _taxed(invoice: Invoice, code: str = "tax-uk-std", rate: str = "0.20") -> Invoice:
     """The invoice with every line under a taxed code (the firm's UK standard rate)."""
     lines = [
@@ -88,15 +94,7 @@ def test_finding_odoo_api_key_logs_in_only_over_jsonrpc(
     """
     sim = OdooSim(seeds["odoo"], seed=5)
     url = serve(sim)
-    entry = {
-        "base_url": url,
-        "credentials": {
-            "db": "handoffs",
-            "login": "integration@firm.example",
-            "api_key": f"value:{ODOO_API_KEY}",
-        },
-        "options": {"mode": "session"},
-    }
+    entry = _api_key_entry(url)
     with pytest.raises(ValueError, match="only on /jsonrpc"):
         OdooConfig.from_entry(entry)
     entry["options"] = {"mode": "jsonrpc", "read_timeout": 7}
@@ -354,19 +352,7 @@ def test_finding_odoo_systems_check_proves_login_mode_and_setup(
 
     from handoffs.cli.main import app as cli
 
-    sim = OdooSim(seeds["odoo"], seed=5)
-    url = serve(sim)
-    entry: dict[str, Any] = {
-        "role": "erp",
-        "connector": "odoo",
-        "base_url": url,
-        "credentials": {
-            "db": "handoffs",
-            "login": "integration@firm.example",
-            "api_key": f"value:{ODOO_API_KEY}",
-        },
-        "options": {"mode": "session"},
-    }
+    entry = {"role": "erp", "connector": "odoo", **_api_key_entry(serve(OdooSim(seeds["odoo"], seed=5)))}
 
     def check(options: dict[str, Any]) -> tuple[int, str]:
         path = tmp_path / "handoffs.yaml"

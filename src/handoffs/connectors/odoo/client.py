@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from handoffs.connectors.base import Reachability
+from handoffs.connectors.base import Reachability, reach
 from handoffs.connectors.mapping import Lookups, MappingFailure, MappingSpec, apply_mapping
 from handoffs.connectors.odoo.config import OdooConfig
 from handoffs.connectors.odoo.moves import expected_figures, held_figures, move_values
@@ -35,7 +35,7 @@ from handoffs.connectors.odoo.setup import OdooSetup
 from handoffs.connectors.readback import check_read_back
 from handoffs.domain.billing import Invoice
 from handoffs.domain.coexistence import PostedDocument
-from handoffs.engine.errors import HandoffsFailure, TerminalError, Uncertain, Waiting
+from handoffs.engine.errors import TerminalError, Uncertain, Waiting
 from handoffs.engine.uncertain import PendingWrites, SettlePolicy, UncertainWrites
 from handoffs.flows.ports import ExternalRef, Guard
 
@@ -213,12 +213,12 @@ class OdooErp:
 
     def check(self) -> Reachability:
         """Log in (in the configured mode), then prove the setup the hub writes by id."""
-        try:
+
+        def probe() -> str:
             uid = self.rpc.login()
-            found = self.setup.check()
-        except HandoffsFailure as exc:
-            return Reachability(self.system, False, str(exc))
-        return Reachability(self.system, True, f"logged in as uid {uid} ({self.config.mode} mode); {found}")
+            return f"logged in as uid {uid} ({self.config.mode} mode); {self.setup.check()}"
+
+        return reach(self.system, probe)
 
     def close(self) -> None:
         self.rpc.close()

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from handoffs.connectors.base import Reachability
+from handoffs.connectors.base import Reachability, reach
 from handoffs.connectors.mapping import Lookups
 from handoffs.connectors.tryton.config import TrytonConfig
 from handoffs.connectors.tryton.mapping import Figures, differences, hub_figures, invoice_values
@@ -30,7 +30,7 @@ from handoffs.connectors.tryton.rpc import TrytonRpc, TrytonRpcError
 from handoffs.connectors.tryton.setup import TrytonSetup
 from handoffs.domain.billing import Invoice
 from handoffs.domain.coexistence import PostedDocument
-from handoffs.engine.errors import HandoffsFailure, TerminalError, TransientError, Uncertain
+from handoffs.engine.errors import TerminalError, TransientError, Uncertain
 from handoffs.engine.uncertain import PendingWrites, SettlePolicy, UncertainWrites
 from handoffs.flows.ports import ExternalRef, Guard
 
@@ -189,12 +189,12 @@ class TrytonErp:
 
     def check(self) -> Reachability:
         """Log in, then prove the setup the hub needs (company, accounts, journal, taxes...)."""
-        try:
+
+        def probe() -> str:
             uid = self.rpc.login()
-            found = self.setup.check()
-        except HandoffsFailure as exc:
-            return Reachability(self.system, False, str(exc))
-        return Reachability(self.system, True, f"logged in as user {uid}; {found}")
+            return f"logged in as user {uid}; {self.setup.check()}"
+
+        return reach(self.system, probe)
 
     def close(self) -> None:
         self.rpc.close()
