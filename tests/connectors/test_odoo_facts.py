@@ -367,3 +367,23 @@ def test_finding_odoo_systems_check_proves_login_mode_and_setup(
     assert code == 1 and "product.product [99]" in detail and "taxes.tax-uk-std" in detail
     code, detail = check({"mode": "jsonrpc", "taxes": {"tax-uk-std": 2}})
     assert code == 0 and "jsonrpc mode" in detail and "1 taxes" in detail
+
+
+def test_finding_odoo_lines_carry_the_product_and_the_contract_analytic_link(
+    firm_hub: App, firm: Firm, seeds: Any, serve: Any, tmp_path: Path
+) -> None:
+    """Every line names the configured service product and the contract's analytic account.
+
+    The old connector sent no analytic distribution: invoiced revenue did not reach the
+    contract's analytic account pushed before it.
+    """
+    from tests.connectors.test_erp_contracts import _metadata
+
+    sim, erp = _start(seeds, serve, firm_hub, tmp_path)
+    invoice = firm_invoice(firm)
+    contract = next(c for c in firm.contracts if c.id == invoice.contract_id)
+    account = erp.push_contract(_metadata(contract), "c")
+    erp.post_invoice(invoice, "k")
+    [move] = _moves(sim, invoice.id)
+    assert {line["product_id"] for line in move["_lines"]} == {erp.config.product_id}
+    assert all(line["analytic_distribution"] == {account.external_id: 100} for line in move["_lines"])
