@@ -27,6 +27,7 @@ from handoffs.flows.ports import Guard
 
 __all__ = ["OdooBusy", "OdooRpc", "OdooRpcError"]
 
+LOGIN_TRIES = 3
 BUSY_MARKS = (
     "could not serialize access",
     "SerializationFailure",
@@ -94,15 +95,15 @@ class OdooRpc:
         return body.get("result")
 
     def login(self) -> int:
-        c = self.config
-        for attempt in range(3):
+        """Log in; a login that lost a race with another (a unique constraint) is tried again."""
+        for attempt in range(1, LOGIN_TRIES + 1):
             try:
                 return self._login()
-            except OdooBusy:  # two first logins at once: one fails on a unique constraint
-                if attempt == 2:
+            except OdooBusy:
+                if attempt == LOGIN_TRIES:
                     raise
-                self.client.sleep(0.1 * (attempt + 1))
-        raise AssertionError(c.mode)
+                self.client.sleep(0.1 * attempt)
+        raise AssertionError("unreachable")
 
     def _login(self) -> int:
         c = self.config
