@@ -387,3 +387,26 @@ def test_finding_odoo_lines_carry_the_product_and_the_contract_analytic_link(
     [move] = _moves(sim, invoice.id)
     assert {line["product_id"] for line in move["_lines"]} == {erp.config.product_id}
     assert all(line["analytic_distribution"] == {account.external_id: 100} for line in move["_lines"])
+
+
+def test_finding_odoo_errors_are_classified_transient_or_terminal() -> None:
+    """Serialization failures, concurrent updates, sequence clashes and login races are transient.
+
+    The old connector made every JSON-RPC error terminal: a lock or a clash between two
+    workers dead-lettered an invoice that a retry a moment later would have posted.
+    """
+    from handoffs.connectors.odoo.rpc import OdooBusy, OdooRpcError, rpc_failure
+
+    def error(name: str, message: str) -> Exception:
+        return rpc_failure({"code": 200, "data": {"name": name, "message": message}})
+
+    busy = [
+        error("psycopg2.errors.SerializationFailure", "could not serialize access due to concurrent update"),
+        error("odoo.exceptions.ValidationError", "Another entry with the same name already exists."),
+        error("psycopg2.errors.UniqueViolation", 'duplicate key value violates unique constraint "x"'),
+        error("psycopg2.errors.LockNotAvailable", "could not obtain lock on row in relation account_move"),
+    ]
+    assert all(isinstance(e, OdooBusy) and isinstance(e, TransientError) for e in busy)
+    for name in ("UserError", "ValidationError", "MissingError", "AccessError", "AccessDenied"):
+        refused = error(f"odoo.exceptions.{name}", "refused")
+        assert isinstance(refused, OdooRpcError) and not isinstance(refused, TransientError)
