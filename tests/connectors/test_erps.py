@@ -50,6 +50,13 @@ def netsuite_config(url: str, key: str | None = None, **options: Any) -> NetSuit
     return NetSuiteConfig(url, NETSUITE_CLIENT_ID, NETSUITE_CERTIFICATE_ID, private, **options)
 
 
+def odoo_config(url: str, seeds: Any, secret: Secret | None = None, **options: Any) -> OdooConfig:
+    """The simulated Odoo's database, with each legal entity's company as ``options.companies``."""
+    companies = {r["company_registry"]: r["id"] for r in seeds["odoo"]["res.company"]}
+    secret = secret or Secret(ODOO_PASSWORD)
+    return OdooConfig(url, ODOO_DB, ODOO_LOGIN, secret, companies=companies, **options)
+
+
 class TestNetSuite(ErpConformance):
     def start(self, seeds: Any, serve: Any, hub: App, tmp_path: Path, **o: Any) -> tuple[Any, Any]:
         wrong = o.pop("wrong_secret", False)
@@ -84,9 +91,12 @@ class _Odoo(ErpConformance):
 
     def start(self, seeds: Any, serve: Any, hub: App, tmp_path: Path, **o: Any) -> tuple[Any, Any]:
         password = "wrong-secret-odoo" if o.pop("wrong_secret", False) else ODOO_PASSWORD
-        sim = OdooSim(seeds["odoo"], seed=5, **o)
-        config = OdooConfig(serve(sim), ODOO_DB, ODOO_LOGIN, Secret(password), mode=self.mode)
-        return sim, OdooErp("odoo", config, _mappings("odoo"), StoreLookups(hub.engine), policy=FAST)
+        fields = ("settle_seconds", "credential", "read_timeout", "product_id", "taxes", "analytic_plan_id")
+        options = {k: o.pop(k) for k in fields if k in o}
+        policy = o.pop("policy", FAST)
+        sim = OdooSim(seeds["odoo"], **{"seed": 5, **o})
+        config = odoo_config(serve(sim), seeds, Secret(password), mode=self.mode, **options)
+        return sim, OdooErp("odoo", config, _mappings("odoo"), StoreLookups(hub.engine), policy=policy)
 
     def posted(self, sim: Any, invoice_id: str) -> int:
         return sum(1 for r in sim.store.tables["account.move"].values() if r.get("ref") == invoice_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -57,7 +58,8 @@ def test_invoice_with_line_commands_posts_and_reads_back_totals(serve: Any, seed
     system = OdooSim(seeds["odoo"])
     url = serve(system)
     partner = _rpc(url, "res.partner", "create", [{"name": "Acme", "is_company": True, "customer_rank": 1}])
-    tax_id = next(t["id"] for t in seeds["odoo"]["account.tax"] if t["amount"] == "20.00")
+    tax = next(t for t in seeds["odoo"]["account.tax"] if t["amount"] == "20.00")
+    tax_id = tax["id"]
     move = _rpc(
         url,
         "account.move",
@@ -66,6 +68,7 @@ def test_invoice_with_line_commands_posts_and_reads_back_totals(serve: Any, seed
             {
                 "move_type": "out_invoice",
                 "partner_id": partner["result"],
+                "company_id": tax["company_id"],  # taxes only of the invoice's own company
                 "invoice_date": "2025-03-31",
                 "ref": "inv-1",
                 "invoice_line_ids": [
@@ -153,3 +156,47 @@ def test_plain_jsonrpc_rechecks_the_password_after_a_cache_invalidation(serve: A
     system._cache_valid = False  # what a create on product.product does in Odoo
     _rpc(url, "res.partner", "search_count", [[["name", "ilike", "x"]]])
     assert system.slow_password_checks == 2
+
+
+def test_strict_as_odoo_17_keys_sessions_private_methods_and_rounding(serve: Any, seeds: Any) -> None:
+    """API keys only on /jsonrpc; an HTML 404 for a lost session on a multi-database server;
+    private methods refused; quantities rounded to 2 decimals; a negative invoice not posted."""
+    from handoffs.simulator.systems.odoo import ODOO_API_KEY
+
+    system = OdooSim(seeds["odoo"], multi_db=True)
+    url = serve(system)
+    with_key = _rpc(url, "res.partner", "create", [{"name": "Acme"}], creds=["handoffs", 2, ODOO_API_KEY])
+    assert isinstance(with_key["result"], int)
+    session = httpx.post(
+        f"{url}/web/session/authenticate",
+        json={"params": {"db": "handoffs", "login": "integration@firm.example", "password": ODOO_API_KEY}},
+    ).json()
+    assert session["error"]["data"]["name"] == "odoo.exceptions.AccessDenied"
+    lost = httpx.post(f"{url}/web/dataset/call_kw/res.partner/search", json={"params": {"args": [[]]}})
+    assert lost.status_code == 404 and lost.headers["content-type"].startswith("text/html")
+    private = _rpc(url, "account.move", "_post", [[1]])
+    assert "Private methods (such as _post)" in private["error"]["data"]["message"]
+    line = {"name": "x", "product_id": 1, "quantity": 11.3333, "price_unit": -150}
+    move = _rpc(
+        url,
+        "account.move",
+        "create",
+        [{"move_type": "out_invoice", "partner_id": 1, "invoice_line_ids": [[0, 0, line]]}],
+    )["result"]
+    held = system.store.tables["account.move"][move]
+    assert held["_lines"][0]["quantity"] == Decimal("11.33") and held["amount_total"] == Decimal("-1699.50")
+    refused = _rpc(url, "account.move", "action_post", [[move]])
+    assert "negative total amount" in refused["error"]["data"]["message"]
+    missing = _rpc(
+        url,
+        "account.move",
+        "create",
+        [
+            {
+                "move_type": "out_invoice",
+                "partner_id": 1,
+                "invoice_line_ids": [[0, 0, {**line, "product_id": 99}]],
+            }
+        ],
+    )
+    assert missing["error"]["data"]["name"] == "odoo.exceptions.MissingError"

@@ -8,12 +8,14 @@ has already seen). A **sink** connector implements a port of the flows, such as
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-__all__ = ["Reachability", "SourceConnector"]
+from handoffs.engine.errors import HandoffsFailure
+
+__all__ = ["Reachability", "SourceConnector", "reach"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,3 +43,12 @@ class SourceConnector(Protocol):
     def check(self) -> Reachability:
         """One cheap authenticated call, to tell whether the system answers."""
         ...
+
+
+def reach(system: str, probe: Callable[[], str]) -> Reachability:
+    """What ``handoffs systems check`` says of a system: ``probe`` logs in and proves the setup,
+    returning what it found; a failure on the way is the answer instead."""
+    try:
+        return Reachability(system, True, probe())
+    except HandoffsFailure as exc:
+        return Reachability(system, False, str(exc))

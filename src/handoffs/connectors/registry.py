@@ -83,9 +83,9 @@ def build_erp(
             cfg.name, NetSuiteConfig.from_entry(entry), specs, lookups, pending=pending, **http
         )
     if kind == "odoo":
-        return OdooErp(cfg.name, OdooConfig.from_entry(entry), specs, lookups, **http)
+        return OdooErp(cfg.name, OdooConfig.from_entry(entry), specs, lookups, pending=pending, **http)
     if kind == "tryton":
-        return TrytonErp(cfg.name, TrytonConfig.from_entry(entry), specs, lookups, **http)
+        return TrytonErp(cfg.name, TrytonConfig.from_entry(entry), specs, lookups, pending=pending, **http)
     if kind == "legacy_gl":
         return LegacyGlErp(cfg.name, LegacyGlConfig.from_entry(entry, cfg.base_dir))
     return None

@@ -46,6 +46,11 @@ class FaultSettings:
     slow_write_rate: float = 0.0
     slow_write_seconds: float = 2.0
     token_lifetime_seconds: float | None = None  # shorten the system's access-token lifetime
+    # Odoo: two workers posting drafts of one journal at once clash on the sequence name
+    # ("Another entry with the same name already exists."); two first logins at once fail on
+    # a unique constraint.
+    sequence_clash_rate: float = 0.0
+    login_race_rate: float = 0.0
 
 
 PROFILES: Final[dict[str, FaultSettings]] = {

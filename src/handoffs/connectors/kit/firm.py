@@ -55,6 +55,8 @@ def link_identities(hub: Any, firm: Firm) -> int:
         *(("customer", cid, "harvest", str(ext)) for cid, ext in walk["harvest"]["customer"].items()),
         # the ERP's tax records, matched once by name when the ERP was set up
         *(("tax_code", t.id, "odoo", str(i)) for i, t in enumerate(firm.tax_codes, start=1)),
+        # and each legal entity's company in Odoo
+        *(("legal_entity", le.id, "odoo", str(i)) for i, le in enumerate(firm.legal_entities, start=1)),
     ]
     with hub.uow() as uow:
         for kind, cid, system, ext in links:

@@ -3,9 +3,11 @@
 
 Tryton has no external-id upsert, so an invoice's key is its ``reference`` (the hub's
 invoice id). Before a create the connector looks for it; a create is sent once
-(``retry=False``), and one whose answer never came is *uncertain*: the connector looks for
-the reference every ``settle_poll`` seconds for ``settle_seconds`` and never creates
-again within that call. Workers in one process take a lock per reference; workers in
+(``retry=False``), and one whose answer never came is *uncertain*
+(:mod:`handoffs.engine.uncertain`, the rule every ERP connector shares, kept in
+``pending_writes``): the connector looks for the reference with backoff (up to
+``settle_poll`` seconds apart) for ``settle_seconds`` before it may be sent again.
+Workers in one process take a lock per reference; workers in
 different processes that both created a draft keep the posted one, else the lowest id, and
 delete their other drafts before posting. After posting, Tryton's own figures (currency,
 untaxed, tax, total, line count) are read back; a difference is a terminal error holding
@@ -14,12 +16,13 @@ both sets of figures, which the engine turns into an exception.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from handoffs.connectors.base import Reachability
+from handoffs.connectors.base import Reachability, reach
 from handoffs.connectors.mapping import Lookups
 from handoffs.connectors.tryton.config import TrytonConfig
 from handoffs.connectors.tryton.mapping import Figures, differences, hub_figures, invoice_values
@@ -27,7 +30,8 @@ from handoffs.connectors.tryton.rpc import TrytonRpc, TrytonRpcError
 from handoffs.connectors.tryton.setup import TrytonSetup
 from handoffs.domain.billing import Invoice
 from handoffs.domain.coexistence import PostedDocument
-from handoffs.engine.errors import HandoffsFailure, TerminalError, TransientError
+from handoffs.engine.errors import TerminalError, TransientError, Uncertain
+from handoffs.engine.uncertain import PendingWrites, SettlePolicy, UncertainWrites
 from handoffs.flows.ports import ExternalRef, Guard
 
 __all__ = ["TrytonConfig", "TrytonErp"]
@@ -46,19 +50,26 @@ class TrytonErp:
         *,
         guard: Guard | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        pending: PendingWrites | None = None,
         **http: Any,
     ) -> None:
         self.system, self.config, self.lookups, self.sleep = system, config, lookups, sleep
         self.rpc = TrytonRpc(system, config, guard=guard, **http)
         self.setup = TrytonSetup(self.rpc)
+        poll = config.settle_poll
+        settle = SettlePolicy(
+            settle_seconds=config.settle_seconds,
+            first_wait=min(0.2, poll),
+            max_wait=poll,
+            checks=max(2, math.ceil(config.settle_seconds / poll) + 1),
+        )
+        self.writes = UncertainWrites(system, pending, settle, sleep=sleep)
         # Workers in one process share these; a test may give each connector its own.
         self.locks: list[threading.Lock] = _STRIPES
 
     def post_invoice(self, invoice: Invoice, idempotency_key: str) -> ExternalRef:
         with self.locks[hash((self.config.base_url, invoice.id)) % len(self.locks)]:
-            found = self._find(invoice.id)
-            if found is None:
-                found = self._create(invoice)
+            found = self._create(invoice)
             row = self._post(found)
             self._compare(invoice, row)
         return ExternalRef(self.system, str(found))
@@ -118,33 +129,31 @@ class TrytonErp:
         return keep
 
     def _create(self, invoice: Invoice) -> int:
-        """Create once; an unanswered create is looked for until it appears or the settle ends."""
-        values = invoice_values(invoice, self.setup.refs(invoice, self._customer_name(invoice.customer_id)))
-        try:
-            created = int(self.rpc.call("account.invoice", "create", [values], retry=False)[0])
-        except TransientError as exc:
-            found = self._settle(invoice.id)
-            if found is None:
-                raise TransientError(
-                    f"{self.system}: invoice {invoice.id} is uncertain (its create was not answered "
-                    f"and it was not found within {self.config.settle_seconds:g}s): {exc}",
-                    category="uncertain",
-                ) from None
-            return found
-        return self._find(invoice.id, own=created) or created
+        """The invoice holding the reference, else created once. A create whose answer never
+        came is looked for now, with backoff, until it appears or the settle period is over
+        (then sent again); if it is still settling the delivery is ``Waiting``."""
+        key = f"{self.system}:invoice:{invoice.id}"
 
-    def _settle(self, reference: str) -> int | None:
-        deadline = time.monotonic() + self.config.settle_seconds
-        wait = min(0.2, self.config.settle_poll)
-        while True:
+        def find() -> str | None:
             try:
-                found = self._find(reference)
+                found = self._find(invoice.id)
             except TransientError:
                 found = None
-            if found is not None or time.monotonic() >= deadline:
-                return found
-            self.sleep(wait)
-            wait = min(wait * 2, self.config.settle_poll)
+            return None if found is None else str(found)
+
+        def send() -> str:
+            found = self._find(invoice.id)
+            if found is not None:
+                return str(found)
+            refs = self.setup.refs(invoice, self._customer_name(invoice.customer_id))
+            values = invoice_values(invoice, refs)
+            created = int(self.rpc.call("account.invoice", "create", [values], retry=False, write=True)[0])
+            return str(self._find(invoice.id, own=created) or created)
+
+        try:
+            return int(self.writes.write(key, find=find, send=send))
+        except Uncertain:
+            return int(self.writes.write(key, find=find, send=send))
 
     def _customer_name(self, customer_id: str) -> str:
         if self.lookups is not None:
@@ -180,12 +189,12 @@ class TrytonErp:
 
     def check(self) -> Reachability:
         """Log in, then prove the setup the hub needs (company, accounts, journal, taxes...)."""
-        try:
+
+        def probe() -> str:
             uid = self.rpc.login()
-            found = self.setup.check()
-        except HandoffsFailure as exc:
-            return Reachability(self.system, False, str(exc))
-        return Reachability(self.system, True, f"logged in as user {uid}; {found}")
+            return f"logged in as user {uid}; {self.setup.check()}"
+
+        return reach(self.system, probe)
 
     def close(self) -> None:
         self.rpc.close()

@@ -107,13 +107,15 @@ class TrytonRpc:
         self.context: dict[str, Any] = {}
         self.logins = 0
 
-    def _post(self, method: str, params: list[Any], *, retry: bool, auth: bool = True) -> Any:
+    def _post(
+        self, method: str, params: list[Any], *, retry: bool, auth: bool = True, write: bool = False
+    ) -> Any:
         payload = {"id": next(self._ids), "method": method, "params": encode(params)}
         headers = {"Content-Type": "application/json"}
         if auth and self._auth:
             headers["Authorization"] = self._auth
         response = self.client.request(
-            "POST", self.url, content=json.dumps(payload).encode(), headers=headers, retry=retry
+            "POST", self.url, content=json.dumps(payload).encode(), headers=headers, retry=retry, write=write
         )
         body = decode(response.content)
         if isinstance(body, dict) and body.get("error") is not None:
@@ -139,17 +141,20 @@ class TrytonRpc:
         self.context = dict(self._post("model.res.user.get_preferences", [True, {}], retry=True))
         return user_id
 
-    def call(self, model: str, method: str, *args: Any, retry: bool = True) -> Any:
-        """``model.<model>.<method>(*args, context)``, logging in first and again once on a 401."""
+    def call(self, model: str, method: str, *args: Any, retry: bool = True, write: bool = False) -> Any:
+        """``model.<model>.<method>(*args, context)``, logging in first and again once on a 401.
+
+        ``write=True`` for a create: an answer that never came raises ``Uncertain``.
+        """
         if self._auth is None:
             self.login()
         try:
-            return self._post(f"model.{model}.{method}", [*args, self.context], retry=retry)
+            return self._post(f"model.{model}.{method}", [*args, self.context], retry=retry, write=write)
         except TerminalError as exc:
             if exc.category != "auth" or isinstance(exc, TrytonRpcError):
                 raise
         self.login()  # the session expired or is no longer fresh enough to post
-        return self._post(f"model.{model}.{method}", [*args, self.context], retry=retry)
+        return self._post(f"model.{model}.{method}", [*args, self.context], retry=retry, write=write)
 
     def close(self) -> None:
         self.client.close()

@@ -133,11 +133,20 @@ def erp_seeds(firm: Firm) -> dict[str, dict[str, list[dict[str, Any]]]]:
             for i, t in enumerate(firm.tax_codes, start=1)
         ],
     }
+    odoo_currencies = sorted({c.id for c in firm.currencies} | {le.currency for le in firm.legal_entities})
+    odoo_currency = {code: i for i, code in enumerate(odoo_currencies, start=1)}
+    odoo_company = {le.id: i for i, le in enumerate(firm.legal_entities, start=1)}
     odoo: dict[str, list[dict[str, Any]]] = {
         "res.company": [
-            {"id": i, "name": le.name, "currency_id": le.currency}
-            for i, le in enumerate(firm.legal_entities, start=1)
+            {
+                "id": odoo_company[le.id],
+                "name": le.name,
+                "currency_id": odoo_currency[le.currency],
+                "company_registry": le.id,  # how the tests tell the hub's entity's company
+            }
+            for le in firm.legal_entities
         ],
+        "res.currency": [{"id": i, "name": code, "active": True} for code, i in odoo_currency.items()],
         "hr.employee": [
             {"id": i, "name": r.name, "hourly_cost": str(r.cost_rate.amount), "barcode": r.id}
             for i, r in enumerate(firm.resources, start=1)
@@ -146,7 +155,13 @@ def erp_seeds(firm: Firm) -> dict[str, dict[str, list[dict[str, Any]]]]:
             {"id": ODOO_PRODUCT_ID, "name": "Consulting services", "default_code": "CONSULT"}
         ],
         "account.tax": [
-            {"id": i, "name": t.name, "amount": str(t.rate * 100), "type_tax_use": "sale"}
+            {
+                "id": i,
+                "name": t.name,
+                "amount": str(t.rate * 100),
+                "type_tax_use": "sale",
+                "company_id": odoo_company.get(t.legal_entity_id, 1),
+            }
             for i, t in enumerate(firm.tax_codes, start=1)
         ],
         "account.account": [

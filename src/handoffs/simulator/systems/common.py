@@ -51,7 +51,7 @@ class SimSystem:
     documented_limit: ClassVar[tuple[int, float] | None] = None
     throttle_status: ClassVar[int] = 429
     throttle_code: ClassVar[str] = "TOO_MANY_REQUESTS"
-    not_writes: ClassVar[tuple[str, ...]] = ()  # POST paths that store nothing (token endpoints)
+    not_writes: ClassVar[tuple[str, ...]] = ()  # POST path prefixes that store nothing (token endpoints)
 
     def __init__(self, faults: str | FaultSettings = "none", seed: int = 0, **overrides: Any) -> None:
         self.faults = FaultInjector(
@@ -134,7 +134,7 @@ class SimSystem:
             f.record("timeout", path=path, seconds=s.timeout_seconds)
             await asyncio.sleep(s.timeout_seconds)
             return self.error(504, "GATEWAY_TIMEOUT", "The request timed out")
-        is_write = request.method in _WRITES and path not in self.not_writes
+        is_write = request.method in _WRITES and not path.startswith(self.not_writes)
         if is_write and f.roll("slow_write", s.slow_write_rate):
             # Read the body now: the handler still gets it after the client has gone away.
             await request.body()

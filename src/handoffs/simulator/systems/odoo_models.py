@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, ClassVar
+
+from handoffs.simulator.systems.odoo_moves import MoveRules, OdooError, missing
 
 __all__ = ["OdooError", "OdooStore"]
 
@@ -48,15 +49,6 @@ FIELDS: dict[str, set[str]] = {
         "invoice_date_due",
     },
 }
-_LINE_FIELDS = {
-    "name",
-    "product_id",
-    "quantity",
-    "price_unit",
-    "account_id",
-    "tax_ids",
-    "analytic_distribution",
-}
 _REQUIRED = {
     "res.partner": ("name",),
     "project.project": ("name",),
@@ -64,19 +56,6 @@ _REQUIRED = {
     "account.move": ("move_type", "partner_id"),
     "account.analytic.account": ("name", "plan_id"),
 }
-_CENT = Decimal("0.01")
-
-
-class OdooError(Exception):
-    """An error raised inside an ORM call; ``name`` is the Python exception class Odoo reports."""
-
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(message)
-        self.name = name
-
-
-def _dec(value: Any) -> Decimal:
-    return Decimal(str(value))
 
 
 class OdooStore:
@@ -89,9 +68,23 @@ class OdooStore:
         self.tables: dict[str, dict[int, dict[str, Any]]] = {m: {} for m in FIELDS}
         for model, rows in seed.items():
             self.tables[model] = {int(r["id"]): dict(r) for r in rows}
-        self._sequence = 0
+        for model in ("res.company", "res.currency", "product.product", "account.tax"):
+            self.tables.setdefault(model, {})
+        self.moves = MoveRules(self.tables)
+        self.accounting_rights = True  # reading analytic plans needs them (account's ir.model.access)
 
     def call(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+        if method.startswith("_") or method == "init":  # odoo/models.py check_method_name
+            raise OdooError(
+                "odoo.exceptions.AccessError",
+                f"Private methods (such as {method}) cannot be called remotely.",
+            )
+        if model == "account.analytic.plan" and not self.accounting_rights:
+            raise OdooError(
+                "odoo.exceptions.AccessError",
+                "You are not allowed to access 'Analytic Plans' (account.analytic.plan) records.\n\n"
+                "This operation is allowed for the following groups:\n\t- Accounting/Read-only",
+            )
         if model not in self.tables:
             raise OdooError("builtins.KeyError", f"Object {model} doesn't exist")
         handler = getattr(self, f"_{method}", None)
@@ -142,11 +135,10 @@ class OdooStore:
         rows = []
         for i in ids:
             if i not in self.tables[model]:
-                raise OdooError(
-                    "odoo.exceptions.MissingError",
-                    f"Record does not exist or has been deleted. (Record: {model}({i},), User: 2)",
-                )
+                raise missing(model, i)
             record = self.tables[model][i]
+            if model == "account.move":
+                record = self.moves.rendered(record)
             rows.append(
                 {
                     "id": i,
@@ -181,22 +173,42 @@ class OdooStore:
         new_id = max(self.tables[model], default=0) + 1
         record = {"id": new_id, **{k: v for k, v in values.items() if k != "invoice_line_ids"}}
         if model == "account.move":
-            record.update(state="draft", name="/", payment_state="not_paid")
-            self._set_lines(record, values.get("invoice_line_ids", []))
+            self.moves.on_create(record, values)
         self.tables[model][new_id] = record
         return new_id
 
     def _write(self, model: str, ids: list[int], values: dict[str, Any], **_: Any) -> bool:
         self._check(model, values, creating=False)
         for i in ids:
-            record = self._read(model, [i])[0] and self.tables[model][i]
+            record = self._record(model, i)
             if model == "account.move" and record.get("state") == "posted":
                 raise OdooError(
                     "odoo.exceptions.UserError", "You cannot modify a posted entry of this journal."
                 )
             record.update({k: v for k, v in values.items() if k != "invoice_line_ids"})
             if "invoice_line_ids" in values:
-                self._set_lines(record, values["invoice_line_ids"], keep=True)
+                self.moves.set_lines(record, values["invoice_line_ids"], keep=True)
+        return True
+
+    def _record(self, model: str, record_id: int) -> dict[str, Any]:
+        if record_id not in self.tables[model]:
+            raise missing(model, record_id)
+        return self.tables[model][record_id]
+
+    def _unlink(self, model: str, ids: list[int], **_: Any) -> bool:
+        for i in ids:
+            if model == "account.move" and self._record(model, i).get("state") == "posted":
+                raise OdooError(
+                    "odoo.exceptions.UserError",
+                    "You cannot delete an entry which has been posted once.",
+                )
+            self._record(model, i)
+            del self.tables[model][i]
+        return True
+
+    def _button_draft(self, model: str, ids: list[int], **_: Any) -> bool:
+        for i in ids:
+            self.moves.reset_to_draft(self._record("account.move", i))
         return True
 
     def _action_post(self, model: str, ids: list[int], **_: Any) -> bool:
@@ -205,14 +217,7 @@ class OdooStore:
                 "builtins.AttributeError", f"The method 'action_post' does not exist on '{model}'"
             )
         for i in ids:
-            move = self._read(model, [i])[0] and self.tables[model][i]
-            if move["state"] != "draft":
-                raise OdooError("odoo.exceptions.UserError", "Only draft journal entries can be posted.")
-            if not move["invoice_line_ids"]:
-                raise OdooError("odoo.exceptions.UserError", "You need to add a line before posting.")
-            self._sequence += 1
-            year = str(move.get("invoice_date") or "2025")[:4]
-            move.update(state="posted", name=f"INV/{year}/{self._sequence:05d}")
+            self.moves.post(self._record(model, i))
         return True
 
     def _check(self, model: str, values: Any, creating: bool) -> None:
@@ -245,35 +250,6 @@ class OdooStore:
                 "odoo.exceptions.ValidationError", f"Unsupported move_type {values['move_type']!r}"
             )
 
-    def _set_lines(self, move: dict[str, Any], commands: list[Any], keep: bool = False) -> None:
-        lines: list[dict[str, Any]] = list(move.get("_lines", [])) if keep else []
-        for command in commands:
-            if not isinstance(command, list | tuple) or len(command) != 3 or command[0] != 0:
-                raise OdooError(
-                    "builtins.ValueError", "invoice_line_ids takes (0, 0, {values}) commands here"
-                )
-            values = command[2]
-            unknown = set(values) - _LINE_FIELDS
-            if unknown:
-                raise OdooError(
-                    "builtins.ValueError",
-                    f"Invalid field '{sorted(unknown)[0]}' on model 'account.move.line'",
-                )
-            lines.append(dict(values))
-        taxes = self.tables.get("account.tax", {})
-        untaxed = tax = Decimal(0)
-        for line in lines:
-            net = (_dec(line.get("quantity", 1)) * _dec(line.get("price_unit", 0))).quantize(_CENT)
-            untaxed += net
-            for tax_id in _tax_ids(line.get("tax_ids")):
-                rate = _dec(taxes.get(tax_id, {}).get("amount", 0)) / 100
-                tax += (net * rate).quantize(_CENT)
-        move["_lines"] = lines
-        move["invoice_line_ids"] = list(range(1, len(lines) + 1))
-        move.update(
-            amount_untaxed=untaxed, amount_tax=tax, amount_total=untaxed + tax, amount_residual=untaxed + tax
-        )
-
 
 def _compare(op: str, actual: Any, value: Any) -> bool:
     if op == "=":
@@ -289,18 +265,3 @@ def _compare(op: str, actual: Any, value: Any) -> bool:
     if actual is None:
         return False
     return bool({">": actual > value, ">=": actual >= value, "<": actual < value, "<=": actual <= value}[op])
-
-
-def _tax_ids(value: Any) -> list[int]:
-    """Tax ids from a plain list or ``[(6, 0, ids)]`` / ``[(4, id)]`` commands."""
-    if not value:
-        return []
-    ids: list[int] = []
-    for item in value:
-        if isinstance(item, int):
-            ids.append(item)
-        elif isinstance(item, list | tuple) and item and item[0] == 6:
-            ids.extend(item[2])
-        elif isinstance(item, list | tuple) and item and item[0] == 4:
-            ids.append(item[1])
-    return ids
