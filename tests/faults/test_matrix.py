@@ -75,19 +75,29 @@ def _record(row: Row) -> Row:
     return row
 
 
-def _file_row(hub: App, fault: str, database_url: str, lines: list[str], erp_path: Path, detail: str) -> Row:
+def _checked(
+    hub: App,
+    fault: str,
+    database_url: str,
+    lines: list[str],
+    erp_records: dict[str, Counter[str]],
+    detail: str,
+) -> Row:
+    """The row for a run of the canonical file ``lines``: its time entries are what must not be lost."""
     expected = _entries(lines)
-    return _record(
-        check(
-            hub,
-            fault=fault,
-            db=_db(database_url),
-            entries=len(expected),
-            lost=len(lost_records(hub, expected)),
-            erp_records=_erp_view(erp_path),
-            detail=detail,
-        )
+    return check(
+        hub,
+        fault=fault,
+        db=_db(database_url),
+        entries=len(expected),
+        lost=len(lost_records(hub, expected)),
+        erp_records=erp_records,
+        detail=detail,
     )
+
+
+def _file_row(hub: App, fault: str, database_url: str, lines: list[str], erp_path: Path, detail: str) -> Row:
+    return _record(_checked(hub, fault, database_url, lines, _erp_view(erp_path), detail))
 
 
 def _hub(database_url: str, erp_spec: str, **settings: Any) -> App:

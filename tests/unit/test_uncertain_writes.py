@@ -82,3 +82,43 @@ def test_finding_uncertain_async_job_is_resumed_and_a_refusal_starts_afresh(cloc
         writes.write("k", find=lambda: None, send=lambda: sent.append(1) or "x", resume=refuse)
     assert polled == ["/job/1"] and sent == [] and writes.pending.get("k") is None
     assert writes.write("k", find=lambda: None, send=lambda: "new", resume=refuse) == "new"
+
+
+class Killed(BaseException):
+    """The worker's process ending mid-send: no connector or engine code runs after it."""
+
+
+def test_finding_uncertain_write_of_a_worker_killed_mid_send_is_looked_for_not_resent(
+    clock: list[datetime],
+) -> None:
+    """A send cut off by the worker's death leaves the write uncertain: the next worker looks
+    for the record until the settle period after that send is over, and only then sends."""
+    target, writes = Target(), _writes(clock, settle_seconds=60, checks=2, first_wait=1, max_wait=1)
+
+    def dies() -> str:
+        target.sent += 1  # the body reached the target, which is still making the record
+        raise Killed
+
+    with pytest.raises(Killed):
+        writes.write("k", find=lambda: target.landed.get("k"), send=dies)
+    with pytest.raises(TransientError, match="not there yet"):
+        writes.write("k", find=lambda: target.landed.get("k"), send=lambda: target.send("k"))
+    target.landed["k"] = "made-by-the-dead-worker"
+    got = writes.write("k", find=lambda: target.landed.get("k"), send=lambda: target.send("k"))
+    assert (got, target.sent) == ("made-by-the-dead-worker", 1)
+
+
+def test_finding_uncertain_write_refused_before_sending_is_tried_again_at_once(
+    clock: list[datetime],
+) -> None:
+    """A transient failure that is not Uncertain (a 429, a refused connection) wrote nothing:
+    the next try sends at once instead of waiting out a settle period."""
+    target, writes = Target(), _writes(clock, settle_seconds=60)
+
+    def throttled() -> str:
+        raise TransientError("429 Too Many Requests")
+
+    with pytest.raises(TransientError):
+        writes.write("k", find=lambda: None, send=throttled)
+    assert writes.pending.get("k") is None
+    assert writes.write("k", find=lambda: None, send=lambda: target.send("k")) == "rec-1"

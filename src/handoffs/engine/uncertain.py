@@ -8,6 +8,9 @@ connector that creates records sends its writes through :class:`UncertainWrites`
     send ──answer──► clear ──► record id
       └─ Uncertain ──► remember "uncertain since T" ──► raise (the engine retries later)
 
+    (the write is remembered as uncertain from just before it is sent, so a worker killed
+    mid-send leaves it uncertain too)
+
     next try of an uncertain write:
       find(key), with backoff ──found──► clear ──► record id      (nothing sent again)
           ├─ not found, settle period not over ──► Waiting (look again when it is over)
@@ -31,7 +34,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
-from handoffs.engine.errors import TerminalError, Uncertain, Waiting
+from handoffs.engine.errors import TerminalError, TransientError, Uncertain, Waiting
 
 __all__ = ["MemoryPendingWrites", "PendingWrite", "PendingWrites", "SettlePolicy", "UncertainWrites"]
 
@@ -130,6 +133,10 @@ class UncertainWrites:
                 self.pending.clear(key)
                 self.found_after_uncertain += 1
                 return found
+        # Remembered before it is sent: a worker killed while the target is still making the
+        # record leaves this row, and whoever takes the delivery over looks for the record
+        # until the settle period after this send is over instead of sending a second one.
+        self.pending.put(PendingWrite(key, self.system, "uncertain", self.clock()))
         return self._finish(key, send)
 
     def remember_job(self, key: str, job: str) -> None:
@@ -142,8 +149,12 @@ class UncertainWrites:
         except Uncertain:
             self.pending.put(PendingWrite(key, self.system, "uncertain", self.clock()))
             raise
-        except TerminalError:
-            self.pending.clear(key)  # refused for good: an operator's retry starts afresh
+        except Waiting:
+            raise  # accepted and still running (a job): what was remembered stands
+        except (TerminalError, TransientError):
+            # Refused for good, or known not to have been written (a 429, a refused connection,
+            # an open breaker: a connector raises Uncertain whenever the body may have gone).
+            self.pending.clear(key)
             raise
         self.pending.clear(key)
         return result
