@@ -87,20 +87,33 @@ def _row(hub: App, sim: NetSuiteSim, fault: str, database_url: str, lines: list[
 
 
 class _Watched:
-    """The connector, counting calls per invoice and calls made while another was running."""
+    """The connector, counting calls per invoice and calls made while another was running.
 
-    def __init__(self, erp: NetSuiteErp) -> None:
+    ``meet``: for that many invoices, the first call waits (up to ``patience`` seconds) for a
+    second call of the same invoice to start, so two workers really post one invoice at
+    once however the machine schedules them (the lease is shorter than the wait, so the
+    other worker is handed the posting while the first is still in it).
+    """
+
+    def __init__(self, erp: Any, meet: int = 0, patience: float = 30.0) -> None:
         self.erp, self.system = erp, erp.system
         self.calls: Counter[str] = Counter()
         self.running: Counter[str] = Counter()
         self.overlaps = 0
-        self._lock = threading.Lock()
+        self.meet, self.patience = meet, patience
+        self._waiting: set[str] = set()
+        self._lock = threading.Condition()
 
     def post_invoice(self, invoice: Any, key: str) -> Any:
         with self._lock:
             self.calls[invoice.id] += 1
             self.running[invoice.id] += 1
             self.overlaps += self.running[invoice.id] > 1
+            if self.running[invoice.id] > 1:
+                self._lock.notify_all()
+            elif self.meet > 0 and self.calls[invoice.id] == 1:
+                self.meet -= 1
+                self._lock.wait_for(lambda: self.running[invoice.id] > 1, timeout=self.patience)
         try:
             return self.erp.post_invoice(invoice, key)
         finally:
@@ -164,7 +177,7 @@ def test_netsuite_two_workers_post_at_once(database_url: str, tmp_path: Path) ->
         )
     )
     try:
-        watched = _Watched(_netsuite(server.base_url, hub))
+        watched = _Watched(_netsuite(server.base_url, hub), meet=3)
         hub.ports.erps["netsuite"] = watched  # type: ignore[assignment]
         lines = _lines(entries=240, projects=12, seed=22)
         assert load(hub, lines).failed == 0

@@ -133,7 +133,7 @@ def test_odoo_two_workers_post_at_once(database_url: str, tmp_path: Path) -> Non
         )
     )
     try:
-        watched = _Watched(_PerWorker({f"w{n}": _odoo(server.base_url, hub) for n in (1, 2)}))  # type: ignore[arg-type]
+        watched = _Watched(_PerWorker({f"w{n}": _odoo(server.base_url, hub) for n in (1, 2)}), meet=3)
         hub.ports.erps["odoo"] = watched  # type: ignore[assignment]
         lines = list(backfill_lines(entries=240, projects=12, months=1, seed=22))
         assert load(hub, lines).failed == 0
