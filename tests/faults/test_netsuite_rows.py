@@ -6,8 +6,6 @@ lines once), journals balanced, every failure an exception with its payload.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +25,7 @@ from handoffs.store.repositories.pending_writes import StorePendingWrites
 from handoffs.sync import StoreLookups
 from tests.connectors.test_erps import _mappings, netsuite_config
 from tests.faults.checks import MATRIX, Row, check, lost_records
+from tests.faults.racing import Watched, two_workers
 from tests.faults.test_matrix import _db, _entries
 from tests.support.flow import billing, drain, load
 
@@ -86,47 +85,6 @@ def _row(hub: App, sim: NetSuiteSim, fault: str, database_url: str, lines: list[
     return row
 
 
-class _Watched:
-    """The connector, counting calls per invoice and calls made while another was running.
-
-    ``meet``: for that many invoices, the first call waits (up to ``patience`` seconds) for a
-    second call of the same invoice to start, so two workers really post one invoice at
-    once however the machine schedules them (the lease is shorter than the wait, so the
-    other worker is handed the posting while the first is still in it).
-    """
-
-    def __init__(self, erp: Any, meet: int = 0, patience: float = 30.0) -> None:
-        self.erp, self.system = erp, erp.system
-        self.calls: Counter[str] = Counter()
-        self.running: Counter[str] = Counter()
-        self.overlaps = 0
-        self.meet, self.patience = meet, patience
-        self._waiting: set[str] = set()
-        self._lock = threading.Condition()
-
-    def post_invoice(self, invoice: Any, key: str) -> Any:
-        with self._lock:
-            self.calls[invoice.id] += 1
-            self.running[invoice.id] += 1
-            self.overlaps += self.running[invoice.id] > 1
-            if self.running[invoice.id] > 1:
-                self._lock.notify_all()
-            elif self.meet > 0 and self.calls[invoice.id] == 1:
-                self.meet -= 1
-                self._lock.wait_for(lambda: self.running[invoice.id] > 1, timeout=self.patience)
-        try:
-            return self.erp.post_invoice(invoice, key)
-        finally:
-            with self._lock:
-                self.running[invoice.id] -= 1
-
-
-def _all_confirmed(hub: App) -> bool:
-    with hub.uow() as uow:
-        counts = uow.deliveries.count_by_status()
-    return bool(counts) and set(counts) == {"confirmed"}
-
-
 def _start(sim: NetSuiteSim) -> SimServer:
     return sim.serve().start()
 
@@ -177,31 +135,14 @@ def test_netsuite_two_workers_post_at_once(database_url: str, tmp_path: Path) ->
         )
     )
     try:
-        watched = _Watched(_netsuite(server.base_url, hub), meet=3)
+        watched = Watched(_netsuite(server.base_url, hub))
         hub.ports.erps["netsuite"] = watched  # type: ignore[assignment]
         lines = _lines(entries=240, projects=12, seed=22)
         assert load(hub, lines).failed == 0
-        # Two workers that keep looking for work; a lease shorter than a posting, so each is
-        # handed postings the other is still sending.
-        done = threading.Event()
-
-        def work(owner: str) -> None:
-            worker = hub.worker(owner=owner)
-            deadline = time.monotonic() + 240
-            while not done.is_set() and time.monotonic() < deadline:
-                if worker.run(until_idle=True).as_dict().get("processed", 1) == 0:
-                    time.sleep(0.02)
-                if _all_confirmed(hub):
-                    done.set()
-
-        threads = [threading.Thread(target=work, args=(f"w{n}",)) for n in (1, 2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=300)
+        two_workers(hub)
         drain(hub)  # whatever a worker left for later
         assert billing(hub).billed_entries == 240
-        twice = sum(1 for n in watched.calls.values() if n > 1)
+        twice = watched.twice
         assert twice > 0, "no invoice was posted by both workers; shorten the lease"
         detail = (
             f"{twice} invoices posted by both workers, {watched.overlaps} calls while the other's was "

@@ -8,7 +8,6 @@ total the hub's, every failure an exception with its payload.
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -27,8 +26,8 @@ from handoffs.store.repositories.pending_writes import StorePendingWrites
 from handoffs.sync import StoreLookups
 from tests.connectors.test_erps import _mappings, odoo_config
 from tests.faults.checks import MATRIX, Row, check, lost_records
+from tests.faults.racing import PerWorker, Watched, two_workers
 from tests.faults.test_matrix import _db, _entries
-from tests.faults.test_netsuite_rows import _all_confirmed, _Watched
 from tests.support.flow import billing, drain, load
 
 pytestmark = pytest.mark.slow
@@ -109,16 +108,6 @@ def test_odoo_slow_write_completes_after_the_timeout(database_url: str, tmp_path
         server.stop()
 
 
-class _PerWorker:
-    """Each worker thread posts through its own connector, as two processes would."""
-
-    def __init__(self, erps: dict[str, OdooErp]) -> None:
-        self.erps, self.system = erps, "odoo"
-
-    def post_invoice(self, invoice: Any, key: str) -> Any:
-        return self.erps[threading.current_thread().name].post_invoice(invoice, key)
-
-
 def test_odoo_two_workers_post_at_once(database_url: str, tmp_path: Path) -> None:
     sim = OdooSim(SEEDS, seed=4, latency_rate=1.0, latency_ms=40, sequence_clash_rate=0.1)
     server = sim.serve().start()
@@ -133,30 +122,15 @@ def test_odoo_two_workers_post_at_once(database_url: str, tmp_path: Path) -> Non
         )
     )
     try:
-        watched = _Watched(_PerWorker({f"w{n}": _odoo(server.base_url, hub) for n in (1, 2)}), meet=3)
+        watched = Watched(PerWorker("odoo", {f"w{n}": _odoo(server.base_url, hub) for n in (1, 2)}))
         hub.ports.erps["odoo"] = watched  # type: ignore[assignment]
         lines = list(backfill_lines(entries=240, projects=12, months=1, seed=22))
         assert load(hub, lines).failed == 0
-        done = threading.Event()
-
-        def work(owner: str) -> None:
-            worker = hub.worker(owner=owner)
-            deadline = time.monotonic() + 240
-            while not done.is_set() and time.monotonic() < deadline:
-                if worker.run(until_idle=True).as_dict().get("processed", 1) == 0:
-                    time.sleep(0.02)
-                if _all_confirmed(hub):
-                    done.set()
-
-        threads = [threading.Thread(target=work, args=(f"w{n}",), name=f"w{n}") for n in (1, 2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=300)
+        two_workers(hub)
         hub.ports.erps["odoo"] = _odoo(server.base_url, hub)
         drain(hub)  # whatever a worker left for later
         assert billing(hub).billed_entries == 240
-        twice = sum(1 for n in watched.calls.values() if n > 1)
+        twice = watched.twice
         assert twice > 0, "no invoice was posted by both workers; shorten the lease"
         clashes = sim.faults.fired["sequence_clash"]
         detail = (

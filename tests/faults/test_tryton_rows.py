@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,9 @@ from handoffs.bench.datagen import backfill_lines
 from handoffs.bootstrap import App
 from handoffs.connectors.secrets import Secret
 from handoffs.connectors.tryton import TrytonConfig, TrytonErp
-from handoffs.engine.worker import Worker
 from tests.connectors.support import FAST
 from tests.faults.checks import MATRIX, Row, check
+from tests.faults.racing import PerWorker, Watched, two_workers
 from tests.faults.test_matrix import _db, _entries, _hub
 from tests.support.flow import drain, load
 from tests.support.tryton import LOGIN, PASSWORD, FaultyTransport, TrytonServer
@@ -32,12 +31,12 @@ TAXES = {"TX-US-EXEMPT": "VAT 0%"}  # the generated firm's only tax code
 
 
 def _tryton_hub(
-    database_url: str, server: TrytonServer, transports: list[FaultyTransport]
+    database_url: str, server: TrytonServer, transports: list[FaultyTransport], **settings: Any
 ) -> tuple[App, list[TrytonErp]]:
     config = TrytonConfig(
         server.url, server.database(), LOGIN, Secret(PASSWORD), taxes=TAXES, settle_seconds=5, settle_poll=0.2
     )
-    hub = _hub(database_url, "none", max_attempts=30)
+    hub = _hub(database_url, "none", **{"max_attempts": 30, **settings})
     erps = [TrytonErp("tryton", config, policy=FAST, transport=t) for t in transports]
     hub.ports.erps = {"tryton": erps[0]}
     return hub, erps
@@ -87,31 +86,29 @@ def test_tryton_row_two_workers_post_at_once(
     database_url: str, tryton_server: TrytonServer, tmp_path: Path
 ) -> None:
     hub, erps = _tryton_hub(
-        database_url, tryton_server, [FaultyTransport("none", 0, 1), FaultyTransport("none", 0, 2)]
+        database_url,
+        tryton_server,
+        [FaultyTransport("none", 0, 1), FaultyTransport("none", 0, 2)],
+        lease_seconds=0.2,
+        batch_size=2,
     )
     lines = list(backfill_lines(entries=160, projects=6, months=1, seed=5))
     assert load(hub, lines).failed == 0
     for erp in erps:
         erp.locks = [threading.Lock()]  # as if each worker ran in its own process
-    results: list[Any] = []
-
-    def work(n: int, erp: TrytonErp) -> None:
-        ports = replace(hub.ports, erps={"tryton": erp})  # each worker its own connector
-        worker = Worker(hub.uow, hub.registry, ports, hub.worker().settings, owner=f"w{n}", sleep=_nap)
-        results.append(worker.run(until_idle=True).as_dict())
-
-    threads = [threading.Thread(target=work, args=(n, erp)) for n, erp in enumerate(erps)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(300)
-    assert len(results) == 2
+    watched = Watched(PerWorker("tryton", {"w1": erps[0], "w2": erps[1]}))
+    hub.ports.erps = {"tryton": watched}  # type: ignore[dict-item]
+    two_workers(hub)
+    hub.ports.erps = {"tryton": erps[0]}
+    drain(hub)  # whatever a worker left for later
+    assert watched.twice > 0, "no invoice was posted by both workers; shorten the lease"
     _row(
         hub,
         "Tryton: two workers post at once",
         database_url,
         lines,
         erps[0],
-        "two workers draining one queue",
+        f"{watched.twice} invoices posted by both workers, {watched.overlaps} calls while the other's "
+        "was running",
     )
     hub.close()
