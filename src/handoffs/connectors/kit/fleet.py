@@ -26,6 +26,11 @@ _SYSTEMS: dict[str, tuple[str, str, tuple[float, float] | None, list[str]]] = {
     "odoo": ("erp", "odoo", None, []),
 }
 
+# The simulated ERPs answer in milliseconds and finish a slow write within seconds, so an
+# unanswered write is looked for for 5 s before it may be sent again (a real NetSuite's
+# default is 30 s, a real Odoo's 120 s: see docs/connectors.md).
+_SETTLE_SECONDS = 5
+
 
 def _credentials(name: str) -> dict[str, str]:
     values = credentials_for(name)
@@ -53,6 +58,8 @@ def fleet_yaml(
             entry["limits"] = {"rate": round(limit[0], 3), "burst": limit[1]}
         if resources:
             entry["resources"] = resources
+        if role == "erp":
+            entry["options"] = {"settle_seconds": _SETTLE_SECONDS}
         systems[name] = entry
     if "legacy_gl" in erps:
         folder = Path(endpoints["legacy_gl"]["inbox"]).parent
