@@ -66,7 +66,7 @@ class NetSuiteTokenAuth(httpx.Auth):
         if response.status_code == 401:  # no refresh exists: the same credentials fail again
             raise TerminalError(
                 f"NetSuite refused the token-based authentication for account {realm_of(t.account)} "
-                "(401 INVALID_LOGIN_ATTEMPT): check the account id, consumer key/secret and "
+                "(401 invalid login attempt): check the account id, consumer key/secret and "
                 "token id/secret, and that the token's role and integration have TBA enabled",
                 category="auth",
             )
