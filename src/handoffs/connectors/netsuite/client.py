@@ -37,6 +37,7 @@ from handoffs.connectors.mapping import Lookups, MappingFailure, MappingSpec, ap
 from handoffs.connectors.netsuite.auth import NetSuiteClientCredentials
 from handoffs.connectors.netsuite.config import NetSuiteConfig
 from handoffs.connectors.netsuite.refs import References
+from handoffs.connectors.netsuite.tba import NetSuiteTokenAuth
 from handoffs.connectors.readback import Figures, check_read_back, invoice_figures, journal_figures
 from handoffs.domain.billing import Invoice, JournalEntry
 from handoffs.domain.codec import encode
@@ -81,7 +82,9 @@ class NetSuiteErp:
     ) -> None:
         self.system, self.config, self.mappings, self.lookups = system, config, mappings, lookups
         self.sleep = sleep
-        self.auth = NetSuiteClientCredentials(config)
+        self.auth: httpx.Auth = (
+            NetSuiteTokenAuth(config.tba) if config.tba else NetSuiteClientCredentials(config)
+        )
         self.client = HttpClient(system, config.base_url, auth=self.auth, guard=guard, **http)
         self.refs = References(system, self.client, config.tax_codes)
         self.writes = UncertainWrites(
@@ -273,7 +276,8 @@ class NetSuiteErp:
             raise TerminalError(str(exc), category="mapping") from None
 
     def check(self) -> Reachability:
-        """A token from the OAuth 2.0 endpoint, the service item, and every configured reference."""
+        """A token from the OAuth 2.0 endpoint (or a TBA-signed GET), the service item, and every
+        configured reference."""
         try:
             self.client.request("GET", f"{RECORD}/serviceItem/{self.config.service_item}")
             missing = self.refs.missing(self.config.references)
@@ -282,10 +286,11 @@ class NetSuiteErp:
         if missing:
             return Reachability(self.system, False, f"not set up in NetSuite: {', '.join(missing)}")
         resolved = sum(len(v) for v in self.config.references.values())
+        login = "TBA signature accepted" if self.config.tba else "token issued"
         return Reachability(
             self.system,
             True,
-            f"token issued; service item {self.config.service_item} and {resolved} references found by id",
+            f"{login}; service item {self.config.service_item} and {resolved} references found by id",
         )
 
     def close(self) -> None:

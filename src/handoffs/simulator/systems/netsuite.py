@@ -7,7 +7,9 @@ until that long after it was accepted, polled or not), then runs the operation a
 ``X-NetSuite-Idempotency-Key`` runs nothing: it answers 400 ``IDEMPOTENCY_ERROR`` with the
 first job's ``Location`` ("Sending an Asynchronous Request Using an Idempotency Key",
 subsect_164494900632). Errors use NetSuite's ``o:errorDetails`` body. Access tokens come
-from the OAuth 2.0 token endpoint (:mod:`.netsuite_auth`) and expire; what NetSuite does to
+from the OAuth 2.0 token endpoint (:mod:`.netsuite_auth`) and expire; requests signed with
+token-based authentication (:mod:`.netsuite_tba`) are accepted too when a TBA credential is
+configured (``tba``, the simulator's own by default; None turns TBA off); what NetSuite does to
 a record (references by id, appended sublists, totals) is in :mod:`.netsuite_records`.
 """
 
@@ -23,6 +25,7 @@ from fastapi.responses import Response
 from handoffs.simulator.systems import netsuite_records as rules
 from handoffs.simulator.systems.common import NativeJSON, SimSystem
 from handoffs.simulator.systems.netsuite_auth import NETSUITE_CLIENT_ID, TOKEN_PATH, TokenIssuer
+from handoffs.simulator.systems.netsuite_tba import SIM_TBA, TbaCredential, TbaVerifier
 
 __all__ = ["NetSuiteSim"]
 
@@ -57,6 +60,7 @@ class NetSuiteSim(SimSystem):
         async_run_seconds: float | None = None,
         concurrency_limit: int = 15,
         certificates: dict[str, str] | None = None,
+        tba: TbaCredential | None = SIM_TBA,
         **kwargs: Any,
     ) -> None:
         self.records: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in TYPES}
@@ -65,6 +69,7 @@ class NetSuiteSim(SimSystem):
         self.jobs: dict[str, dict[str, Any]] = {}
         self.idempotency: dict[str, str] = {}  # X-NetSuite-Idempotency-Key -> job id
         self.tokens = TokenIssuer(certificates, NETSUITE_CLIENT_ID)
+        self.tba = TbaVerifier(tba) if tba else None
         self.async_pending_polls = async_pending_polls
         self.async_run_seconds = async_run_seconds  # None: a job runs only when polled
         self.concurrency_limit = concurrency_limit
@@ -149,7 +154,10 @@ class NetSuiteSim(SimSystem):
             return NativeJSON(body, status_code=status)
 
     def _authorised(self, request: Request) -> bool:
-        return self.tokens.valid(request.headers.get("authorization"))
+        authorization = request.headers.get("authorization")
+        if self.tba and authorization and authorization.lower().startswith("oauth "):
+            return self.tba.valid(request.method, str(request.url), authorization)
+        return self.tokens.valid(authorization)
 
     def _login_error(self) -> Response:
         return self.error(401, "INVALID_LOGIN", "Invalid login attempt.")
