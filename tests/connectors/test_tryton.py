@@ -208,10 +208,10 @@ def test_tryton_readback_difference_is_an_exception_with_both_figures(tryton: Tr
     with pytest.raises(TerminalError) as caught:
         _erp(wrong).post_invoice(invoice, "k")
     message = str(caught.value)
-    assert caught.value.category == "readback_mismatch"
-    assert "differs in tax, total" in message
-    assert "hub EUR untaxed 1000.00 tax 200.00 total 1200.00" in message
-    assert "EUR untaxed 1000.00 tax 0.00 total 1000.00" in message
+    assert caught.value.category == "read_back"
+    assert "(tax, total differ)" in message
+    assert "hub currency EUR, untaxed 1000.00, tax 200.00, total 1200.00, lines 1" in message
+    assert "tryton currency EUR, untaxed 1000.00, tax 0.00, total 1000.00, lines 1" in message
 
 
 def test_tryton_expired_session_logs_in_again(tryton: TrytonConfig) -> None:

@@ -24,13 +24,14 @@ from typing import Any
 
 from handoffs.connectors.base import Reachability, reach
 from handoffs.connectors.mapping import Lookups
+from handoffs.connectors.readback import Figures, check_read_back, invoice_figures
 from handoffs.connectors.tryton.config import TrytonConfig
-from handoffs.connectors.tryton.mapping import Figures, differences, hub_figures, invoice_values
+from handoffs.connectors.tryton.mapping import invoice_values
 from handoffs.connectors.tryton.rpc import TrytonRpc, TrytonRpcError
 from handoffs.connectors.tryton.setup import TrytonSetup
 from handoffs.domain.billing import Invoice
 from handoffs.domain.coexistence import PostedDocument
-from handoffs.engine.errors import TerminalError, TransientError, Uncertain
+from handoffs.engine.errors import TransientError, Uncertain
 from handoffs.engine.uncertain import PendingWrites, SettlePolicy, UncertainWrites
 from handoffs.flows.ports import ExternalRef, Guard
 
@@ -176,16 +177,9 @@ class TrytonErp:
         )
 
     def _compare(self, invoice: Invoice, row: dict[str, Any]) -> None:
-        hub, erp = hub_figures(invoice), self._figures(row)
         if row["state"] not in ("posted", "paid"):
             raise TransientError(f"{self.system}: invoice {invoice.id} is {row['state']}, not posted yet")
-        diff = differences(hub, erp)
-        if diff:
-            raise TerminalError(
-                f"{self.system}: invoice {invoice.id} read back differs in {', '.join(diff)}: "
-                f"hub {hub.text()}; tryton invoice {row['id']} {erp.text()}",
-                category="readback_mismatch",
-            )
+        check_read_back(self.system, "invoice", invoice.id, invoice_figures(invoice), self._figures(row))
 
     def check(self) -> Reachability:
         """Log in, then prove the setup the hub needs (company, accounts, journal, taxes...)."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from handoffs.domain.billing import Invoice, InvoiceLine
 
-__all__ = ["Figures", "Refs", "differences", "hub_figures", "invoice_values", "line_values"]
+__all__ = ["Refs", "invoice_values", "line_values"]
 
 PRICE_DIGITS = 4
 
@@ -34,39 +34,6 @@ class Refs:
     journal: int
     currency: int
     taxes: dict[str, int]  # the hub's tax code id -> account.tax id
-
-
-@dataclass(frozen=True, slots=True)
-class Figures:
-    """What a read-back compares: currency, untaxed, tax, total and number of lines."""
-
-    currency: str
-    untaxed: Decimal
-    tax: Decimal
-    total: Decimal
-    lines: int
-
-    def text(self) -> str:
-        return f"{self.currency} untaxed {self.untaxed} tax {self.tax} total {self.total}, {self.lines} lines"
-
-
-def hub_figures(invoice: Invoice) -> Figures:
-    return Figures(
-        invoice.currency,
-        invoice.subtotal.amount,
-        invoice.tax.amount,
-        invoice.total.amount,
-        len(invoice.lines),
-    )
-
-
-def differences(hub: Figures, erp: Figures) -> list[str]:
-    """The names of the figures that differ (none: Tryton holds what the hub sent)."""
-    return [
-        name
-        for name in ("currency", "untaxed", "tax", "total", "lines")
-        if getattr(hub, name) != getattr(erp, name)
-    ]
 
 
 def _exact(line: InvoiceLine) -> bool:
