@@ -110,3 +110,15 @@ def test_finding_9_every_data_changing_cli_command_is_audited(
         done[("cli.credit_note", "invoice:INV-P-002-2026-01-01")]["after"]["reason"] == "wrong purchase order"
     )
     assert _cli(url, "audit", "verify").exit_code == 0
+
+
+def test_a_short_master_secret_is_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    assert runner.invoke(cli, ["db", "upgrade", "--database-url", url]).exit_code == 0
+    result = runner.invoke(
+        cli, ["audit", "verify", "--database-url", url], env={"HANDOFFS_SECRET_KEY": "short"}
+    )
+    assert result.exit_code == 2, result.output
+    assert "HANDOFFS_SECRET_KEY must be at least 32 characters" in result.output
+    assert isinstance(result.exception, SystemExit)  # a clean exit, not an error escaping
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) <= 2

@@ -64,6 +64,7 @@ def open_app(database_url: str | None, *, systems: Path | None = None, **overrid
     """The application; with ``systems`` (a handoffs.yaml) its ERPs, routes and limits are used."""
     # Imported here, not at the top: every command's --help should start fast.
     from handoffs.bootstrap import build
+    from handoffs.keyring import KeyringError
     from handoffs.settings import Settings
 
     config = None
@@ -71,7 +72,14 @@ def open_app(database_url: str | None, *, systems: Path | None = None, **overrid
         from handoffs.config.systems import load_systems
 
         config = load_systems(systems)
-    return build(Settings.from_env(database_url=database_url, **overrides), systems=config)
+    hub = build(Settings.from_env(database_url=database_url, **overrides), systems=config)
+    try:
+        hub.keyring()  # a missing or short master secret is said now, not as a traceback later
+    except KeyringError as exc:
+        hub.close()
+        err_console.print(f"[red]{exc}[/red] (see docs/security.md: the master secret)")
+        raise typer.Exit(2) from None
+    return hub
 
 
 @contextmanager
