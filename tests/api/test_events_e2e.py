@@ -11,11 +11,12 @@ from typing import Any
 
 import httpx
 import orjson
+from standardwebhooks import Webhook
 
 from handoffs.api import create_app
 from handoffs.engine.relay import attach, relay_handlers
 from handoffs.engine.relay_nats import STREAM, NatsSender
-from handoffs.engine.relay_webhook import WebhookSender, sign
+from handoffs.engine.relay_webhook import WebhookSender
 from tests.api.conftest import LOCAL, Api
 from tests.api.servers import nats_server, serve_api, subscriber
 
@@ -86,9 +87,8 @@ def _run(api: Api, http: httpx.Client, hook_url: str, hook: Any, nats_url: str) 
         event["data"]["entry_id"] == "TE-00000001"
         and headers["Content-Type"] == "application/cloudevents+json"
     )
-    assert headers["Webhook-Signature"] == sign(
-        web["secret"], event["id"], headers["Webhook-Timestamp"], body
-    )
+    # Verified as any subscriber would, with the Standard Webhooks library and the secret as shown.
+    assert Webhook(web["secret"]).verify(body, dict(headers)) == event
     assert hook.attempts[0][0]["Webhook-Id"] == headers["Webhook-Id"] == event["id"]
 
     # Redeliver to NATS: the republish carries the same Nats-Msg-Id, so JetStream stores it once.
@@ -165,3 +165,32 @@ def test_an_entity_scoped_subscriber_gets_only_its_entitys_events(api: Api) -> N
     }
     assert "TE-90000001" in subjects["uk"] and "TE-00000001" not in subjects["uk"]
     assert "TE-00000001" in subjects["us"] and "TE-90000001" not in subjects["us"]
+
+
+def test_the_nats_duplicate_window_is_a_setting(api: Api, tmp_path: Path) -> None:
+    """HANDOFFS_NATS_DUPLICATE_WINDOW sets the stream's window, also on a stream made before."""
+    import pytest
+
+    from handoffs.engine.relay import relays_from_env
+    from handoffs.engine.relay_nats import DEFAULT_DUPLICATE_WINDOW, duplicate_window_from
+
+    async def window(url: str) -> float:
+        import nats
+
+        nc = await nats.connect(url)
+        try:
+            return float((await nc.jetstream().stream_info(STREAM)).config.duplicate_window)
+        finally:
+            await nc.close()
+
+    with nats_server(tmp_path) as nats_url:
+        for seconds in ("30", "45.5"):
+            env = {"HANDOFFS_EVENTS_OUT": "nats", "HANDOFFS_NATS_URL": nats_url}
+            handlers = relays_from_env(env | {"HANDOFFS_NATS_DUPLICATE_WINDOW": seconds})
+            sender = handlers[0].call.__self__._sender  # type: ignore[union-attr]
+            sender._run(sender._connect())
+            assert asyncio.run(window(nats_url)) == float(seconds)
+            sender.close()
+    assert duplicate_window_from(None) == DEFAULT_DUPLICATE_WINDOW == 120.0
+    with pytest.raises(ValueError, match="HANDOFFS_NATS_DUPLICATE_WINDOW must be a number"):
+        duplicate_window_from("two minutes")

@@ -91,3 +91,27 @@ def test_metrics_after_a_small_flow_has_every_family(hub: App) -> None:
         s for s in families["handoffs_exceptions_money_at_risk"].samples if s.labels["currency"] == "USD"
     ]
     assert money and sum(s.value for s in money) > 0  # the two refused invoices
+
+
+def test_the_api_and_a_worker_send_the_same_exposition_content_type(hub: App) -> None:
+    """Both metrics endpoints negotiate the format alike, whatever the scraper accepts."""
+    import httpx
+    from prometheus_client import start_http_server
+
+    from tests.api.servers import free_port
+
+    port = free_port()
+    server, thread = start_http_server(port, addr="127.0.0.1", registry=hub.metrics.registry)
+    key = make_key(hub, "prometheus", ["metrics:read"], rate=100, burst=100)
+    openmetrics = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    try:
+        with TestClient(create_app(hub), raise_server_exceptions=False) as http:
+            for accept in (None, "text/plain;version=1.0.0", openmetrics, "*/*"):
+                headers = {} if accept is None else {"Accept": accept}
+                api = http.get("/metrics", headers={**auth(key), **headers})
+                worker = httpx.get(f"http://127.0.0.1:{port}/metrics", headers=headers)
+                assert api.status_code == worker.status_code == 200
+                assert api.headers["content-type"] == worker.headers["content-type"], accept
+    finally:
+        server.shutdown()
+        thread.join(5)

@@ -14,7 +14,7 @@ import pytest
 from handoffs.engine.egress import EgressPolicy
 from handoffs.engine.errors import DeliveryFailed
 from handoffs.engine.relay import attach, relay_handlers
-from handoffs.engine.relay_webhook import WebhookSender
+from handoffs.engine.relay_webhook import WebhookSender, new_secret
 from handoffs.store.repositories.subscriptions import Subscription
 from tests.api.conftest import LOCAL, Api
 from tests.api.servers import free_port, subscriber
@@ -57,7 +57,7 @@ def test_public_and_allowed_targets_are_accepted(api: Api) -> None:
 def _sub(target: str) -> Subscription:
     from datetime import UTC, datetime
 
-    return Subscription("sub-1", "c", "webhook", target, None, None, "whsec_x", True, datetime.now(UTC))
+    return Subscription("sub-1", "c", "webhook", target, None, None, new_secret(), True, datetime.now(UTC))
 
 
 def test_finding_4_ssrf_send_time_check_uses_the_resolved_address() -> None:

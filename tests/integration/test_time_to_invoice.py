@@ -265,3 +265,24 @@ def test_a_transient_failure_past_the_retry_budget_is_dead_lettered(hub: App) ->
     assert len(healthy.records) == 1
     with hub.uow() as uow:
         assert uow.exceptions.get(problem.id).state == "resolved"
+
+
+def test_each_event_time_is_when_that_event_happened_not_when_its_cause_did(hub: App) -> None:
+    """CloudEvents' ``time``: an invoice generated and posted now says now, not the approval's time."""
+    from sqlalchemy import select
+
+    from handoffs.engine.relay import cloudevent
+    from handoffs.store.serde import message_from_json
+    from handoffs.store.tables import messages
+
+    load(hub, firm_lines(entries=20, projects=1))
+    started = hub.ports.clock.now()
+    drain(hub)
+    with hub.uow() as uow:
+        rows = uow.connection.execute(select(messages.c.type, messages.c.payload)).all()
+    events = [message_from_json(type_, payload) for type_, payload in rows]
+    times = {type(e).__name__: datetime.fromisoformat(cloudevent(e)["time"]) for e in events}
+    approvals = [e.occurred_at for e in events if type(e).__name__ == "TimeEntryApproved"]
+    assert approvals and max(approvals) < started  # the source's own approval times
+    for name in ("GenerateInvoice", "InvoiceGenerated", "PostInvoice", "InvoicePosted"):
+        assert times[name] >= started, name

@@ -95,10 +95,10 @@ def invoice_cycle_time(ctx: Context) -> Product:
 
     approved = the latest TimeEntryApproved ``occurred_at`` for the entry (the source's
     approval time); posted = when the hub recorded the invoice's first InvoicePosted
-    (``recorded_at``: the event's ``occurred_at`` is the business time of the command that
-    caused it). Each entry on a live invoice line counts once, in the entity of the invoice
-    and the month it was posted. The grain read is (invoice, approval time), so one
-    timesheet approval is one row however many entries it approved.
+    (``recorded_at``, the time the hub stored it). Each entry on a live invoice line counts
+    once, in the entity of the invoice and the month it was posted. The grain read is
+    (invoice, approval time), so one timesheet approval is one row however many entries it
+    approved.
     """
     m = messages
     entry_id = ctx.json_text(m.c.payload, "entry_id")

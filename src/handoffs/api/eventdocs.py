@@ -44,7 +44,7 @@ Every event the hub stores in its outbox is relayed to subscribers as a
 | `source` | `/handoffs/hub` |
 | `type` | `dev.handoffs.<EventName>.v1` |
 | `subject` | the entry, invoice or project the event is about |
-| `time` | when the business fact happened (`occurred_at`) |
+| `time` | when the event happened (`occurred_at`; an approval: the source's approval time) |
 | `datacontenttype` | `application/json` |
 | `correlationid` | the business flow (`project:<id>`), for tracing and replay |
 | `data` | the event's fields, below (`message_id`, `occurred_at`, `correlation_id` included) |
@@ -65,10 +65,16 @@ process with `HANDOFFS_EVENTS_OUT=webhook,nats` (and `HANDOFFS_NATS_URL`).
 
 **Webhooks.** `POST` to the target with `Content-Type: application/cloudevents+json` and
 `Webhook-Id` (the event id), `Webhook-Timestamp` (epoch seconds) and
-`Webhook-Signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, keyed with the
-secret returned once when the subscription was created. Any 2xx is delivered; anything else
-is retried, and after the last attempt the event is a dead letter for that subscriber only
-(`GET /v1/subscriptions/{id}/deliveries?status=dead`). `POST
+`Webhook-Signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, as
+[Standard Webhooks](https://www.standardwebhooks.com/) defines it. The secret, returned once
+when the subscription was created, is `whsec_` and the base64 of 32 random bytes; the HMAC
+key is the base64-decoded part after `whsec_`. A subscriber verifies with the scheme's
+library as it would for any sender, e.g. in Python
+`standardwebhooks.Webhook(secret).verify(body, headers)` (the hub signs with that library).
+A secret made before the hub followed the scheme (not base64 after `whsec_`) fails its
+deliveries as a configuration dead letter: make a new subscription to get a standard one.
+Any 2xx is delivered; anything else is retried, and after the last attempt the event is a
+dead letter for that subscriber only (`GET /v1/subscriptions/{id}/deliveries?status=dead`). `POST
 /v1/subscriptions/{id}/redeliveries {"message_id": ...}` sends it again, to that
 subscription only; it takes only an event the subscription takes, of a legal entity the
 caller sees (any other id answers `409`, as a missing one does). A retry or redelivery never
@@ -87,7 +93,14 @@ the target answered.
 
 **NATS JetStream.** Published to `<target>.<EventName>` in the stream `HANDOFFS`
 (subjects `handoffs.>`, created if missing) with `Nats-Msg-Id: <subscription id>:<event id>`,
-so a publish retried inside the stream's duplicate window is stored once.
+so a publish retried inside the stream's duplicate window is stored once. The window is
+`HANDOFFS_NATS_DUPLICATE_WINDOW` seconds (120 by default); a relay sets the stream to it when
+it connects, also on a stream made earlier with another window. Keep it longer than the
+time a lost acknowledgement takes to be retried (the worker's backoff).
+
+**Event time.** Each CloudEvent's `time` is when that event happened in the hub: an
+`InvoicePosted` says when the ERP's answer was recorded, not when the time entries it bills
+were approved. A `TimeEntryApproved` carries the source's approval time.
 
 ## Event types
 """

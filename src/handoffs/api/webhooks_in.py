@@ -1,8 +1,10 @@
 """Inbound webhooks: verify the signature and the replay window, drop repeats, ingest the rest.
 
-The scheme follows Standard Webhooks: the sender signs ``"<id>.<timestamp>.<raw body>"``
-with HMAC-SHA256 and sends ``Webhook-Id``, ``Webhook-Timestamp`` (epoch seconds) and
-``Webhook-Signature: v1,<base64 digest>`` (several space-separated during key rotation).
+The scheme is Standard Webhooks: the sender signs ``"<id>.<timestamp>.<raw body>"`` with
+HMAC-SHA256, keyed with the base64-decoded part of the ``whsec_`` secret, and sends
+``Webhook-Id``, ``Webhook-Timestamp`` (epoch seconds) and ``Webhook-Signature: v1,<base64
+digest>`` (several space-separated during key rotation): what the ``standardwebhooks``
+library's ``Webhook(secret).sign`` gives, unchanged.
 A delivery id already seen is acknowledged (``duplicate: true``) and not applied again.
 Every record is the receiving system's: one that names a ``source_system`` is refused (422);
 its ``source_version`` is that system's own and orders its updates.
@@ -39,7 +41,10 @@ def _verify(
         raise Unauthorized("Webhook-Timestamp must be epoch seconds") from None
     if abs(now - sent) > window:
         raise Unauthorized(f"the delivery is outside the {window} s replay window")
-    expected = sign(secret, delivery_id, sent, body)
+    try:
+        expected = sign(secret, delivery_id, sent, body)
+    except ValueError:
+        raise Unauthorized("the receiver's secret is not a Standard Webhooks secret: rotate it") from None
     if not any(hmac.compare_digest(expected, s) for s in signature.split()):
         raise Unauthorized("the webhook signature does not match")
 

@@ -193,7 +193,8 @@ def relays_from_env(
     """Relays named in ``HANDOFFS_EVENTS_OUT`` (``webhook``, ``nats`` or both, comma-separated).
 
     Every hub process that publishes events (API, worker, load) must agree on this, since
-    a message's work items are created when it is stored. NATS needs ``HANDOFFS_NATS_URL``.
+    a message's work items are created when it is stored. NATS needs ``HANDOFFS_NATS_URL``
+    and keeps repeats out for ``HANDOFFS_NATS_DUPLICATE_WINDOW`` seconds (120 by default).
     Webhooks go where ``egress`` allows: by default public addresses only (the composition
     root passes the one built from ``HANDOFFS_WEBHOOK_ALLOW_NETWORKS``).
     """
@@ -205,9 +206,12 @@ def relays_from_env(
 
         senders.append(WebhookSender(policy=egress))
     if "nats" in kinds:
-        from handoffs.engine.relay_nats import NatsSender
+        from handoffs.engine.relay_nats import WINDOW_ENV, NatsSender, duplicate_window_from
 
-        senders.append(NatsSender(env.get("HANDOFFS_NATS_URL", "nats://127.0.0.1:4222")))
+        window = duplicate_window_from(env.get(WINDOW_ENV))
+        senders.append(
+            NatsSender(env.get("HANDOFFS_NATS_URL", "nats://127.0.0.1:4222"), duplicate_window=window)
+        )
     return relay_handlers(senders)
 
 

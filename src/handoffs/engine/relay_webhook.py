@@ -2,8 +2,11 @@
 
 Each request carries ``Webhook-Id`` (the CloudEvent id: receivers drop repeats),
 ``Webhook-Timestamp`` and ``Webhook-Signature: v1,<base64 HMAC-SHA256 of
-"<id>.<timestamp>.<body>">`` keyed with the subscription's secret. Any 2xx is delivered;
-anything else, or no answer, is retried by the worker with backoff.
+"<id>.<timestamp>.<body>">``, signed as Standard Webhooks says, by its reference library: the
+secret is ``whsec_<base64 key>`` and the HMAC key is the base64-decoded part after
+``whsec_``, so a subscriber verifies with ``standardwebhooks.Webhook(secret).verify(body,
+headers)`` as it would for any other sender. Any 2xx is delivered; anything else, or no
+answer, is retried by the worker with backoff.
 
 Before each request the target's host name is resolved and every address checked against
 the :class:`~handoffs.engine.egress.EgressPolicy`; the request then goes to the checked
@@ -15,25 +18,43 @@ re-pointed between the check and the connection. What a failure records is gener
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
+import binascii
+import secrets
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from standardwebhooks import Webhook
 
 from handoffs.engine.egress import EgressPolicy, TargetRefused, endpoint
-from handoffs.engine.errors import DeliveryFailed
+from handoffs.engine.errors import DeliveryFailed, TerminalError
 from handoffs.store.repositories.subscriptions import Subscription
 
-__all__ = ["WebhookSender", "sign"]
+__all__ = ["WebhookSender", "new_secret", "sign"]
+
+
+NOT_STANDARD = "the secret is not a Standard Webhooks secret (whsec_ and base64): rotate it"
+
+
+def new_secret() -> str:
+    """A new Standard Webhooks secret: ``whsec_`` and the base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
 def sign(secret: str, delivery_id: str, timestamp: int | str, body: bytes) -> str:
-    """Standard Webhooks signature: ``v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">``."""
-    mac = hmac.new(secret.encode(), f"{delivery_id}.{timestamp}.".encode() + body, hashlib.sha256)
-    return "v1," + base64.b64encode(mac.digest()).decode()
+    """Standard Webhooks signature: ``v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">``.
+
+    The key is the base64-decoded part of ``secret`` after ``whsec_``, as the scheme and its
+    reference library (which signs here) define it.
+    """
+    at = datetime.fromtimestamp(int(timestamp), UTC)
+    try:
+        signer = Webhook(secret)
+    except (binascii.Error, ValueError):
+        raise ValueError(NOT_STANDARD) from None
+    return signer.sign(msg_id=delivery_id, timestamp=at, data=body)
 
 
 class WebhookSender:
@@ -71,12 +92,16 @@ class WebhookSender:
     def send(self, subscription: Subscription, event: dict[str, Any], body: bytes) -> None:
         url, host, extensions = self._pinned(subscription.target)
         timestamp = int(self._now())
+        try:
+            signature = sign(subscription.secret or "", str(event["id"]), timestamp, body)
+        except ValueError:
+            raise TerminalError(NOT_STANDARD, category="configuration") from None
         headers = {
             **host,
             "Content-Type": "application/cloudevents+json",
             "Webhook-Id": str(event["id"]),
             "Webhook-Timestamp": str(timestamp),
-            "Webhook-Signature": sign(subscription.secret or "", str(event["id"]), timestamp, body),
+            "Webhook-Signature": signature,
             "User-Agent": "handoffs-relay/1",
         }
         try:

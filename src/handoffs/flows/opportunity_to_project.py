@@ -162,7 +162,7 @@ def _approve(uow: Any, ports: Ports, event: OpportunityWon, contract: Contract, 
     uow.publish(
         ProjectApproved(
             message_id=ports.ids.derive("project-approved", project.id),
-            occurred_at=event.occurred_at,
+            occurred_at=ports.clock.now(),
             correlation_id=correlation_for_project(project.id),
             project_id=project.id,
             contract_id=contract.id,
@@ -210,7 +210,7 @@ def amend_terms(stored: dict[str, Any], terms: dict[str, Any]) -> dict[str, Any]
 def _amended(event: OpportunityWon, contract_id: str, version: int, ports: Ports) -> ContractAmended:
     return ContractAmended(
         message_id=ports.ids.derive("contract-amended", contract_id, str(version)),
-        occurred_at=event.occurred_at,
+        occurred_at=ports.clock.now(),
         correlation_id=f"contract:{contract_id}",
         contract_id=contract_id,
         version=version,
@@ -226,7 +226,7 @@ def _sync(
         message_id = ports.ids.derive("sync-contract", system, contract_id, event.message_id)
         cmd = SyncContract(
             message_id=message_id,
-            occurred_at=event.occurred_at,
+            occurred_at=ports.clock.now(),
             correlation_id=correlation_for_project(project_id),
             contract_id=contract_id,
             system=system,

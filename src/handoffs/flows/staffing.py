@@ -150,7 +150,7 @@ def assign_consultant(commands: list[AssignConsultant], uow: Any, ports: Ports) 
         uow.publish(
             ConsultantAssigned(
                 message_id=ports.ids.derive("consultant-assigned", assignment.id),
-                occurred_at=cmd.occurred_at,
+                occurred_at=ports.clock.now(),
                 correlation_id=correlation_for_project(project.id),
                 assignment_id=assignment.id,
                 request_id=request.id,

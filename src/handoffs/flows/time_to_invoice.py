@@ -66,7 +66,7 @@ def price_approved_time(events: list[TimeEntryApproved], uow: UnitOfWork, ports:
         uow.publish(
             GenerateInvoice(
                 message_id=ports.ids.derive("generate-invoice", cause.message_id, project_id, period),
-                occurred_at=cause.occurred_at,
+                occurred_at=ports.clock.now(),
                 correlation_id=cause.correlation_id,
                 project_id=project_id,
                 period=period,
@@ -165,7 +165,7 @@ def generate_invoices(commands: list[GenerateInvoice], uow: UnitOfWork, ports: P
         uow.publish(
             InvoiceGenerated(
                 message_id=ports.ids.derive("invoice-generated", invoice.id),
-                occurred_at=cmd.occurred_at,
+                occurred_at=ports.clock.now(),
                 correlation_id=cmd.correlation_id,
                 invoice_id=invoice.id,
                 project_id=invoice.project_id,
@@ -185,7 +185,7 @@ def request_deliveries(events: list[InvoiceGenerated], uow: UnitOfWork, ports: P
                 uow.publish(
                     PostInvoice(
                         message_id=ports.ids.derive("post-invoice", key),
-                        occurred_at=event.occurred_at,
+                        occurred_at=ports.clock.now(),
                         correlation_id=event.correlation_id,
                         invoice_id=event.invoice_id,
                         system=system,
@@ -226,7 +226,7 @@ def record_post_invoice(cmd: PostInvoice, ref: ExternalRef | None, uow: UnitOfWo
     uow.publish(
         InvoicePosted(
             message_id=ports.ids.derive("invoice-posted", key),
-            occurred_at=cmd.occurred_at,
+            occurred_at=ports.clock.now(),
             correlation_id=cmd.correlation_id,
             invoice_id=cmd.invoice_id,
             system=cmd.system,
@@ -242,7 +242,7 @@ def post_invoice_dead(cmd: PostInvoice, error: str, uow: UnitOfWork, ports: Port
     uow.publish(
         InvoiceDeliveryFailed(
             message_id=ports.ids.derive("invoice-delivery-failed", key, error),
-            occurred_at=cmd.occurred_at,
+            occurred_at=ports.clock.now(),
             correlation_id=cmd.correlation_id,
             invoice_id=cmd.invoice_id,
             system=cmd.system,

@@ -250,7 +250,7 @@ def reverse_rejected_time(events: list[BilledTimeChanged], uow: Any, ports: Port
         uow.publish(
             GenerateInvoice(
                 message_id=ports.ids.derive("rebill-after-rejection", event.message_id),
-                occurred_at=event.occurred_at,
+                occurred_at=ports.clock.now(),
                 correlation_id=correlation_for_project(project.id),
                 project_id=project.id,
                 period=after.period,

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import choose_encoder
 
 __all__ = ["CIRCUIT_STATES", "Metrics"]
 
@@ -93,3 +94,12 @@ class Metrics:
     def render(self) -> bytes:
         """The text exposition format, for ``/metrics``."""
         return generate_latest(self.registry)
+
+    def exposition(self, accept: str | None) -> tuple[bytes, str]:
+        """The body and content type for a scrape with this ``Accept`` header.
+
+        Negotiated by prometheus-client as its own HTTP server (``worker --metrics-port``)
+        does, so the API's ``/metrics`` and a worker's answer alike.
+        """
+        encoder, content_type = choose_encoder(accept or "")
+        return encoder(self.registry), content_type

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import replace
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from handoffs.api.routes import AUTHED, POSTED, problems
 from handoffs.api.schemas import DeliveryOut, RedeliveryIn, SubscriptionIn, SubscriptionOut
 from handoffs.engine.egress import TargetRefused
 from handoffs.engine.relay import EVENT_CLASSES, consumer_name, event_entity
+from handoffs.engine.relay_webhook import new_secret
 from handoffs.store.repositories.read_models import ReadModels
 from handoffs.store.repositories.subscriptions import Subscription, SubscriptionRepository
 from handoffs.store.uow import SqlUnitOfWork
@@ -72,7 +72,7 @@ def create_subscription(
     def command(uow: SqlUnitOfWork) -> Result:
         repo = SubscriptionRepository(uow.connection, uow.now)
         sub_id = ctx.app.ports.ids.derive("subscription", principal.client_id, key)
-        secret = f"whsec_{secrets.token_urlsafe(32)}" if body.kind == "webhook" else None
+        secret = new_secret() if body.kind == "webhook" else None
         repo.add(
             sub_id, principal.client_id, body.kind, body.target, body.event_types, principal.entities, secret
         )

@@ -8,8 +8,10 @@ in-memory metrics unauthenticated on 127.0.0.1 only (``handoffs worker --metrics
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 
 from handoffs.api.deps import Ctx, MetricsRead
 from handoffs.api.problems import Forbidden
@@ -24,12 +26,24 @@ router = APIRouter(tags=["operations"])
     "/metrics",
     response_class=Response,
     responses={
-        200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}},
+        200: {
+            "content": {
+                CONTENT_TYPE_PLAIN_0_0_4.split(";")[0]: {"schema": {"type": "string"}},
+                "application/openmetrics-text": {"schema": {"type": "string"}},
+            }
+        },
         **problems(*AUTHED),
     },
 )
-def metrics(ctx: Ctx, principal: MetricsRead) -> Response:
-    """Prometheus metrics: messages, latency, dead letters, calls per system, circuits, open exceptions."""
+def metrics(
+    ctx: Ctx, principal: MetricsRead, accept: Annotated[str | None, Header(max_length=1000)] = None
+) -> Response:
+    """Prometheus metrics: messages, latency, dead letters, calls per system, circuits, open exceptions.
+
+    The format follows the ``Accept`` header as a worker's metrics port does: the text format
+    0.0.4 by default, OpenMetrics or text 1.0.0 when the scraper asks for them.
+    """
     if principal.entities is not None:
         raise Forbidden("metrics are firm-wide: only a client scoped to every legal entity may read them")
-    return Response(ctx.app.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+    body, content_type = ctx.app.metrics.exposition(accept)
+    return Response(body, headers={"Content-Type": content_type})

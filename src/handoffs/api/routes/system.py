@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from functools import partial
 from typing import Annotated
 
@@ -14,12 +13,13 @@ from handoffs.api.commands import upsert
 from handoffs.api.deps import Ctx, SystemRead, SystemWrite
 from handoffs.api.entities import entity_of, require_visible
 from handoffs.api.idempotency import Audit, IdempotencyKey, Result, run_once
-from handoffs.api.problems import Forbidden, NotFound, TooManyRequests, Unauthorized
+from handoffs.api.problems import Forbidden, NotFound, TooManyRequests
 from handoffs.api.quotas import ExceptionBudgetSpent
 from handoffs.api.routes import AUTHED, POSTED, problems
 from handoffs.api.schemas import LoadReportOut, ObjectOut, ObjectType, ReceiverSecretOut, UpsertIn, WebhookOut
 from handoffs.api.webhooks_in import receive
 from handoffs.domain.catalog import OBJECT_TYPES
+from handoffs.engine.relay_webhook import new_secret
 from handoffs.store.repositories.read_models import ReadModels
 from handoffs.store.repositories.subscriptions import SubscriptionRepository
 from handoffs.store.serde import from_doc
@@ -91,7 +91,7 @@ def rotate_receiver_secret(
         raise Forbidden("only a client scoped to every legal entity may set a system's webhook secret")
 
     def command(uow: SqlUnitOfWork) -> Result:
-        secret = f"whsec_{secrets.token_urlsafe(32)}"
+        secret = new_secret()
         SubscriptionRepository(uow.connection, uow.now).set_receiver_secret(system, secret)
         return Result(
             200,
@@ -110,18 +110,19 @@ async def receive_webhook(
     system: SystemName,
     request: Request,
     ctx: Ctx,
-    webhook_id: Annotated[str | None, Header(alias="Webhook-Id", max_length=96)] = None,
-    webhook_timestamp: Annotated[str | None, Header(alias="Webhook-Timestamp", max_length=20)] = None,
-    webhook_signature: Annotated[str | None, Header(alias="Webhook-Signature", max_length=1000)] = None,
+    webhook_id: Annotated[str, Header(alias="Webhook-Id", min_length=1, max_length=96)],
+    webhook_timestamp: Annotated[str, Header(alias="Webhook-Timestamp", min_length=1, max_length=20)],
+    webhook_signature: Annotated[str, Header(alias="Webhook-Signature", min_length=1, max_length=1000)],
 ) -> WebhookOut:
     """Canonical records pushed by a connected system.
 
     Signed like Standard Webhooks: ``Webhook-Signature: v1,<base64 HMAC-SHA256 of
     "<id>.<timestamp>.<body>">``. Refused (401) when the signature is wrong or the timestamp
     is outside the replay window; a delivery id seen before is acknowledged and not applied.
+    The three ``Webhook-*`` headers are required (422 naming the missing one otherwise). The
+    HMAC key is the base64-decoded part of the secret after ``whsec_``, so a sender signs with
+    ``standardwebhooks.Webhook(secret).sign(...)`` unchanged.
     """
-    if not (webhook_id and webhook_timestamp and webhook_signature):
-        raise Unauthorized("a webhook needs Webhook-Id, Webhook-Timestamp and Webhook-Signature headers")
     body = await request.body()
     import anyio.to_thread
 
