@@ -34,16 +34,40 @@ def _period(value: str | None) -> str | None:
     return None if value is None else check_period(value)
 
 
+GroupOption = Annotated[
+    str | None,
+    typer.Option(
+        "--group-currency",
+        help="Also consolidate the money products into this currency (ISO 4217), per entity and "
+        "in total, at the store's FX rates: month average for the month's amounts, closing for balances.",
+    ),
+]
+
+
 def _compute(
-    database_url: str | None, period_from: str | None, period_to: str | None, entity: str | None
+    database_url: str | None,
+    period_from: str | None,
+    period_to: str | None,
+    entity: str | None,
+    group_currency: str | None = None,
 ) -> Any:
     from handoffs.analytics import Scope, compute
+    from handoffs.analytics.base import Context
+    from handoffs.analytics.group import consolidate
+    from handoffs.domain.errors import ValidationError
 
     hub = open_app(database_url, erp="none")
     require_schema(hub)
     try:
         with hub.engine.connect() as conn:
-            return compute(conn, Scope(period_from, period_to, entity))
+            scope = Scope(period_from, period_to, entity)
+            products = compute(conn, scope)
+            if group_currency is not None:
+                try:
+                    products |= consolidate(products, Context(conn, scope).fx, group_currency.upper())
+                except ValidationError as exc:
+                    raise typer.BadParameter(str(exc), param_hint="--group-currency") from None
+            return products
     finally:
         hub.close()
 
@@ -55,6 +79,7 @@ def export(
     period_from: FromOption = None,
     period_to: ToOption = None,
     entity: EntityOption = None,
+    group_currency: GroupOption = None,
     database_url: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -63,7 +88,7 @@ def export(
 
     if fmt not in FORMATS:
         raise typer.BadParameter("must be csv or parquet", param_hint="--format")
-    products = _compute(database_url, period_from, period_to, entity)
+    products = _compute(database_url, period_from, period_to, entity, group_currency)
     files = write(products.values(), out, fmt)
     summary = {
         p.name: {"file": str(f), "rows": len(p.rows)} for p, f in zip(products.values(), files, strict=True)
@@ -102,6 +127,76 @@ def show(
     for row in kpis:
         table.add_row(*[_cell(row.get(k), k in RATIOS) for k in KEYS])
     console.print(table)
+
+
+@app.command("group")
+def group(
+    currency: Annotated[str, typer.Option("--currency", help="The group reporting currency (ISO 4217).")],
+    period_from: FromOption = None,
+    period_to: ToOption = None,
+    entity: EntityOption = None,
+    database_url: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Money KPIs consolidated into one currency, per legal entity and month and in total (ALL)."""
+    from handoffs.domain.errors import ValidationError
+    from handoffs.domain.money import check_currency
+
+    try:
+        check_currency(currency.upper(), "currency")
+    except ValidationError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--currency") from None
+    products = _compute(database_url, period_from, period_to, entity, currency)
+    rows = group_summary(products)
+    rates = products["group_fx_rates"].rows
+    if as_json:
+        print_json({"currency": currency.upper(), "rows": rows, "rates": rates})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Group figures in {currency.upper()} (ALL: the group total)")
+    keys = [*GROUP_COLUMNS, *(["missing_rates"] if any(r.get("missing_rates") for r in rows) else [])]
+    for key in keys:
+        left = key in ("legal_entity_id", "period")
+        table.add_column(GROUP_COLUMNS.get(key, "no rate"), no_wrap=True, justify="left" if left else "right")
+    for row in rows:
+        table.add_row(*[_cell(row.get(k), k == "margin_pct") for k in keys])
+    console.print(table)
+    for r in rates:
+        console.print(
+            f"{r['period']} {r['currency']}->{r['group_currency']}: average {_cell(r['average_rate'])}, "
+            f"closing {_cell(r['closing_rate'])}"
+        )
+
+
+GROUP_COLUMNS = {  # what fits 80 columns; --json has cost, backlog and the rest
+    "legal_entity_id": "entity",
+    "period": "month",
+    "revenue": "revenue",
+    "margin_pct": "margin %",
+    "wip": "WIP",
+    "receivables": "receivables",
+    "dso_days": "DSO d",
+}
+
+
+def group_summary(products: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per (entity or ALL, month) from the consolidated products."""
+    rows: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
+    wanted = {
+        "project_margin_group": ("revenue", "cost", "margin", "margin_pct"),
+        "wip_group": ("wip",),
+        "dso_group": ("receivables", "dso_days"),
+        "backlog_group": ("backlog",),
+    }
+    for name, keys in wanted.items():
+        for r in products[name].rows:
+            found = rows[(r["legal_entity_id"], r["period"])]
+            found.update({k: r[k] for k in keys})
+            if r["missing_rates"]:
+                found["missing_rates"] = r["missing_rates"]
+    order = sorted(rows, key=lambda k: (k[1], k[0] == "ALL", k[0]))
+    return [{"legal_entity_id": e, "period": p, **rows[(e, p)]} for e, p in order]
 
 
 HEADINGS = (
