@@ -18,7 +18,10 @@ from handoffs.store.db import make_engine
 from handoffs.store.migrate import upgrade
 from tests.support.tryton import TrytonServer, find_trytond
 
-TEMPLATE = "handoffs_template"
+# One template per pytest-xdist worker: workers share a server (HANDOFFS_TEST_POSTGRES_URL in CI).
+TEMPLATE = "handoffs_template" + (
+    f"_{os.environ['PYTEST_XDIST_WORKER']}" if "PYTEST_XDIST_WORKER" in os.environ else ""
+)
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,22 @@
-"""Print the fault matrix at the end of the run, so CI's output shows every row."""
+"""Print the fault matrix at the end of the run, so CI's output shows every row.
+
+A test appends its rows to ``MATRIX`` in the process that runs it. Each report carries the
+rows its test added (``user_properties``), and the process that prints the summary gathers
+them from the reports: the same with one process or with pytest-xdist's workers.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
-from tests.faults.checks import MATRIX
+import pytest
+
+from tests.faults.checks import MATRIX, Row
+
+_PRINTED: list[Row] = []
+_KEY = "fault_matrix_row"
 
 HEADER = (
     "fault",
@@ -24,8 +36,24 @@ def _yes(value: bool) -> str:
     return "yes" if value else "NO"
 
 
+_REPORTED = [0]  # how many of MATRIX's rows earlier reports carried
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    for row in MATRIX[_REPORTED[0] :]:  # the rows added since the last report (made after each phase)
+        report.user_properties.append((_KEY, asdict(row)))
+    _REPORTED[0] = len(MATRIX)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _PRINTED.extend(Row(**value) for key, value in report.user_properties if key == _KEY)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not MATRIX:
+    if not _PRINTED:
         return
     rows = [
         (
@@ -40,7 +68,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             "pass" if r.passed else "FAIL",
             r.detail,
         )
-        for r in MATRIX
+        for r in _PRINTED
     ]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(HEADER)]
 
@@ -52,6 +80,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.write_line("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
         terminalreporter.write_line(line(row))
-    for r in MATRIX:
+    for r in _PRINTED:
         for problem in r.problems[:10]:
             terminalreporter.write_line(f"{r.fault} / {r.db}: {problem}")
