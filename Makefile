@@ -21,8 +21,11 @@ lint: $(BIN)/.installed
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Two processes by default (each test file on one of them); PYTEST_WORKERS=0 runs in one.
+PYTEST_WORKERS ?= 2
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 clean:
 	rm -rf $(VENV) handoffs.db handoffs.db-wal handoffs.db-shm
