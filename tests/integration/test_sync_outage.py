@@ -1,0 +1,88 @@
+"""A source outage past the retry budget ends that system's pull with an exception held in the
+queue and its cursor unmoved; the other systems go on (SQLite and PostgreSQL); the hostile
+fault profile runs to the end with its faults as exceptions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from handoffs.bootstrap import App, build
+from handoffs.connectors.kit.firm import link_identities, load_master_data
+from handoffs.connectors.kit.fleet import fleet_systems
+from handoffs.settings import Settings
+from handoffs.simulator.firm import generate_firm, size_named
+from handoffs.simulator.systems.fleet import Fleet, start_fleet
+from handoffs.store.repositories.cursors import CursorRepository
+from handoffs.sync.firm_run import run_firm
+from handoffs.sync.run import sync_systems
+
+TINY = size_named("small", consultants=3, clients=1, projects=1, legal_entities=1)
+
+
+@contextmanager
+def run_hub(database_url: str) -> Iterator[App]:
+    hub = build(Settings(database_url=database_url, erp="none"))
+    try:
+        yield hub
+    finally:
+        hub.close()
+
+
+@pytest.fixture
+def fleet_hub(database_url: str, tmp_path: Path) -> Iterator[tuple[App, Fleet]]:
+    firm = generate_firm(11, TINY)
+    fleet = start_fleet(firm, tmp_path / "systems")
+    hub = build(
+        Settings(database_url=database_url, erp="none", backoff_base=0.05),
+        systems=fleet_systems(fleet.endpoints(), tmp_path / "handoffs.yaml"),
+    )
+    try:
+        hub.upgrade()
+        load_master_data(hub, firm)
+        link_identities(hub, firm)
+        yield hub, fleet
+    finally:
+        hub.close()
+        fleet.stop()
+
+
+def test_an_outage_is_held_as_an_exception_the_cursor_stays_and_the_others_go_on(
+    fleet_hub: tuple[App, Fleet],
+) -> None:
+    hub, fleet = fleet_hub
+    fleet.servers["salesforce"].stop()  # the CRM is down for longer than the retries last
+
+    first = {s.system: s for s in sync_systems(hub)}
+
+    crm = first["salesforce"]
+    assert crm.error is not None and "salesforce" in crm.error and crm.failed_resource == "accounts"
+    assert crm.pulls == [] and crm.counts()["held"] == 1
+    for name in ("workday", "harvest", "expenses"):  # the others were pulled in full
+        assert first[name].error is None and first[name].counts()["new"] > 0, first[name].as_dict()
+    with hub.uow() as uow:
+        assert CursorRepository(uow.connection, uow.now).get("salesforce", "accounts").position is None
+    again = sync_systems(hub, ["salesforce"])  # still down: the same exception, not a second
+    assert again[0].error is not None
+    with hub.uow() as uow:
+        held = [e for e in uow.exceptions.list(state="open") if e.source == "salesforce:accounts"]
+    assert len(held) == 1 and held[0].category == "system_unavailable"
+    assert "cursor kept at the start" in held[0].reason and held[0].detail["kind"] == "pull"
+
+
+def test_hostile_faults_end_as_exceptions_not_a_crash(tmp_path: Path) -> None:
+    run = run_firm(3, tmp_path, size=TINY, faults="hostile")  # the hub on SQLite: the faults are HTTP
+    summary = run.summary
+    assert summary["lost_records"] == 0 and summary["double_billed_entries"] == 0
+    assert summary["re_pull_new_records"] == 0
+    assert summary["exceptions_by_category"]["schema_drift"] > 0  # Harvest changed its record shape
+    held = {s.failed_resource: s.system for s in run.syncs if s.error}
+    with (
+        run_hub(f"sqlite:///{tmp_path / 'handoffs.db'}") as hub,
+        hub.uow() as uow,
+    ):  # each outage past the retries: held
+        sources = {e.source for e in uow.exceptions.list() if e.detail.get("kind") == "pull"}
+    assert sources == {f"{system}:{resource}" for resource, system in held.items()}
