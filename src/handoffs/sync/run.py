@@ -25,6 +25,7 @@ from handoffs.connectors.registry import load_system_mapping
 from handoffs.engine.errors import HandoffsFailure
 from handoffs.store.repositories.cursors import CursorRepository
 from handoffs.store.tables import exceptions
+from handoffs.sync.deals import RESOURCE as WON_DEALS
 from handoffs.sync.deals import hand_over_won_deals
 from handoffs.sync.pull import PullReport, PullRunner
 
@@ -34,7 +35,6 @@ DEFAULT_OVERLAP = timedelta(minutes=10)
 # People before the time that names them, customers before the deals and projects they own.
 ROLE_ORDER = ("hris", "crm", "psa", "time", "expense", "billing")
 
-WON_DEALS = "won deals"  # the hand-over's own cursor and outage key
 Progress = Callable[[str, str, int], None]  # (system, resource, records so far)
 
 
@@ -59,13 +59,16 @@ class SystemSync:
         for p in self.pulls:
             for k, v in p.load.outcomes.items():
                 outcomes[k] = outcomes.get(k, 0) + v
-        seen = sum(p.already_seen + p.duplicates for p in self.pulls)
+        pulled = sum(p.fetched for p in self.pulls)
+        new, updated = outcomes.get("inserted", 0), outcomes.get("updated", 0)
+        held = sum(p.load.failed for p in self.pulls)
         return {
-            "pulled": sum(p.fetched for p in self.pulls),
-            "new": outcomes.get("inserted", 0),
-            "updated": outcomes.get("updated", 0),
-            "unchanged": outcomes.get("unchanged", 0) + outcomes.get("stale", 0) + seen,
-            "held": sum(p.load.failed for p in self.pulls) + (1 if self.error else 0),
+            "pulled": pulled,
+            "new": new,
+            "updated": updated,
+            # seen before, repeated in the overlap, older than the hub's, or an identity link only
+            "unchanged": max(pulled - new - updated - held, 0),
+            "held": held + (1 if self.error else 0),
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -134,7 +137,7 @@ def hand_over_deals(hub: Any, cfg: SystemConfig, result: SystemSync, progress: P
     except HandoffsFailure as exc:
         _hold_outage(hub, result, WON_DEALS, exc)
         return
-    result.won_deals += handed.won
+    result.won_deals += handed.handed_over
     _settle_outage(hub, cfg.name, WON_DEALS)
 
 
