@@ -98,12 +98,12 @@ def sync(
         err_console.print(f"[red]{exc}[/red] (handoffs systems check names what is missing)")
         raise typer.Exit(2) from None
     try:
-        require_schema(hub)
         try:
             source_systems(hub.systems, names or ())
         except ValueError as exc:
             err_console.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
+        require_schema(hub)
         with _display(as_json) as show:
             results = sync_systems(hub, names or (), progress=show)
     finally:

@@ -24,6 +24,7 @@ from handoffs.config.systems import SystemConfig
 from handoffs.connectors.registry import load_system_mapping
 from handoffs.engine.errors import HandoffsFailure
 from handoffs.store.repositories.cursors import CursorRepository
+from handoffs.store.repositories.exceptions import RUNBOOKS
 from handoffs.store.tables import exceptions
 from handoffs.sync.deals import RESOURCE as WON_DEALS
 from handoffs.sync.deals import hand_over_won_deals
@@ -166,7 +167,7 @@ def _hold_outage(hub: Any, result: SystemSync, resource: str, exc: HandoffsFailu
     with hub.uow() as uow:
         stored = CursorRepository(uow.connection, uow.now).get(system, resource)
         uow.exceptions.add(
-            category=exc.category if exc.category != "failure" else "system_unavailable",
+            category=exc.category if exc.category in RUNBOOKS else "system_unavailable",
             source=f"{system}:{resource}",
             reason=f"the pull of {system} {resource} stopped: {exc} (cursor kept at "
             f"{stored.position or 'the start'}; the next sync repeats it)",
