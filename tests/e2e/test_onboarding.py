@@ -100,6 +100,9 @@ def test_a_new_user_syncs_works_and_the_second_sync_pulls_nothing_new(
         )
     assert set(posted) == {"netsuite", "odoo", "legacy_gl"} and len(set(posted.values())) == 1, posted
 
+    logged = cli.invoke(app, ["sync"], env=env)  # not a terminal: a log line per resource, a table
+    assert logged.exit_code == 0, logged.output
+    assert "sync harvest time_entries: pulling" in logged.stderr and "unchanged" in logged.stdout
     second = cli.invoke(app, ["sync", "--json"], env=env)
     assert second.exit_code == 0, second.output
     for s in json.loads(second.stdout)["systems"]:

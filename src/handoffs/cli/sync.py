@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -84,25 +85,29 @@ def sync(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from handoffs.config.systems import SystemsConfigError
+    from handoffs.config.systems import SystemsConfigError, load_systems
     from handoffs.connectors.mapping import MappingSpecError
     from handoffs.connectors.secrets import SecretError
+    from handoffs.domain.routing import Routing
     from handoffs.sync.run import source_systems, sync_systems
 
     if not systems.exists():
         err_console.print(f"[red]{systems} not found.[/red] Write one with: handoffs init SYSTEM ...")
         raise typer.Exit(2)
     try:
-        hub = open_app(database_url, systems=systems, erp="none")
-    except (SystemsConfigError, SecretError, MappingSpecError, OSError, KeyError) as exc:
+        config = load_systems(systems)
+        chosen = source_systems(config, names or ())
+    except (SystemsConfigError, OSError, ValueError) as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    # Only the systems pulled are wired: an ERP's or another source's secrets are not needed.
+    pulled = replace(config, systems={c.name: c for c in chosen}, routing=Routing())
+    try:
+        hub = open_app(database_url, systems=pulled, erp="none")
+    except (SecretError, MappingSpecError, OSError, KeyError) as exc:
         err_console.print(f"[red]{exc}[/red] (handoffs systems check names what is missing)")
         raise typer.Exit(2) from None
     try:
-        try:
-            source_systems(hub.systems, names or ())
-        except ValueError as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
         require_schema(hub)
         with _display(as_json) as show:
             results = sync_systems(hub, names or (), progress=show)
