@@ -29,7 +29,7 @@ from handoffs.cli.common import (
     print_json,
     require_schema,
 )
-from handoffs.cli.sync_state import state_app
+from handoffs.cli.sync_state import SystemsFile, state_app
 
 __all__ = ["app"]
 
@@ -53,16 +53,6 @@ app = typer.Typer(
 )
 app.add_typer(state_app, name="state")
 
-SystemsFile = Annotated[
-    Path,
-    typer.Option(
-        "--systems",
-        "-f",
-        envvar="HANDOFFS_SYSTEMS",
-        dir_okay=False,
-        help="The systems configuration (written by `handoffs init`).",
-    ),
-]
 COLUMNS = ("pulled", "new", "updated", "unchanged", "held")
 
 

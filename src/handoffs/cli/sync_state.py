@@ -20,7 +20,7 @@ from handoffs.cli.common import (
     print_json,
 )
 
-__all__ = ["state_app"]
+__all__ = ["SystemsFile", "state_app"]
 
 state_app = typer.Typer(help="The cursors of incremental pulls: list, show, reset.", no_args_is_help=True)
 
@@ -28,7 +28,11 @@ System = Annotated[str, typer.Argument(help="A system's name in handoffs.yaml.")
 SystemsFile = Annotated[
     Path,
     typer.Option(
-        "--systems", "-f", envvar="HANDOFFS_SYSTEMS", dir_okay=False, help="Read each system's overlap here."
+        "--systems",
+        "-f",
+        envvar="HANDOFFS_SYSTEMS",
+        dir_okay=False,
+        help="The systems configuration (written by `handoffs init`).",
     ),
 ]
 
