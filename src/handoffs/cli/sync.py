@@ -142,7 +142,8 @@ class _display:
             if stage not in self.tasks:
                 self.tasks[stage] = self.progress.add_task(stage, total=None)
             self.progress.update(self.tasks[stage], completed=done)
-        elif not self.quiet:
+        elif not self.quiet and (done or stage not in self.tasks):
+            self.tasks[stage] = None
             what = "pulling" if done == 0 else f"{done:,} records"
             sys.stderr.write(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} sync {stage}: {what}\n")
 
