@@ -4,6 +4,7 @@ fault profile runs to the end with its faults as exceptions."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,8 +14,10 @@ import pytest
 from handoffs.bootstrap import App, build
 from handoffs.connectors.kit.firm import link_identities, load_master_data
 from handoffs.connectors.kit.fleet import fleet_systems
+from handoffs.engine.breaker import BreakerPolicy, BreakerState, save_state
 from handoffs.settings import Settings
 from handoffs.simulator.firm import generate_firm, size_named
+from handoffs.simulator.server import SimServer
 from handoffs.simulator.systems.fleet import Fleet, start_fleet
 from handoffs.store.repositories.cursors import CursorRepository
 from handoffs.sync.firm_run import run_firm
@@ -71,6 +74,17 @@ def test_an_outage_is_held_as_an_exception_the_cursor_stays_and_the_others_go_on
         held = [e for e in uow.exceptions.list(state="open") if e.source == "salesforce:accounts"]
     assert len(held) == 1 and held[0].category == "system_unavailable"
     assert "cursor kept at the start" in held[0].reason and held[0].detail["kind"] == "pull"
+
+    down = fleet.servers["salesforce"]  # back on the same address: the next sync repeats the pull
+    fleet.servers["salesforce"] = SimServer(fleet.systems["salesforce"].app, port=down.port).start()
+    with hub.engine.begin() as conn:  # the breaker's cooldown has passed (it opened 31 s ago)
+        gone = time.time() - BreakerPolicy().cooldown - 1
+        save_state(conn, "salesforce", BreakerState("open", 5, gone), time.time())
+    back = sync_systems(hub, ["salesforce"])[0]
+    assert back.error is None and back.counts()["pulled"] > 0 and back.won_deals > 0
+    with hub.uow() as uow:
+        assert CursorRepository(uow.connection, uow.now).get("salesforce", "accounts").position is not None
+        assert uow.exceptions.get(held[0].id).state == "resolved"  # type: ignore[union-attr]
 
 
 def test_hostile_faults_end_as_exceptions_not_a_crash(tmp_path: Path) -> None:
