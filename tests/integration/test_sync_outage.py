@@ -20,25 +20,15 @@ from handoffs.simulator.firm import generate_firm, size_named
 from handoffs.simulator.server import SimServer
 from handoffs.simulator.systems.fleet import Fleet, start_fleet
 from handoffs.store.repositories.cursors import CursorRepository
-from handoffs.sync.firm_run import run_firm
 from handoffs.sync.run import sync_systems
 
 TINY = size_named("small", consultants=3, clients=1, projects=1, legal_entities=1)
 
 
 @contextmanager
-def run_hub(database_url: str) -> Iterator[App]:
-    hub = build(Settings(database_url=database_url, erp="none"))
-    try:
-        yield hub
-    finally:
-        hub.close()
-
-
-@pytest.fixture
-def fleet_hub(database_url: str, tmp_path: Path) -> Iterator[tuple[App, Fleet]]:
+def _fleet_hub(database_url: str, tmp_path: Path, faults: str = "none") -> Iterator[tuple[App, Fleet]]:
     firm = generate_firm(11, TINY)
-    fleet = start_fleet(firm, tmp_path / "systems")
+    fleet = start_fleet(firm, tmp_path / "systems", faults=faults)
     hub = build(
         Settings(database_url=database_url, erp="none", backoff_base=0.05),
         systems=fleet_systems(fleet.endpoints(), tmp_path / "handoffs.yaml"),
@@ -51,6 +41,17 @@ def fleet_hub(database_url: str, tmp_path: Path) -> Iterator[tuple[App, Fleet]]:
     finally:
         hub.close()
         fleet.stop()
+
+
+def _cursors(hub: App) -> dict[tuple[str, str], object]:
+    with hub.uow() as uow:
+        return dict(CursorRepository(uow.connection, uow.now).all())
+
+
+@pytest.fixture
+def fleet_hub(database_url: str, tmp_path: Path) -> Iterator[tuple[App, Fleet]]:
+    with _fleet_hub(database_url, tmp_path) as found:
+        yield found
 
 
 def test_an_outage_is_held_as_an_exception_the_cursor_stays_and_the_others_go_on(
@@ -88,15 +89,21 @@ def test_an_outage_is_held_as_an_exception_the_cursor_stays_and_the_others_go_on
 
 
 def test_hostile_faults_end_as_exceptions_not_a_crash(tmp_path: Path) -> None:
-    run = run_firm(3, tmp_path, size=TINY, faults="hostile")  # the hub on SQLite: the faults are HTTP
-    summary = run.summary
-    assert summary["lost_records"] == 0 and summary["double_billed_entries"] == 0
-    assert summary["re_pull_new_records"] == 0
-    assert summary["exceptions_by_category"]["schema_drift"] > 0  # Harvest changed its record shape
-    held = {s.failed_resource: s.system for s in run.syncs if s.error}
-    with (
-        run_hub(f"sqlite:///{tmp_path / 'handoffs.db'}") as hub,
-        hub.uow() as uow,
-    ):  # each outage past the retries: held
-        sources = {e.source for e in uow.exceptions.list() if e.detail.get("kind") == "pull"}
-    assert sources == {f"{system}:{resource}" for resource, system in held.items()}
+    """Outage windows, throttling, timeouts, duplicates, malformed and drifted records."""
+    with _fleet_hub(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path, faults="hostile") as (hub, _):
+        stopped = []
+        for _ in range(2):  # a pull and the incremental re-pull: neither raises
+            before = _cursors(hub)
+            results = sync_systems(hub)
+            assert [r.system for r in results] == ["workday", "salesforce", "harvest", "expenses"]
+            after = _cursors(hub)
+            for r in (r for r in results if r.error):  # stopped by an outage: its cursor stayed
+                key = (r.system, str(r.failed_resource))
+                assert after.get(key) == before.get(key), r.as_dict()
+                stopped.append(f"{r.system}:{r.failed_resource}")
+        with hub.uow() as uow:
+            by_category = uow.exceptions.count_by_category()
+            held = {e.source for e in uow.exceptions.list() if e.detail.get("kind") == "pull"}
+    assert held == set(stopped) and held  # the outage windows hit, each is an exception
+    assert by_category["schema_drift"] > 0  # Harvest changed its record shape: held, not lost
+    assert sum(r.counts()["held"] for r in results) > 0
