@@ -3,7 +3,7 @@
 ``sync`` pulls the source systems of ``handoffs.yaml`` from their cursors (incremental),
 maps, validates and stores what changed, and hands a CRM's won deals over; an outage ends
 that one system's pull as an exception. Exit 0 when all went through, 1 when something
-needs a person (an outage, a record held as an exception), 2 for a usage error.
+needs a person (an outage, a record held as an exception), 2 for a usage error, 130 on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -101,6 +101,11 @@ def sync(
         require_schema(hub)
         with _display(as_json) as show:
             results = sync_systems(hub, names or (), progress=show)
+    except KeyboardInterrupt:
+        err_console.print(
+            "Interrupted: resources pulled in full kept their cursors; the next sync repeats the rest."
+        )
+        raise typer.Exit(130) from None
     finally:
         hub.close()
     rows = [r.as_dict() for r in results]
