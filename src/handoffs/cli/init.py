@@ -17,7 +17,8 @@ def _pairs(names: list[str], known: dict[str, Any]) -> list[tuple[str, str]]:
     from handoffs.config.templates import TEMPLATES
 
     pairs = []
-    for item in names or list(known):
+    order = list(TEMPLATES)  # simulated: in the templates' order, sources before ERPs
+    for item in names or sorted(known, key=lambda n: order.index(n) if n in order else len(order)):
         name, _, kind = item.partition("=")
         kind = kind or name
         if kind not in TEMPLATES:
