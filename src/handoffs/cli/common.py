@@ -60,15 +60,15 @@ def check_period(value: str) -> str:
     return value
 
 
-def open_app(database_url: str | None, *, systems: Path | None = None, **overrides: Any) -> App:
-    """The application; with ``systems`` (a handoffs.yaml) its ERPs, routes and limits are used."""
+def open_app(database_url: str | None, *, systems: Path | Any = None, **overrides: Any) -> App:
+    """The application; with ``systems`` (a handoffs.yaml, or one loaded) its ERPs, routes, limits."""
     # Imported here, not at the top: every command's --help should start fast.
     from handoffs.bootstrap import build
     from handoffs.keyring import KeyringError
     from handoffs.settings import Settings
 
-    config = None
-    if systems is not None:
+    config = systems
+    if isinstance(systems, Path):
         from handoffs.config.systems import load_systems
 
         config = load_systems(systems)

@@ -18,12 +18,14 @@ from handoffs.cli import (
     explain,
     export,
     generate,
+    init,
     load,
     policy,
     readiness,
     reconcile,
     serve,
     simulate,
+    sync,
     systems,
     worker,
 )
@@ -63,7 +65,9 @@ app.add_typer(audit.app, name="audit")
 app.command("serve")(serve.serve)
 app.add_typer(console.app, name="console")
 app.add_typer(systems.app, name="systems")
+app.add_typer(sync.app, name="sync")
 app.command("demo")(demo.demo)
+app.command("init")(init.init)
 app.command("load")(load.load)
 app.command("worker")(worker.worker)
 app.command("replay")(worker.replay)

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from handoffs.cli.common import ByOption, DbOption
 from handoffs.simulator.faults import PROFILES
 from handoffs.simulator.firm import SIZES, firm_stats, generate_firm, size_named
 from handoffs.simulator.firm.files import write_firm
@@ -80,6 +81,7 @@ def up(
     seed: Seed = 7,
     size: Size = "small",
     faults: Annotated[str, typer.Option("--faults", help=f"Fault profile: {', '.join(PROFILES)}.")] = "none",
+    consultants: Consultants = None,
     workdir: Annotated[Path | None, typer.Option("--workdir", help="Folder for the file-drop ERP.")] = None,
     state: StatePath = STATE_FILE,
     as_json: AsJson = False,
@@ -90,17 +92,21 @@ def up(
     if faults not in PROFILES:
         raise typer.BadParameter(f"choose one of {', '.join(PROFILES)}", param_hint="--faults")
     folder = workdir or Path(tempfile.mkdtemp(prefix="handoffs-sim-"))
-    fleet = start_fleet(generate_firm(seed, _size(size)), folder, faults=faults)
+    chosen = size_named(_size(size), consultants=consultants)
+    fleet = start_fleet(generate_firm(seed, chosen), folder, faults=faults)
     endpoints = fleet.endpoints()
     record = {
         "pid": os.getpid(),
         "seed": seed,
         "size": size,
+        "consultants": chosen.consultants,
         "faults": faults,
         "systems": endpoints,
         "credentials": fleet.extra["credentials"],
     }
     state.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    env_file = state.with_suffix(".env")  # the secrets `handoffs init --simulated` refers to
+    env_file.write_text(_env_lines(record["credentials"]), encoding="utf-8")
     if as_json:
         typer.echo(json.dumps({"systems": endpoints, "state_file": str(state)}, indent=2, sort_keys=True))
     else:
@@ -111,6 +117,7 @@ def up(
             table.add_row(name, where.get("url") or f"inbox {where['inbox']}")
         Console().print(table)
         Console().print(f"credentials and endpoints: {state} - stop with `handoffs simulate down`")
+        Console().print(f"a handoffs.yaml for them: handoffs init --simulated {state}; then: . ./{env_file}")
     stop = next(iter(fleet.systems.values())).stop_requested
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -121,6 +128,59 @@ def up(
     finally:
         fleet.stop()
         state.unlink(missing_ok=True)
+        env_file.unlink(missing_ok=True)
+
+
+def _env_lines(credentials: dict[str, dict[str, str]]) -> str:
+    """``export`` lines for the simulated systems' made-up secrets, named as `init` names them."""
+    from handoffs.config.templates import TEMPLATES, is_secret, secret_env
+
+    lines = ["# The simulated systems' made-up secrets (nothing real): . ./this-file"]
+    for system, values in credentials.items():
+        kind = system if system in TEMPLATES else ""
+        for key, value in values.items():
+            if kind and is_secret(kind, key):
+                lines.append(f"export {secret_env(system, key)}='{value}'")
+    return "\n".join(lines) + "\n"
+
+
+@app.command()
+def onboard(
+    state: StatePath = STATE_FILE,
+    database_url: DbOption = None,
+    by: ByOption = None,
+    as_json: AsJson = False,
+) -> None:
+    """Load the running simulated firm's master data and identity links into the hub, once.
+
+    What a firm does when it adopts Handoffs: import its legal entities, tax codes, GL
+    accounts, customers, contracts and projects, and record which user in each system is
+    which person. Operational records then come only through `handoffs sync`.
+    """
+    from handoffs.cli.common import audit, opened
+    from handoffs.connectors.kit.firm import link_identities, load_master_data
+
+    if not state.exists():
+        typer.echo(f"{state} not found: start the systems first with `handoffs simulate up`", err=True)
+        raise typer.Exit(2)
+    record = json.loads(state.read_text(encoding="utf-8"))
+    chosen = size_named(_size(str(record["size"])), consultants=record.get("consultants"))
+    firm = generate_firm(int(record["seed"]), chosen)
+    with opened(database_url) as hub:
+        loaded = load_master_data(hub, firm)
+        links = link_identities(hub, firm)
+        with hub.uow() as uow:
+            after = {"seed": record["seed"], "size": record["size"], "records": loaded.lines, "links": links}
+            audit(uow, "cli.simulate.onboard", "master-data", by=by, after=after)
+            uow.commit()
+    if as_json:
+        typer.echo(
+            json.dumps({"records": loaded.as_dict(), "identity_links": links}, indent=2, sort_keys=True)
+        )
+    else:
+        Console().print(f"Loaded {loaded.lines:,} master-data records and {links:,} identity links.")
+    if loaded.failed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -144,4 +204,5 @@ def down(state: StatePath = STATE_FILE) -> None:
         typer.echo(f"stopped the simulated systems of process {record['pid']}")
         return
     state.unlink(missing_ok=True)
+    state.with_suffix(".env").unlink(missing_ok=True)
     typer.echo("no system answered; removed the stale state file")

@@ -27,6 +27,7 @@ exist for the simulated systems' fixed, made-up credentials.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ __all__ = [
     "SystemsConfig",
     "SystemsConfigError",
     "load_systems",
+    "parse_overlap",
     "parse_systems",
 ]
 
@@ -66,7 +68,21 @@ _KEYS = {
     "resources",
     "options",
     "folder",
+    "overlap",
 }
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_overlap(value: object) -> timedelta | None:
+    """``overlap: 10m`` (s, m, h, d) or a number of seconds; None when not one of those."""
+    text = str(value).strip()
+    unit = _UNITS.get(text[-1:])
+    number = text[:-1] if unit else text
+    try:
+        seconds = float(number) * (unit or 1)
+    except ValueError:
+        return None
+    return timedelta(seconds=seconds) if seconds >= 0 else None
 
 
 class SystemsConfigError(ValueError):
@@ -92,6 +108,12 @@ class SystemConfig:
     @property
     def limits(self) -> dict[str, float] | None:
         return self.entry.get("limits")
+
+    @property
+    def overlap(self) -> timedelta | None:
+        """How far before its cursor each pull starts again (``overlap:``); None for the default."""
+        value = self.entry.get("overlap")
+        return None if value is None else parse_overlap(value)
 
     @property
     def resources(self) -> list[str]:
@@ -146,6 +168,10 @@ def _entry(name: str, key: yaml.Node, node: yaml.Node, source: str, base_dir: Pa
                 keys["credentials"][1],
                 f"system {name!r}: credential {cred!r} must be a reference (env:NAME or file:PATH)",
             )
+    if "overlap" in data and parse_overlap(data["overlap"]) is None:
+        raise _fail(
+            source, keys["overlap"][1], f"system {name!r}: overlap must be like 10m, 2h, 1d or seconds"
+        )
     limits = data.get("limits")
     if limits is not None:
         ok = isinstance(limits, dict) and all(

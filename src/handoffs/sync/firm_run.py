@@ -20,30 +20,19 @@ from sqlalchemy import select
 from handoffs.bootstrap import App, build
 from handoffs.connectors.kit.firm import link_identities, load_master_data
 from handoffs.connectors.kit.fleet import fleet_systems
-from handoffs.connectors.registry import load_system_mapping
 from handoffs.flows.operations import request_billing
 from handoffs.settings import Settings
 from handoffs.simulator.faults import FaultSettings
 from handoffs.simulator.firm.generate import generate_firm
 from handoffs.simulator.firm.model import Firm
+from handoffs.simulator.firm.sizes import FirmSize
 from handoffs.simulator.systems.fleet import Fleet, start_fleet
 from handoffs.store.tables import time_entries
-from handoffs.sync.deals import hand_over_won_deals
-from handoffs.sync.pull import PullReport, PullRunner
+from handoffs.sync.pull import PullReport
+from handoffs.sync.run import SystemSync, sync_systems
 from handoffs.sync.summary import readiness_by_period, summarise
 
-__all__ = ["PULL_ORDER", "FirmRun", "run_firm"]
-
-# Dependency order: resources before the time that names them, customers before deals.
-PULL_ORDER = (
-    ("workday", "workers"),
-    ("salesforce", "accounts"),
-    ("salesforce", "opportunities"),
-    ("harvest", "users"),
-    ("harvest", "projects"),
-    ("harvest", "time_entries"),
-    ("expenses", "expenses"),
-)
+__all__ = ["FirmRun", "run_firm"]
 
 
 @dataclass
@@ -52,6 +41,7 @@ class FirmRun:
 
     firm: Firm
     pulls: list[PullReport] = field(default_factory=list)
+    syncs: list[SystemSync] = field(default_factory=list)  # per system, with any outage held
     worker: dict[str, int] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
     readiness: dict[str, Any] = field(default_factory=dict)  # as finance saw it before closing
@@ -69,7 +59,7 @@ def run_firm(
     seed: int,
     out_dir: Path,
     *,
-    size: str = "default",
+    size: str | FirmSize = "default",
     faults: str | FaultSettings = "default",
     progress: Progress = _noop,
     database_url: str | None = None,
@@ -120,27 +110,14 @@ def run_firm(
 
 
 def _pull_all(hub: App, run: FirmRun, progress: Progress, label: str) -> None:
-    runner = PullRunner(hub.uow, hub.ports, hub.lookups)
-    mappings = {name: load_system_mapping(cfg) for name, cfg in hub.systems.systems.items()}
-    for system, resource in PULL_ORDER:
-        connector, mapping = hub.sources.get(system), mappings.get(system)
-        if connector is None or mapping is None:
-            continue
-        stage = f"{label} {system} {resource}"
-        done = [0]
+    """Pull every source system; an outage ends that system's pull as an exception, not the run."""
 
-        def page(n: int, stage: str = stage, done: list[int] = done) -> None:
-            done[0] += n
-            progress(stage, done[0], None)
+    def page(system: str, resource: str, done: int) -> None:
+        progress(f"{label} {system} {resource}", done, None)
 
-        progress(stage, 0, None)
-        report = runner.pull(connector, resource, mapping.get(resource), on_page=page)
-        report.label = label
-        run.pulls.append(report)
-    crm = hub.sources.get("salesforce")
-    if crm is not None:  # won deals become projects through the opportunity-to-project flow
-        progress(f"{label} salesforce won deals", 0, None)
-        hand_over_won_deals(hub.uow, hub.ports, crm)
+    for synced in sync_systems(hub, label=label, progress=page):
+        run.pulls.extend(synced.pulls)
+        run.syncs.append(synced)
 
 
 def _close_periods(hub: App, progress: Progress) -> None:

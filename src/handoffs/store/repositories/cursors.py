@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from handoffs.store.tables import connector_cursors
 
-__all__ = ["CursorRepository", "StoredCursor"]
+__all__ = ["CursorRepository", "CursorRow", "StoredCursor"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,16 @@ class StoredCursor:
     position: str | None = None
     seen: dict[str, str] = field(default_factory=dict)  # record key -> its version
     pulls: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CursorRow:
+    connector: str
+    resource: str
+    position: str | None
+    seen: int  # record keys kept from the overlap window
+    pulls: int
+    updated_at: datetime | None
 
 
 class CursorRepository:
@@ -54,6 +64,17 @@ class CursorRepository:
                 .where(connector_cursors.c.connector == connector, connector_cursors.c.resource == resource)
                 .values(**values)
             )
+
+    def rows(self, connector: str | None = None) -> list[CursorRow]:
+        """Every cursor (of one connector), for people: position, pulls, keys kept, last change."""
+        c = connector_cursors.c
+        query = select(connector_cursors).order_by(c.connector, c.resource)
+        if connector is not None:
+            query = query.where(c.connector == connector)
+        return [
+            CursorRow(r.connector, r.resource, r.position, len(orjson.loads(r.seen)), r.pulls, r.updated_at)
+            for r in self._conn.execute(query)
+        ]
 
     def all(self) -> dict[tuple[str, str], StoredCursor]:
         rows = self._conn.execute(select(connector_cursors))
