@@ -109,3 +109,15 @@ def test_a_new_tools_export_is_onboarded_with_a_mapping_file_and_billed(tmp_path
     assert billed == {"studio-501", "studio-502", "studio-503"}
     hours = sum((Decimal(line["quantity"]) for inv in invoices for line in inv["lines"]), Decimal(0))
     assert hours == Decimal("16.5")
+
+    # HR records the missing person; the held row is mapped again from its stored payload
+    hire = {"type": "resource", "id": "R-NEW", "name": "Noor Haddad", "legal_entity_id": "LE-FR",
+            "role": "consultant", "cost_rate": {"amount": "90.00", "currency": "EUR"},
+            "email": "nobody@firm.example", "source_system": "erp"}  # fmt: skip
+    (tmp_path / "hire.jsonl").write_text(orjson.dumps(hire).decode() + "\n")
+    cli(env, "load", str(tmp_path / "hire.jsonl"))
+    retry = ("exceptions", "retry", "--reason", "HR added them", "--systems", str(systems), "--json")
+    done = cli(env, *retry[:2], str(held["504"]["id"]), *retry[2:])
+    assert done["outcome"] == "stored" and done["object_id"] == "studio-504"
+    still = cli(env, *retry[:2], str(held["505"]["id"]), *retry[2:], code=1)
+    assert still["outcome"] == "held" and "31/02/2026" in still["reason"]

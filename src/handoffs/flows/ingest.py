@@ -34,6 +34,7 @@ __all__ = [
     "correlation_for_project",
     "ingest_lines",
     "ingest_records",
+    "store_records",
 ]
 
 # Who says where a record came from: "record" - its own envelope (a file, a connector's
@@ -198,37 +199,55 @@ def ingest_records(
     exception naming the record, the field and the rule, with the raw record kept.
     """
     report = report or LoadReport()
-    good: list[tuple[Any, str, CanonicalRecord]] = []
     with uow_factory() as uow:
-        for failure in failures:
-            uow.exceptions.add(**failure)
-        report.failed += len(failures)
-        for item in records:
-            report.lines += 1
-            if item.link_only:
-                _link(uow, item)
-                continue
-            try:
-                good.append((item.ref, item.raw, _decode(item.data, source, provenance)))
-            except DomainError as exc:
-                error = exc if isinstance(exc, ValidationError) else ValidationError("", str(exc))
-                report.failed += 1
-                uow.exceptions.add(
-                    category="validation",
-                    source=source,
-                    reason=f"{item.ref}: field {error.field!r} broke rule: {error.reason}",
-                    raw=item.raw,
-                    detail={"record": item.ref, "field": error.field, "rule": error.reason},
-                    object_type=str(item.data.get("type")),
-                    object_id=str(item.data.get("id")),
-                    fingerprint=fingerprint("validation", item.ref, item.raw),
-                )
-        report.lines += len(failures)
-        for item in records:
-            if item.external_id is not None and not item.link_only:
-                _link(uow, item)
-        _store(uow, good, ports, source, report)
+        store_records(
+            uow, records, ports, source=source, failures=failures, report=report, provenance=provenance
+        )
         uow.commit()
+    return report
+
+
+def store_records(
+    uow: Any,
+    records: Sequence[SourceRecord],
+    ports: Ports,
+    *,
+    source: str,
+    failures: Sequence[dict[str, Any]] = (),
+    report: LoadReport | None = None,
+    provenance: Provenance = "record",
+) -> LoadReport:
+    """:func:`ingest_records` inside the caller's transaction (the caller commits)."""
+    report = report or LoadReport()
+    good: list[tuple[Any, str, CanonicalRecord]] = []
+    for failure in failures:
+        uow.exceptions.add(**failure)
+    report.failed += len(failures)
+    for item in records:
+        report.lines += 1
+        if item.link_only:
+            _link(uow, item)
+            continue
+        try:
+            good.append((item.ref, item.raw, _decode(item.data, source, provenance)))
+        except DomainError as exc:
+            error = exc if isinstance(exc, ValidationError) else ValidationError("", str(exc))
+            report.failed += 1
+            uow.exceptions.add(
+                category="validation",
+                source=source,
+                reason=f"{item.ref}: field {error.field!r} broke rule: {error.reason}",
+                raw=item.raw,
+                detail={"record": item.ref, "field": error.field, "rule": error.reason},
+                object_type=str(item.data.get("type")),
+                object_id=str(item.data.get("id")),
+                fingerprint=fingerprint("validation", item.ref, item.raw),
+            )
+    report.lines += len(failures)
+    for item in records:
+        if item.external_id is not None and not item.link_only:
+            _link(uow, item)
+    _store(uow, good, ports, source, report)
     return report
 
 
