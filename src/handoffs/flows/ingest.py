@@ -17,7 +17,7 @@ from handoffs.domain.catalog import CanonicalRecord, decode_record
 from handoffs.domain.codec import encode
 from handoffs.domain.errors import DomainError, ValidationError
 from handoffs.domain.messages import BilledTimeChanged, ContractAmended, TimeEntryApproved
-from handoffs.domain.work import TimeEntry
+from handoffs.domain.work import ResourceRequest, TimeEntry
 from handoffs.flows.ingest_reports import (
     correlation_for_project,
     fingerprint,
@@ -26,6 +26,7 @@ from handoffs.flows.ingest_reports import (
 )
 from handoffs.flows.invoice_import import load_invoices
 from handoffs.flows.ports import Ports
+from handoffs.flows.staffing import request_staffing
 
 __all__ = [
     "LoadReport",
@@ -144,11 +145,16 @@ def _store(
         kind = item[2].type if item[2].type in ("time_entry", "invoice") else "object"
         by_kind.setdefault(kind, []).append(item)
     objects = by_kind.get("object", [])
+    requests: list[tuple[ResourceRequest, int]] = []
     for result in uow.objects.upsert([r for _, _, r in objects]):
         report.outcomes[result.outcome] += 1
         report.by_type[result.record.type] += 1
         if result.record.type == "contract" and result.outcome == "updated":
             uow.publish(_amended(result.record.obj.id, result.version, ports))
+        elif result.record.type == "resource_request" and result.outcome in ("inserted", "updated"):
+            requests.append((result.record.obj, result.version))
+    if requests:  # a request naming a resource goes to the staffing check
+        request_staffing(uow, ports, requests)
     entries = by_kind.get("time_entry", [])
     raw_by_id = {r.obj.id: (n, raw) for n, raw, r in entries}
     for result in uow.time_entries.upsert([r for _, _, r in entries]):
