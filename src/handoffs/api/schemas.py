@@ -142,9 +142,7 @@ class ResourceRequestIn(_In):
     requested_at: AwareDatetime | SkipJsonSchema[None] = Field(
         default=None, description="when it was raised (default: now); starts the time-to-staff clock"
     )
-    proposed_resource_id: str | SkipJsonSchema[None] = Field(
-        default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$"
-    )
+    proposed_resource_id: Annotated[str, Id] | SkipJsonSchema[None] = None
     proposed_at: AwareDatetime | SkipJsonSchema[None] = None
 
 

@@ -38,7 +38,7 @@ def submit_request(uow: SqlUnitOfWork, ports: Ports, principal: Principal, body:
     }
     try:
         request = decode_record(record).obj
-    except (DomainError, TypeError, ValueError) as exc:
+    except (DomainError, TypeError, ValueError, OverflowError) as exc:
         raise Unprocessable(str(exc)) from None
     if uow.objects.get("project", request.project_id) is None:
         raise NotFound(f"project {request.project_id} was not found")
