@@ -23,12 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "billing" / "tm-rate-change.jsonl"
 EMAILS = {"R-ANA": "ana.lopez@firm.example", "R-BEN": "Ben.Okafor@firm.example"}
 EXPORT = """\
-Entry No;Email;Project;Date;Duration;Billable;Status;Activity;Comment
-501;ANA.LOPEZ@firm.example;P-RATE;02/03/2026;7:30;yes;approved;Workshop;
-502;ben.okafor@firm.example ;P-RATE;03/03/2026;90m;;approved;;Kick-off, part 1
-503;ana.lopez@firm.example;P-RATE;04/03/2026;7,5;yes;approved;;
-504;nobody@firm.example;P-RATE;05/03/2026;8:00;yes;approved;;
-505;ana.lopez@firm.example;P-RATE;31/02/2026;8:00;yes;approved;;
+Entry No;Email;Project;Date;Duration;Billable;Status;Activity;Comment;Last Change
+501;ANA.LOPEZ@firm.example;P-RATE;02/03/2026;7:30;yes;approved;Workshop;;02/03/2026 18:30
+502;ben.okafor@firm.example ;P-RATE;03/03/2026;90m;;approved;;Kick-off, part 1;03/03/2026 18:00
+503;ana.lopez@firm.example;P-RATE;04/03/2026;7,5;yes;approved;;;04/03/2026 18:00
+504;nobody@firm.example;P-RATE;05/03/2026;8:00;yes;approved;;;05/03/2026 18:00
+505;ana.lopez@firm.example;P-RATE;31/02/2026;8:00;yes;approved;;;06/03/2026 18:00
 """
 SYSTEMS = """\
 version: 1
@@ -87,6 +87,7 @@ def test_a_new_tools_export_is_onboarded_with_a_mapping_file_and_billed(tmp_path
     finally:
         hub.close()
     assert report.mapped == 3 and report.failed == 2
+    assert report.position == "2026-03-06T17:00:00+00:00"  # the export's Paris stamps, read as declared
     assert {
         i: (s.entry.resource_id, s.entry.hours, s.entry.work_date.isoformat()) for i, s in stored.items() if s
     } == {
@@ -97,7 +98,7 @@ def test_a_new_tools_export_is_onboarded_with_a_mapping_file_and_billed(tmp_path
     held = {e["detail"]["record_id"]: e for e in cli(env, "exceptions", "list", "--json")}
     assert held["504"]["category"] == "mapping" and held["504"]["detail"]["field"] == "resource_id"
     assert "no resource has email 'nobody@firm.example'" in held["504"]["reason"]
-    assert "studio_time.yaml:13" in held["504"]["reason"] and "march.csv line 5" in held["504"]["reason"]
+    assert "studio_time.yaml:14" in held["504"]["reason"] and "march.csv line 5" in held["504"]["reason"]
     assert held["505"]["detail"]["field"] == "work_date" and "%d/%m/%Y" in held["505"]["reason"]
     assert orjson.loads(held["504"]["raw"])["Email"] == "nobody@firm.example"  # the row is kept whole
 

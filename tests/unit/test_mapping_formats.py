@@ -14,6 +14,7 @@ from handoffs.connectors.mapping import (
     NoLookups,
     apply_mapping,
     parse_mapping,
+    record_updated,
 )
 from handoffs.connectors.mapping.convert import parse_duration
 
@@ -124,3 +125,18 @@ def test_a_wrong_rule_is_refused_at_load_with_its_line(rule: str, complaint: str
         parse_mapping(text, "mappings/tool.yaml")
     assert complaint in str(exc.value) and "mappings/tool.yaml:10" in str(exc.value)
     assert "'extra'" in str(exc.value)
+
+
+def test_the_cursor_stamp_is_read_as_declared() -> None:
+    text = MAPPING.replace(
+        "    key: Id\n", '    key: Id\n    updated: {from: Logged, format: "%d/%m/%Y %H:%M", timezone: UTC}\n'
+    )
+    spec = parse_mapping(text, "mappings/tool.yaml").get("time_entries")
+    assert record_updated(spec, row()) == datetime(2026, 1, 14, 18, 5, tzinfo=UTC)
+    assert record_updated(spec, row(Logged="")) is None
+    iso = parse_mapping(MAPPING.replace("    key: Id\n", "    key: Id\n    updated: Logged\n")).get(
+        "time_entries"
+    )
+    assert record_updated(iso, row(Logged="2026-01-14T18:05:00Z")) == datetime(2026, 1, 14, 18, 5, tzinfo=UTC)
+    with pytest.raises(MappingSpecError, match="updated needs from"):
+        parse_mapping(MAPPING.replace("    key: Id\n", "    key: Id\n    updated: {format: x}\n"))

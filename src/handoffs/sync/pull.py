@@ -22,7 +22,14 @@ from typing import Any
 import orjson
 
 from handoffs.connectors.base import SourceConnector
-from handoffs.connectors.mapping import MappingFailure, MappingSpec, apply_mapping, get_path, record_key
+from handoffs.connectors.mapping import (
+    MappingFailure,
+    MappingSpec,
+    apply_mapping,
+    get_path,
+    record_key,
+    record_updated,
+)
 from handoffs.connectors.mapping.engine import MISSING, to_canonical_json
 from handoffs.connectors.secrets import REDACTOR
 from handoffs.flows.ingest import LoadReport, SourceRecord, ingest_records
@@ -151,7 +158,7 @@ class PullRunner:
                 key = record_key(spec, record) or "?"
                 stamp = get_path(record, spec.updated) if spec.updated else None
                 version = None if stamp is MISSING or stamp is None else str(stamp)
-                moment = parse_version(version)
+                moment = record_updated(spec, record)
                 if moment and (newest is None or moment > newest):
                     newest = moment
                 if key in seen_now and seen_now[key] == (version or ""):

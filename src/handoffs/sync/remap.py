@@ -23,13 +23,13 @@ import orjson
 
 from handoffs.audit import append
 from handoffs.config.systems import SystemConfig, SystemsConfig
-from handoffs.connectors.mapping import MappingFailure, apply_mapping, get_path
+from handoffs.connectors.mapping import MappingFailure, apply_mapping, record_updated
 from handoffs.connectors.registry import load_system_mapping
 from handoffs.domain.catalog import decode_record
 from handoffs.domain.errors import DomainError, ValidationError
 from handoffs.flows.ingest import LoadReport, store_records
 from handoffs.sync.lookups import StoreLookups
-from handoffs.sync.pull import parse_version, source_record
+from handoffs.sync.pull import source_record
 
 __all__ = ["REMAPPABLE", "RetryOutcome", "remappable", "retry_exception"]
 
@@ -119,8 +119,7 @@ def retry_exception(
     except MappingFailure as failure:
         detail = {**record.detail, "field": failure.field, "rule": failure.rule}
         return _hold(app, record, "mapping", str(failure), detail, actor, reason)
-    stamp = get_path(raw, spec.updated) if spec.updated else None
-    item = source_record(spec, raw, mapped, cfg.name, resource, parse_version(stamp))
+    item = source_record(spec, raw, mapped, cfg.name, resource, record_updated(spec, raw))
     try:
         decode_record(item.data, record.source)
     except DomainError as exc:

@@ -15,7 +15,16 @@ from typing import Any, Protocol
 from handoffs.connectors.mapping.convert import Conversion, convert
 from handoffs.connectors.mapping.spec import FieldRule, MappingSpec
 
-__all__ = ["MISSING", "Lookups", "MappingFailure", "NoLookups", "apply_mapping", "get_path"]
+__all__ = [
+    "MISSING",
+    "Lookups",
+    "MappingFailure",
+    "NoLookups",
+    "apply_mapping",
+    "get_path",
+    "record_key",
+    "record_updated",
+]
 
 
 class _Missing:
@@ -240,6 +249,25 @@ def to_canonical_json(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [to_canonical_json(v) for v in value]
     return value
+
+
+def record_updated(spec: MappingSpec, record: dict[str, Any]) -> datetime | None:
+    """The record's update stamp as an aware datetime, read as the mapping declares it.
+
+    ``updated: {from: Changed, format: ..., timezone: ...}`` reads ``14/01/2026 18:05``;
+    otherwise the stamp must be ISO 8601 with an offset. None when the record has no stamp
+    or it cannot be read.
+    """
+    if not spec.updated:
+        return None
+    value = get_path(record, spec.updated)
+    if value is MISSING or value is None or _blank(value):
+        return None
+    try:
+        moment: datetime = convert(spec.updated_as or Conversion("datetime"), value)
+    except (ValueError, TypeError):
+        return None
+    return moment
 
 
 def record_key(spec: MappingSpec, record: dict[str, Any]) -> str | None:

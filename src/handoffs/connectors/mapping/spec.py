@@ -10,7 +10,8 @@ A mapping file (``version: 1``) translates one system's records to canonical obj
         direction: inbound
         canonical: time_entry       # catalog type name
         key: id                     # the record's id in the system (a dotted path)
-        updated: updated_at         # the field incremental pulls use as a cursor
+        updated: updated_at         # the field incremental pulls use as a cursor; or
+                                    # {from: Changed, format: "%d/%m/%Y %H:%M", timezone: UTC}
         fields:
           id: {template: "hv-{id}"}
           resource_id: {from: user.id, lookup: {xref: resource}}
@@ -114,6 +115,7 @@ class MappingSpec:
     line: int
     link_only: bool = False  # only record the id link (the object belongs to another system)
     source: str = ""  # the mapping file, named in every failure with the field's line
+    updated_as: Conversion | None = None  # how the update stamp is written, when not ISO 8601
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,10 +275,27 @@ def _spec(node: yaml.Node, source: str) -> MappingSpec:
     )
     if inbound and "id" not in {r.name for r in rules}:
         raise MappingSpecError(source, parts["fields"][1], f"mapping {name!r} must set the canonical id")
-    updated = _plain(parts["updated"][0]) if "updated" in parts else None
+    updated, updated_as = _updated(parts, source)
     link_only = bool(_plain(parts["link_only"][0])) if "link_only" in parts else False
     key = str(_plain(parts["key"][0]))
-    return MappingSpec(name, direction, canonical, key, updated, rules, _line(node), link_only, source)
+    return MappingSpec(
+        name, direction, canonical, key, updated, rules, _line(node), link_only, source, updated_as
+    )
+
+
+def _updated(parts: dict[str, tuple[yaml.Node, int]], source: str) -> tuple[str | None, Conversion | None]:
+    """``updated: column`` (ISO 8601 stamps) or ``updated: {from: column, format, timezone}``."""
+    if "updated" not in parts:
+        return None, None
+    node, line = parts["updated"]
+    if not isinstance(node, yaml.MappingNode):
+        return str(_plain(node)), None
+    rule = {k: (v, ln) for k, v, ln in _items(node, source, "updated")}
+    unknown = set(rule) - {"from", "format", "timezone"}
+    if unknown or "from" not in rule:
+        raise MappingSpecError(source, line, "updated needs from, and may have format and timezone")
+    value = {"type": "datetime", **{k: _plain(v) for k, (v, _) in rule.items()}}
+    return str(value["from"]), _conversion("updated", value, {**rule, "type": (node, line)}, source)
 
 
 def parse_mapping(text: str, source: str = "<mapping>") -> MappingFile:
