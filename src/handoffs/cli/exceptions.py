@@ -134,7 +134,14 @@ def _as_dict(r: ExceptionRecord) -> dict[str, object]:
 ReasonOption = Annotated[str, typer.Option(help="Why: kept with the exception and in the audit log.")]
 
 
-def _act(database_url: str | None, action: str, exception_id: int, reason: str, by: str | None) -> None:
+def _act(
+    database_url: str | None,
+    action: str,
+    exception_id: int,
+    reason: str,
+    by: str | None,
+    as_json: bool = False,
+) -> None:
     """Retry or ignore through the same commands the process API uses, audited the same way."""
     from handoffs.api import commands
     from handoffs.api.context import Principal
@@ -157,6 +164,9 @@ def _act(database_url: str | None, action: str, exception_id: int, reason: str, 
                 raise
             err_console.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
+    if as_json:
+        print_json(result.body)
+        return
     console.print(
         f"Exception {exception_id}: {result.body['state']}."
         + (" Its work is queued again; run the worker." if result.body.get("work_requeued") else "")
@@ -186,7 +196,7 @@ def retry(
     mapping file and reference data: stored (exit 0) or held with the new reason (exit 1).
     """
     if not _remap(database_url, _systems(systems), exception_id, reason, by, as_json):
-        _act(database_url, "retry", exception_id, reason, by)
+        _act(database_url, "retry", exception_id, reason, by, as_json)
 
 
 def _systems(path: Path | None) -> SystemsConfig | None:
@@ -198,6 +208,9 @@ def _systems(path: Path | None) -> SystemsConfig | None:
             return load_systems(Path("handoffs.yaml")) if Path("handoffs.yaml").is_file() else None
         except (OSError, SystemsConfigError):
             return None
+    if not path.is_file():
+        err_console.print(f"No systems file {path}.", markup=False, style="red")
+        raise typer.Exit(2)
     try:
         return load_systems(path)
     except (OSError, SystemsConfigError) as exc:
