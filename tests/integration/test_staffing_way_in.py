@@ -122,6 +122,22 @@ def test_requests_reach_the_staffing_check_and_time_to_staff_reads_their_stamps(
         )
         assert raised.status_code == 202, raised.text
         assert raised.json() == {"request_id": "REQ-4", "outcome": "inserted", "staffing": "queued"}
+        resent = http.post(  # the board sends the filled request again, still open: no second check
+            "/v1/process/resource-requests",
+            json={
+                "id": "REQ-1",
+                "project_id": "P-RATE",
+                "role": "consultant",
+                "start_date": "2026-03-02",
+                "end_date": "2026-03-27",
+                "hours_per_week": "32",
+                "requested_at": "2026-03-02T09:00:00Z",
+                "proposed_resource_id": "R-ANA",
+                "proposed_at": "2026-03-04T15:00:00Z",
+            },
+            headers={**headers, "Idempotency-Key": "resend-req-1"},
+        )
+        assert resent.status_code == 202 and resent.json()["outcome"] == "updated", resent.text
         missing = http.post(
             "/v1/process/resource-requests/REQ-9/assignments",
             json={"resource_id": "R-ANA"},
@@ -131,6 +147,9 @@ def test_requests_reach_the_staffing_check_and_time_to_staff_reads_their_stamps(
     work(board)
     hours = {e["request_id"]: e["time_to_staff_hours"] for e in events(board, "ConsultantAssigned")}
     assert hours == {"REQ-1": "54.00", "REQ-3": "48.00", "REQ-4": "24.00"}
+    assert [e["request_id"] for e in events(board, "StaffingRefused")] == ["REQ-2"]
+    with board.uow() as uow:
+        assert uow.objects.get("resource_request", "REQ-1").status == "filled"  # type: ignore[union-attr]
 
     with board.engine.connect() as conn:
         product = compute(conn, Scope(period_from="2026-03", period_to="2026-03"), ["time_to_staff"])

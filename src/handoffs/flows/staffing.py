@@ -87,6 +87,9 @@ def assign_consultant(commands: list[AssignConsultant], uow: Any, ports: Ports) 
         request = uow.objects.get("resource_request", cmd.request_id)
         resource = uow.objects.get("resource", cmd.resource_id)
         project = uow.objects.get("project", request.project_id) if request else None
+        if request is not None and uow.objects.get("assignment", f"A-{request.id}-{cmd.resource_id}"):
+            _refill(uow, request, cmd)  # already staffed with this resource: a source re-sent it open
+            continue
         broken = check_staffing(request, resource, project, uow.objects.all("assignment"))
         assigned_at = cmd.assigned_at or cmd.occurred_at
         hours = Decimal((assigned_at - cmd.requested_at).total_seconds()) / 3600
@@ -180,6 +183,14 @@ def assign_consultant(commands: list[AssignConsultant], uow: Any, ports: Ports) 
                 project_id=project.id,
                 time_to_staff_hours=hours,
             )
+        )
+
+
+def _refill(uow: Any, request: ResourceRequest, cmd: AssignConsultant) -> None:
+    if request.status != "filled":
+        stamp = cmd.occurred_at.isoformat()
+        uow.objects.upsert(
+            [CanonicalRecord("resource_request", replace(request, status="filled"), "handoffs", stamp)]
         )
 
 
