@@ -52,7 +52,8 @@ if TYPE_CHECKING:
 else:  # enumerations in the OpenAPI spec, built from the catalogs
     ObjectType = Literal[tuple(OBJECT_TYPES)]
     EventType = Literal[tuple(EVENT_TYPES)]
-Id = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$"
+Id = Field(min_length=1, max_length=128, pattern=ID_PATTERN)
 EntryId = Annotated[str, text(128, min_length=1)]
 Period = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])
 Dec = str

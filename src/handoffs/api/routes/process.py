@@ -12,6 +12,7 @@ from handoffs.api.deps import Ctx, ProcessWrite
 from handoffs.api.idempotency import IdempotencyKey, run_once
 from handoffs.api.routes import AUTHED, POSTED, problems
 from handoffs.api.schemas import (
+    ID_PATTERN,
     ApprovalIn,
     ApprovalOut,
     AssignmentIn,
@@ -30,7 +31,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/process", tags=["process"])
 ExceptionId = Annotated[int, Path(ge=1, le=2**62)]
-RequestId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")]
+RequestId = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
 
 
 @router.post(
