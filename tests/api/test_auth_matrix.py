@@ -15,6 +15,7 @@ from sqlalchemy import select
 from handoffs.api.clients import revoke_key
 from handoffs.engine.relay import attach, relay_handlers
 from handoffs.engine.relay_webhook import WebhookSender
+from handoffs.flows.ingest import ingest_lines
 from handoffs.store.tables import invoice_lines, messages
 from tests.api.conftest import ALL_SCOPES, LOCAL, Api, auth, idem, make_key
 from tests.api.invoices import invoice
@@ -64,6 +65,9 @@ def _world(api: Api) -> dict[str, str]:
             for _ in range(4)
         ]
         uow.commit()
+    request = {"type": "resource_request", "id": "REQ-M1", "project_id": "P-001", "role": "analyst",
+               "start_date": "2026-01-05", "end_date": "2026-01-30", "hours_per_week": "8"}  # fmt: skip
+    ingest_lines([orjson.dumps(request).decode()], api.hub.uow, api.hub.ports, source="file:seed")
     r = api.post("/v1/subscriptions", {"kind": "webhook", "target": "http://127.0.0.1:9/hook"}, key=api.us)
     assert r.status_code == 201, r.text
     return {
@@ -145,6 +149,29 @@ def _cases(w: dict[str, str]) -> list[Case]:
             params={"exception_id": w["replay"]},
         ),
         Case("POST", "/v1/process/replays", "process:write", {"correlation_id": "project:P-001"}),
+        Case(
+            "POST",
+            "/v1/process/resource-requests",
+            "process:write",
+            {
+                "id": "REQ-M2",
+                "project_id": "P-001",
+                "role": "analyst",
+                "start_date": "2026-01-05",
+                "end_date": "2026-01-30",
+                "hours_per_week": "8",
+                "proposed_resource_id": "R-0004",
+            },
+            ok=(202,),
+        ),
+        Case(
+            "POST",
+            "/v1/process/resource-requests/{request_id}/assignments",
+            "process:write",
+            {"resource_id": "R-0004"},
+            ok=(202,),
+            params={"request_id": "REQ-M1"},
+        ),
         Case(
             "GET",
             "/v1/experience/consultants/{resource_id}/timesheet",

@@ -85,6 +85,10 @@ def utilisation(ctx: Context) -> Product:
     return product
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _first_seen(ctx: Context) -> dict[tuple[str, str], datetime]:
     """When the hub first recorded each request and assignment (version 1 in the history)."""
     oh = object_history
@@ -109,8 +113,11 @@ def time_to_staff(ctx: Context) -> Product:
     """Resource requests by the month they start: how many were filled, and how fast.
 
     A request's assignment is the first one naming it (earliest recorded by the hub, then
-    earliest start). days to staff = when the hub first recorded that assignment - when it
-    first recorded the request; start slip = assignment start date - requested start date.
+    earliest start). days to staff = when the resource was named (the assignment's
+    ``assigned_at``) - when the request was raised (its ``requested_at``), each taken from
+    the records themselves; a record without its stamp (loaded before they were kept) falls
+    back to when the hub first recorded it. start slip = assignment start date - requested
+    start date.
     """
     seen = _first_seen(ctx)
     far = datetime.max.replace(tzinfo=UTC)
@@ -135,10 +142,11 @@ def time_to_staff(ctx: Context) -> Product:
                 g.open += 1
             continue
         g.slip_days.append(Decimal((assignment.start_date - req.start_date).days))
-        staffed_at = seen.get(("assignment", assignment.id))
-        requested_at = seen.get(("resource_request", req.id))
+        staffed_at = assignment.assigned_at or seen.get(("assignment", assignment.id))
+        requested_at = req.requested_at or seen.get(("resource_request", req.id))
         if staffed_at is not None and requested_at is not None:
-            g.staff_days.append(Decimal(str((staffed_at - requested_at).total_seconds())) / DAY)
+            took = _aware(staffed_at) - _aware(requested_at)
+            g.staff_days.append(Decimal(str(took.total_seconds())) / DAY)
     product = Product("time_to_staff", TIME_TO_STAFF)
     for (entity, period), g in sorted(groups.items()):
         staff = g.staff_days

@@ -76,6 +76,15 @@ INTERFACES: list[CatalogEntry] = [
         description="Replay stored messages by correlation id or time range.",
     ),
     CatalogEntry(
+        name="resource-requests",
+        layer="process",
+        path="/v1/process/resource-requests",
+        owner=_PROC,
+        version="1.0",
+        lifecycle="stable",
+        description="Raise a resource request or name a resource for one; the staffing check decides.",
+    ),
+    CatalogEntry(
         name="timesheet-status",
         layer="experience",
         path="/v1/experience/consultants/{id}/timesheet",

@@ -27,6 +27,7 @@ __all__ = [
     "EVENT_TYPES",
     "ApprovalIn",
     "ApprovalOut",
+    "AssignmentIn",
     "CatalogEntry",
     "CommandAccepted",
     "ExceptionActionIn",
@@ -38,6 +39,8 @@ __all__ = [
     "RecordIn",
     "ReplayIn",
     "ReplayOut",
+    "ResourceRequestIn",
+    "ResourceRequestOut",
     "TokenOut",
     "UpsertIn",
 ]
@@ -49,7 +52,8 @@ if TYPE_CHECKING:
 else:  # enumerations in the OpenAPI spec, built from the catalogs
     ObjectType = Literal[tuple(OBJECT_TYPES)]
     EventType = Literal[tuple(EVENT_TYPES)]
-Id = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$"
+Id = Field(min_length=1, max_length=128, pattern=ID_PATTERN)
 EntryId = Annotated[str, text(128, min_length=1)]
 Period = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-10"])
 Dec = str
@@ -124,6 +128,38 @@ class ApprovalOut(BaseModel):
 class InvoiceRunIn(_In):
     project_id: str = Id
     period: str = Period
+
+
+class ResourceRequestIn(_In):
+    """A staffing need; with ``proposed_resource_id`` it goes straight to the staffing check."""
+
+    id: str = Id
+    project_id: str = Id
+    role: str = text(128, min_length=1)
+    start_date: date
+    end_date: date
+    hours_per_week: Dec = Field(pattern=r"^\d{1,3}(\.\d{1,4})?$", examples=["24"])
+    skills: list[Annotated[str, text(128, min_length=1)]] = Field(default_factory=list, max_length=50)
+    requested_at: AwareDatetime | SkipJsonSchema[None] = Field(
+        default=None, description="when it was raised (default: now); starts the time-to-staff clock"
+    )
+    proposed_resource_id: Annotated[str, Id] | SkipJsonSchema[None] = None
+    proposed_at: AwareDatetime | SkipJsonSchema[None] = None
+
+
+class ResourceRequestOut(BaseModel):
+    request_id: str
+    outcome: str = Field(description="inserted, updated, unchanged or rejected")
+    staffing: Literal["queued", "waiting"] = Field(
+        description="queued: the proposed resource is being checked; waiting: no resource named yet"
+    )
+
+
+class AssignmentIn(_In):
+    resource_id: str = Id
+    assigned_at: AwareDatetime | SkipJsonSchema[None] = Field(
+        default=None, description="when the resource was named (default: now)"
+    )
 
 
 class CommandAccepted(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -24,6 +25,7 @@ from handoffs.cli.common import (
 from handoffs.store.repositories.exceptions import ExceptionRecord
 
 if TYPE_CHECKING:
+    from handoffs.config.systems import SystemsConfig
     from handoffs.flows.replay_preview import ReplayPreview
 
 app = typer.Typer(
@@ -132,7 +134,14 @@ def _as_dict(r: ExceptionRecord) -> dict[str, object]:
 ReasonOption = Annotated[str, typer.Option(help="Why: kept with the exception and in the audit log.")]
 
 
-def _act(database_url: str | None, action: str, exception_id: int, reason: str, by: str | None) -> None:
+def _act(
+    database_url: str | None,
+    action: str,
+    exception_id: int,
+    reason: str,
+    by: str | None,
+    as_json: bool = False,
+) -> None:
     """Retry or ignore through the same commands the process API uses, audited the same way."""
     from handoffs.api import commands
     from handoffs.api.context import Principal
@@ -155,6 +164,9 @@ def _act(database_url: str | None, action: str, exception_id: int, reason: str, 
                 raise
             err_console.print(f"[red]{exc}[/red]")
             raise typer.Exit(2) from None
+    if as_json:
+        print_json(result.body)
+        return
     console.print(
         f"Exception {exception_id}: {result.body['state']}."
         + (" Its work is queued again; run the worker." if result.body.get("work_requeued") else "")
@@ -167,9 +179,75 @@ def retry(
     reason: ReasonOption,
     by: ByOption = None,
     database_url: DbOption = None,
+    systems: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="HANDOFFS_SYSTEMS",
+            dir_okay=False,
+            help="The systems file whose current mappings re-map a held record (default: "
+            "./handoffs.yaml when it exists).",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Put a dead letter's work back in line; it resolves itself when the work succeeds."""
-    _act(database_url, "retry", exception_id, reason, by)
+    """Retry: a held record is mapped again from its stored payload; a dead letter's work is requeued.
+
+    A record a pull could not map or validate is mapped again through its system's current
+    mapping file and reference data: stored (exit 0) or held with the new reason (exit 1).
+    """
+    if not _remap(database_url, _systems(systems), exception_id, reason, by, as_json):
+        _act(database_url, "retry", exception_id, reason, by, as_json)
+
+
+def _systems(path: Path | None) -> SystemsConfig | None:
+    """The systems file named, else ./handoffs.yaml if it exists and loads (it is optional here)."""
+    from handoffs.config.systems import SystemsConfigError, load_systems
+
+    if path is None:
+        try:
+            return load_systems(Path("handoffs.yaml")) if Path("handoffs.yaml").is_file() else None
+        except (OSError, SystemsConfigError):
+            return None
+    if not path.is_file():
+        err_console.print(f"No systems file {path}.", markup=False, style="red")
+        raise typer.Exit(2)
+    try:
+        return load_systems(path)
+    except (OSError, SystemsConfigError) as exc:
+        err_console.print(str(exc), markup=False, style="red")
+        raise typer.Exit(2) from None
+
+
+def _remap(
+    database_url: str | None,
+    systems: SystemsConfig | None,
+    exception_id: int,
+    reason: str,
+    by: str | None,
+    as_json: bool,
+) -> bool:
+    """Re-map a held connector record; False when the exception is not one (a dead letter...)."""
+    from handoffs.sync.remap import remappable, retry_exception
+
+    with opened(database_url) as hub:
+        with hub.uow() as uow:
+            record = uow.exceptions.get(exception_id)
+        if record is None or remappable(systems, record) is None:
+            return False
+        try:
+            outcome = retry_exception(hub, exception_id, cli_actor(by), reason=reason, systems=systems)
+        except (LookupError, ValueError) as exc:
+            err_console.print(str(exc), markup=False, style="red")
+            raise typer.Exit(2) from None
+    if as_json:
+        print_json(outcome.as_dict())
+    elif outcome.outcome == "stored":
+        console.print(f"Exception {exception_id} resolved: {outcome.reason}.", markup=False)
+    else:
+        err_console.print(f"Exception {exception_id} is still held: {outcome.reason}", markup=False)
+    if outcome.outcome == "held":
+        raise typer.Exit(1)
+    return True
 
 
 @app.command("ignore")

@@ -28,6 +28,7 @@ __all__ = [
     "PostInvoice",
     "PostJournal",
     "ProjectApproved",
+    "StaffingRefused",
     "SyncContract",
     "TimeEntryApproved",
 ]
@@ -169,6 +170,7 @@ class AssignConsultant(Command):
     request_id: str
     resource_id: str
     requested_at: datetime
+    assigned_at: datetime | None = None  # when the resource was named (default: the command's time)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -178,6 +180,17 @@ class ConsultantAssigned(Event):
     resource_id: str
     project_id: str
     time_to_staff_hours: Decimal
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StaffingRefused(Event):
+    """A resource could not fill a request: the staffing rule it broke and why (also an exception)."""
+
+    request_id: str
+    resource_id: str
+    project_id: str | None
+    rule: str
+    reason: str
 
 
 MESSAGE_TYPES: Final[dict[str, type[Message]]] = {
@@ -197,5 +210,6 @@ MESSAGE_TYPES: Final[dict[str, type[Message]]] = {
         SyncContract,
         AssignConsultant,
         ConsultantAssigned,
+        StaffingRefused,
     )
 }

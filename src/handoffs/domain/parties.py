@@ -43,6 +43,8 @@ class Resource:
     org_unit: str | None = None
     cost_centre_id: str | None = None
     skills: tuple[str, ...] = ()
+    email: str | None = None  # identities other systems know the person by (matched by mappings)
+    employee_number: str | None = None
 
     def __post_init__(self) -> None:
         check_id(self.id)

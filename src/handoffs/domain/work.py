@@ -66,12 +66,17 @@ class ResourceRequest:
     hours_per_week: Decimal
     skills: tuple[str, ...] = ()
     status: Literal["open", "filled", "cancelled"] = "open"
+    requested_at: datetime | None = None  # when it was raised in its system: starts time to staff
+    proposed_resource_id: str | None = None  # who the resourcing manager put forward to fill it
+    proposed_at: datetime | None = None  # when they did, in its system
 
     def __post_init__(self) -> None:
         check_id(self.id)
         check_id(self.project_id, "project_id")
         check_range(self.start_date, self.end_date)
         require(Decimal(0) < self.hours_per_week <= Decimal(168), "hours_per_week", "must be 0-168")
+        if self.proposed_resource_id is not None:
+            check_id(self.proposed_resource_id, "proposed_resource_id")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -86,6 +91,7 @@ class Assignment:
     end_date: date | None = None
     hours_per_week: Decimal = Decimal(40)
     request_id: str | None = None
+    assigned_at: datetime | None = None  # when the resource was named for the request it fills
 
     def __post_init__(self) -> None:
         check_id(self.id)

@@ -17,7 +17,7 @@ from handoffs.domain.catalog import CanonicalRecord, decode_record
 from handoffs.domain.codec import encode
 from handoffs.domain.errors import DomainError, ValidationError
 from handoffs.domain.messages import BilledTimeChanged, ContractAmended, TimeEntryApproved
-from handoffs.domain.work import TimeEntry
+from handoffs.domain.work import ResourceRequest, TimeEntry
 from handoffs.flows.ingest_reports import (
     correlation_for_project,
     fingerprint,
@@ -26,6 +26,7 @@ from handoffs.flows.ingest_reports import (
 )
 from handoffs.flows.invoice_import import load_invoices
 from handoffs.flows.ports import Ports
+from handoffs.flows.staffing import request_staffing
 
 __all__ = [
     "LoadReport",
@@ -34,6 +35,7 @@ __all__ = [
     "correlation_for_project",
     "ingest_lines",
     "ingest_records",
+    "store_records",
 ]
 
 # Who says where a record came from: "record" - its own envelope (a file, a connector's
@@ -143,11 +145,16 @@ def _store(
         kind = item[2].type if item[2].type in ("time_entry", "invoice") else "object"
         by_kind.setdefault(kind, []).append(item)
     objects = by_kind.get("object", [])
+    requests: list[tuple[ResourceRequest, int]] = []
     for result in uow.objects.upsert([r for _, _, r in objects]):
         report.outcomes[result.outcome] += 1
         report.by_type[result.record.type] += 1
         if result.record.type == "contract" and result.outcome == "updated":
             uow.publish(_amended(result.record.obj.id, result.version, ports))
+        elif result.record.type == "resource_request" and result.outcome in ("inserted", "updated"):
+            requests.append((result.record.obj, result.version))
+    if requests:  # a request naming a resource goes to the staffing check
+        request_staffing(uow, ports, requests)
     entries = by_kind.get("time_entry", [])
     raw_by_id = {r.obj.id: (n, raw) for n, raw, r in entries}
     for result in uow.time_entries.upsert([r for _, _, r in entries]):
@@ -198,37 +205,55 @@ def ingest_records(
     exception naming the record, the field and the rule, with the raw record kept.
     """
     report = report or LoadReport()
-    good: list[tuple[Any, str, CanonicalRecord]] = []
     with uow_factory() as uow:
-        for failure in failures:
-            uow.exceptions.add(**failure)
-        report.failed += len(failures)
-        for item in records:
-            report.lines += 1
-            if item.link_only:
-                _link(uow, item)
-                continue
-            try:
-                good.append((item.ref, item.raw, _decode(item.data, source, provenance)))
-            except DomainError as exc:
-                error = exc if isinstance(exc, ValidationError) else ValidationError("", str(exc))
-                report.failed += 1
-                uow.exceptions.add(
-                    category="validation",
-                    source=source,
-                    reason=f"{item.ref}: field {error.field!r} broke rule: {error.reason}",
-                    raw=item.raw,
-                    detail={"record": item.ref, "field": error.field, "rule": error.reason},
-                    object_type=str(item.data.get("type")),
-                    object_id=str(item.data.get("id")),
-                    fingerprint=fingerprint("validation", item.ref, item.raw),
-                )
-        report.lines += len(failures)
-        for item in records:
-            if item.external_id is not None and not item.link_only:
-                _link(uow, item)
-        _store(uow, good, ports, source, report)
+        store_records(
+            uow, records, ports, source=source, failures=failures, report=report, provenance=provenance
+        )
         uow.commit()
+    return report
+
+
+def store_records(
+    uow: Any,
+    records: Sequence[SourceRecord],
+    ports: Ports,
+    *,
+    source: str,
+    failures: Sequence[dict[str, Any]] = (),
+    report: LoadReport | None = None,
+    provenance: Provenance = "record",
+) -> LoadReport:
+    """:func:`ingest_records` inside the caller's transaction (the caller commits)."""
+    report = report or LoadReport()
+    good: list[tuple[Any, str, CanonicalRecord]] = []
+    for failure in failures:
+        uow.exceptions.add(**failure)
+    report.failed += len(failures)
+    for item in records:
+        report.lines += 1
+        if item.link_only:
+            _link(uow, item)
+            continue
+        try:
+            good.append((item.ref, item.raw, _decode(item.data, source, provenance)))
+        except DomainError as exc:
+            error = exc if isinstance(exc, ValidationError) else ValidationError("", str(exc))
+            report.failed += 1
+            uow.exceptions.add(
+                category="validation",
+                source=source,
+                reason=f"{item.ref}: field {error.field!r} broke rule: {error.reason}",
+                raw=item.raw,
+                detail={"record": item.ref, "field": error.field, "rule": error.reason},
+                object_type=str(item.data.get("type")),
+                object_id=str(item.data.get("id")),
+                fingerprint=fingerprint("validation", item.ref, item.raw),
+            )
+    report.lines += len(failures)
+    for item in records:
+        if item.external_id is not None and not item.link_only:
+            _link(uow, item)
+    _store(uow, good, ports, source, report)
     return report
 
 

@@ -8,10 +8,16 @@
         staffing.cost_rate        the HRIS gives a positive cost rate
         staffing.availability     weekly capacity minus overlapping allocations covers the hours
     --> Assignment (the hub's write) + request filled + ConsultantAssigned(time_to_staff_hours)
-    --> or a ``staffing`` exception naming the rule
+    --> or a ``staffing`` exception naming the rule + StaffingRefused
 
-Time to staff is the time from ``requested_at`` to the command, in hours; it is recorded on
-the event and in the decision log.
+Requests come in like any record (a configured system's pull, ``handoffs load``, the
+process API): a stored request that is open and names a ``proposed_resource_id`` is sent
+to the check (:func:`request_staffing`, called by ingest in the same transaction); the
+process API also assigns a named resource to an open request.
+
+Time to staff is the time from the request's ``requested_at`` to when the resource was
+named (``assigned_at``: the source's ``proposed_at``, else the command's time), in hours;
+it is recorded on the assignment, the event and in the decision log.
 """
 
 from __future__ import annotations
@@ -23,14 +29,14 @@ from typing import Any
 import orjson
 
 from handoffs.domain.catalog import CanonicalRecord
-from handoffs.domain.messages import AssignConsultant, ConsultantAssigned
+from handoffs.domain.messages import AssignConsultant, ConsultantAssigned, StaffingRefused
 from handoffs.domain.parties import Resource
 from handoffs.domain.work import Assignment, Project, ResourceRequest
 from handoffs.engine.registry import Handler
-from handoffs.flows.ingest import correlation_for_project
+from handoffs.flows.ingest_reports import correlation_for_project
 from handoffs.flows.ports import Ports
 
-__all__ = ["assign_consultant", "availability", "check_staffing", "handlers"]
+__all__ = ["assign_consultant", "availability", "check_staffing", "handlers", "request_staffing"]
 
 
 def _overlaps(a: Assignment, request: ResourceRequest) -> bool:
@@ -81,8 +87,12 @@ def assign_consultant(commands: list[AssignConsultant], uow: Any, ports: Ports) 
         request = uow.objects.get("resource_request", cmd.request_id)
         resource = uow.objects.get("resource", cmd.resource_id)
         project = uow.objects.get("project", request.project_id) if request else None
+        if request is not None and uow.objects.get("assignment", f"A-{request.id}-{cmd.resource_id}"):
+            _refill(uow, request, cmd)  # already staffed with this resource: a source re-sent it open
+            continue
         broken = check_staffing(request, resource, project, uow.objects.all("assignment"))
-        hours = Decimal((cmd.occurred_at - cmd.requested_at).total_seconds()) / 3600
+        assigned_at = cmd.assigned_at or cmd.occurred_at
+        hours = Decimal((assigned_at - cmd.requested_at).total_seconds()) / 3600
         hours = hours.quantize(Decimal("0.01"))
         log = ports.decisions(uow) if ports.decisions else None
         if broken is not None:
@@ -115,6 +125,20 @@ def assign_consultant(commands: list[AssignConsultant], uow: Any, ports: Ports) 
                     rule=rule,
                     reason=reason,
                 )
+            uow.publish(
+                StaffingRefused(
+                    message_id=ports.ids.derive("staffing-refused", cmd.message_id),
+                    occurred_at=cmd.occurred_at,
+                    correlation_id=correlation_for_project(project.id)
+                    if project
+                    else f"request:{cmd.request_id}",
+                    request_id=cmd.request_id,
+                    resource_id=cmd.resource_id,
+                    project_id=project.id if project else None,
+                    rule=rule,
+                    reason=reason,
+                )
+            )
             continue
         assert request is not None and project is not None and resource is not None
         assignment = Assignment(
@@ -126,6 +150,7 @@ def assign_consultant(commands: list[AssignConsultant], uow: Any, ports: Ports) 
             end_date=request.end_date,
             hours_per_week=request.hours_per_week,
             request_id=request.id,
+            assigned_at=assigned_at,
         )
         stamp = cmd.occurred_at.isoformat()
         uow.objects.upsert(
@@ -150,7 +175,7 @@ def assign_consultant(commands: list[AssignConsultant], uow: Any, ports: Ports) 
         uow.publish(
             ConsultantAssigned(
                 message_id=ports.ids.derive("consultant-assigned", assignment.id),
-                occurred_at=ports.clock.now(),
+                occurred_at=assigned_at,
                 correlation_id=correlation_for_project(project.id),
                 assignment_id=assignment.id,
                 request_id=request.id,
@@ -159,6 +184,43 @@ def assign_consultant(commands: list[AssignConsultant], uow: Any, ports: Ports) 
                 time_to_staff_hours=hours,
             )
         )
+
+
+def _refill(uow: Any, request: ResourceRequest, cmd: AssignConsultant) -> None:
+    if request.status != "filled":
+        stamp = cmd.occurred_at.isoformat()
+        uow.objects.upsert(
+            [CanonicalRecord("resource_request", replace(request, status="filled"), "handoffs", stamp)]
+        )
+
+
+def request_staffing(uow: Any, ports: Ports, stored: list[tuple[ResourceRequest, int]]) -> int:
+    """Send each stored (request, version) that is open and names a resource to the staffing check.
+
+    Called in the transaction that stored the requests; the command's id derives from the
+    request's version, so a request read again unchanged is not checked twice. Returns how
+    many checks were queued.
+    """
+    queued = 0
+    for request, version in stored:
+        if request.status != "open" or request.proposed_resource_id is None:
+            continue
+        now = ports.clock.now()
+        uow.publish(
+            AssignConsultant(
+                message_id=ports.ids.derive(
+                    "assign-consultant", request.id, request.proposed_resource_id, str(version)
+                ),
+                occurred_at=now,
+                correlation_id=correlation_for_project(request.project_id),
+                request_id=request.id,
+                resource_id=request.proposed_resource_id,
+                requested_at=request.requested_at or now,
+                assigned_at=request.proposed_at,
+            )
+        )
+        queued += 1
+    return queued
 
 
 def handlers() -> list[Handler]:

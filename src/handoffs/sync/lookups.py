@@ -26,11 +26,13 @@ class StoreLookups:
         self._xref: dict[tuple[str, str, str], str | None] = {}
         self._external: dict[tuple[str, str, str], str | None] = {}
         self._objects: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self._matches: dict[tuple[str, str], dict[str, list[str]]] = {}
 
     def clear(self) -> None:
         self._xref.clear()
         self._external.clear()
         self._objects.clear()
+        self._matches.clear()
 
     def preload_xrefs(self, system: str, canonical_type: str) -> None:
         """Load every link of one system and type at once (a pull maps thousands of records)."""
@@ -89,3 +91,27 @@ class StoreLookups:
         if found is None or field not in found or found[field] is None:
             return MISSING
         return found[field]
+
+    def match(self, canonical_type: str, field: str, value: str) -> list[str]:
+        """Ids of the stored objects whose ``field`` equals ``value`` (case and spaces ignored).
+
+        Identity matching declared in a mapping (``lookup: {match: resource, by: email}``):
+        every object of the type is read once per pull and indexed by that field.
+        """
+        key = (canonical_type, field)
+        if key not in self._matches:
+            index: dict[str, list[str]] = {}
+            with self._engine.connect() as conn:
+                rows = conn.execute(
+                    select(objects.c.id, objects.c.doc).where(objects.c.type == canonical_type)
+                ).all()
+            for row in rows:
+                found = getattr(from_doc(OBJECT_TYPES[canonical_type], row.doc), field, None)
+                if found is not None:
+                    index.setdefault(_folded(found), []).append(row.id)
+            self._matches[key] = index
+        return sorted(self._matches[key].get(_folded(value), []))
+
+
+def _folded(value: Any) -> str:
+    return str(value).strip().casefold()

@@ -22,7 +22,14 @@ from typing import Any
 import orjson
 
 from handoffs.connectors.base import SourceConnector
-from handoffs.connectors.mapping import MappingFailure, MappingSpec, apply_mapping, get_path, record_key
+from handoffs.connectors.mapping import (
+    MappingFailure,
+    MappingSpec,
+    apply_mapping,
+    get_path,
+    record_key,
+    record_updated,
+)
 from handoffs.connectors.mapping.engine import MISSING, to_canonical_json
 from handoffs.connectors.secrets import REDACTOR
 from handoffs.flows.ingest import LoadReport, SourceRecord, ingest_records
@@ -30,7 +37,7 @@ from handoffs.flows.ports import Ports
 from handoffs.store.repositories.cursors import CursorRepository, StoredCursor
 from handoffs.sync.lookups import StoreLookups
 
-__all__ = ["PullReport", "PullRunner", "parse_version"]
+__all__ = ["PullReport", "PullRunner", "parse_version", "source_record"]
 
 
 @dataclass(slots=True)
@@ -74,6 +81,22 @@ def parse_version(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else None
+
+
+def source_record(
+    spec: MappingSpec,
+    record: dict[str, Any],
+    mapped: dict[str, Any],
+    system: str,
+    resource: str,
+    moment: datetime | None,
+) -> SourceRecord:
+    """A mapped record ready to ingest, with its raw text kept (also used to re-map a held one)."""
+    key = record_key(spec, record) or "?"
+    data = {"type": spec.canonical, **to_canonical_json(mapped), "source_system": system}
+    if moment is not None:
+        data["source_version"] = moment.astimezone(UTC).isoformat()
+    return SourceRecord(f"{system} {resource} {key}", _raw(record), data, key, spec.link_only)
 
 
 def _raw(record: dict[str, Any]) -> str:
@@ -135,7 +158,7 @@ class PullRunner:
                 key = record_key(spec, record) or "?"
                 stamp = get_path(record, spec.updated) if spec.updated else None
                 version = None if stamp is MISSING or stamp is None else str(stamp)
-                moment = parse_version(version)
+                moment = record_updated(spec, record)
                 if moment and (newest is None or moment > newest):
                     newest = moment
                 if key in seen_now and seen_now[key] == (version or ""):
@@ -153,11 +176,7 @@ class PullRunner:
                 if not baseline:
                     baseline = set(record)
                 seen_now[key] = version or ""
-                data = {"type": spec.canonical, **to_canonical_json(mapped), "source_system": system}
-                if moment is not None:
-                    data["source_version"] = moment.astimezone(UTC).isoformat()
-                ref = f"{system} {resource} {key}"
-                batch.append(SourceRecord(ref, _raw(record), data, key, spec.link_only))
+                batch.append(source_record(spec, record, mapped, system, resource, moment))
                 report.mapped += 1
             systematic = _systematic(page_failures, len(page))
             for failure, record in page_failures:

@@ -7,13 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
-from handoffs.api import commands
+from handoffs.api import commands, staffing
 from handoffs.api.deps import Ctx, ProcessWrite
 from handoffs.api.idempotency import IdempotencyKey, run_once
 from handoffs.api.routes import AUTHED, POSTED, problems
 from handoffs.api.schemas import (
+    ID_PATTERN,
     ApprovalIn,
     ApprovalOut,
+    AssignmentIn,
     CommandAccepted,
     ExceptionActionIn,
     ExceptionOut,
@@ -21,12 +23,64 @@ from handoffs.api.schemas import (
     ReplayIn,
     ReplayOut,
     ReplayPreviewOut,
+    ResourceRequestIn,
+    ResourceRequestOut,
 )
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/process", tags=["process"])
 ExceptionId = Annotated[int, Path(ge=1, le=2**62)]
+RequestId = Annotated[str, Path(min_length=1, max_length=128, pattern=ID_PATTERN)]
+
+
+@router.post(
+    "/resource-requests", status_code=202, response_model=ResourceRequestOut, responses=problems(*POSTED)
+)
+def submit_resource_request(
+    body: ResourceRequestIn, request: Request, ctx: Ctx, principal: ProcessWrite, key: IdempotencyKey
+) -> JSONResponse:
+    """Raise a resource request; one naming ``proposed_resource_id`` goes to the staffing check.
+
+    The worker then assigns the resource (event ``ConsultantAssigned``) or refuses it (event
+    ``StaffingRefused`` and a ``staffing`` exception naming the rule).
+    """
+    payload = body.model_dump(mode="json", exclude_none=True)
+    return run_once(
+        ctx,
+        request,
+        principal,
+        key,
+        payload,
+        lambda uow: staffing.submit_request(uow, ctx.app.ports, principal, payload),
+    )
+
+
+@router.post(
+    "/resource-requests/{request_id}/assignments",
+    status_code=202,
+    response_model=CommandAccepted,
+    responses=problems(*POSTED),
+)
+def assign_resource(
+    request_id: RequestId,
+    body: AssignmentIn,
+    request: Request,
+    ctx: Ctx,
+    principal: ProcessWrite,
+    key: IdempotencyKey,
+) -> JSONResponse:
+    """Name a resource for an open request: publishes ``AssignConsultant`` for the staffing check."""
+    return run_once(
+        ctx,
+        request,
+        principal,
+        key,
+        body.model_dump(mode="json"),
+        lambda uow: staffing.name_resource(
+            uow, ctx.app.ports, principal, request_id, body.resource_id, key, body.assigned_at
+        ),
+    )
 
 
 @router.post("/time-approvals", response_model=ApprovalOut, responses=problems(*POSTED))

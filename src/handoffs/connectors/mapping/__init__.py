@@ -8,6 +8,7 @@ from handoffs.connectors.mapping.engine import (
     apply_mapping,
     get_path,
     record_key,
+    record_updated,
     to_canonical_json,
 )
 from handoffs.connectors.mapping.spec import (
@@ -33,5 +34,6 @@ __all__ = [
     "load_mapping",
     "parse_mapping",
     "record_key",
+    "record_updated",
     "to_canonical_json",
 ]

@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Protocol
 
+from handoffs.connectors.mapping.convert import Conversion, convert
 from handoffs.connectors.mapping.spec import FieldRule, MappingSpec
 
-__all__ = ["MISSING", "Lookups", "MappingFailure", "NoLookups", "apply_mapping", "get_path"]
+__all__ = [
+    "MISSING",
+    "Lookups",
+    "MappingFailure",
+    "NoLookups",
+    "apply_mapping",
+    "get_path",
+    "record_key",
+    "record_updated",
+]
 
 
 class _Missing:
@@ -27,12 +37,29 @@ _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
 class MappingFailure(Exception):
-    """One record failed one rule of one field."""
+    """One record failed one rule of one field.
 
-    def __init__(self, system: str, mapping: str, record_id: str, field: str, rule: str, reason: str) -> None:
-        super().__init__(f"{system} {mapping} {record_id}: field {field!r} failed rule {rule}: {reason}")
+    ``where`` names the mapping file and the field's line in it (``mappings/x.yaml:14``),
+    ``at`` the record's place in its export when it has one (``march.csv line 7``).
+    """
+
+    def __init__(
+        self,
+        system: str,
+        mapping: str,
+        record_id: str,
+        field: str,
+        rule: str,
+        reason: str,
+        where: str = "",
+        at: str = "",
+    ) -> None:
+        text = f"{system} {mapping} {record_id}: field {field!r} failed rule {rule}: {reason}"
+        places = "; ".join(p for p in (f"mapping {where}" if where else "", at) if p)
+        super().__init__(f"{text} ({places})" if places else text)
         self.system, self.mapping, self.record_id = system, mapping, record_id
         self.field, self.rule, self.reason = field, rule, reason
+        self.where, self.at = where, at
 
 
 class Lookups(Protocol):
@@ -41,6 +68,7 @@ class Lookups(Protocol):
     def xref(self, system: str, canonical_type: str, external_id: str) -> str | None: ...
     def external(self, system: str, canonical_type: str, canonical_id: str) -> str | None: ...
     def object_field(self, canonical_type: str, canonical_id: str, field: str) -> Any: ...
+    def match(self, canonical_type: str, field: str, value: str) -> list[str]: ...
 
 
 class NoLookups:
@@ -54,6 +82,9 @@ class NoLookups:
 
     def object_field(self, canonical_type: str, canonical_id: str, field: str) -> Any:
         return MISSING
+
+    def match(self, canonical_type: str, field: str, value: str) -> list[str]:
+        return []
 
 
 def get_path(record: Any, path: str) -> Any:
@@ -75,46 +106,23 @@ def get_path(record: Any, path: str) -> Any:
 
 
 def _convert(kind: str, value: Any) -> Any:
-    if kind == "str":
-        return str(value)
-    if kind == "int":
-        if isinstance(value, bool):
-            raise ValueError(f"{value!r} is not an integer")
-        return int(value)
-    if kind == "decimal":
-        if isinstance(value, bool | float):
-            raise ValueError(f"{value!r} is not an exact decimal")
-        try:
-            return Decimal(str(value))
-        except InvalidOperation:
-            raise ValueError(f"{value!r} is not a decimal") from None
-    if kind == "date":
-        return (
-            date.fromisoformat(str(value)[:10]) if len(str(value)) >= 10 else date.fromisoformat(str(value))
-        )
-    if kind == "datetime":
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00").replace("+0000", "+00:00"))
-        if moment.tzinfo is None:
-            raise ValueError(f"{value!r} has no UTC offset")
-        return moment
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("true", "yes", "1", "y"):
-            return True
-        if text in ("false", "no", "0", "n", ""):
-            return False
-        raise ValueError(f"{value!r} is not true or false")
-    raise ValueError(f"unknown type {kind}")
+    return convert(Conversion(kind), value)
+
+
+def _blank(value: Any) -> bool:
+    return isinstance(value, str) and not value.strip()
 
 
 class _Run:
-    def __init__(self, spec: MappingSpec, system: str, record_id: str, lookups: Lookups) -> None:
+    def __init__(self, spec: MappingSpec, system: str, record_id: str, lookups: Lookups, at: str) -> None:
         self.spec, self.system, self.record_id, self.lookups = spec, system, record_id, lookups
+        self.at = at
 
     def fail(self, rule: FieldRule, label: str, reason: str) -> MappingFailure:
-        return MappingFailure(self.system, self.spec.name, self.record_id, rule.name, label, reason)
+        where = f"{self.spec.source}:{rule.line}" if self.spec.source else ""
+        return MappingFailure(
+            self.system, self.spec.name, self.record_id, rule.name, label, reason, where, self.at
+        )
 
     def raw_value(self, rule: FieldRule, record: Any) -> Any:
         if rule.has_const:
@@ -153,7 +161,7 @@ class _Run:
 
     def value(self, rule: FieldRule, record: Any) -> Any:
         value = self.raw_value(rule, record)
-        if value is MISSING or value is None:
+        if value is MISSING or value is None or (rule.has_default and _blank(value)):
             if rule.has_default:
                 return rule.default
             what = rule.source or rule.template or rule.each or "value"
@@ -166,7 +174,7 @@ class _Run:
             value = rule.values[key]
         if rule.type is not None:
             try:
-                value = _convert(rule.type, value)
+                value = convert(rule.conversion or Conversion(rule.type), value)
             except (ValueError, TypeError) as exc:
                 raise self.fail(rule, f"type:{rule.type}", str(exc)) from None
         if rule.lookup is not None:
@@ -188,6 +196,16 @@ class _Run:
         elif "external" in spec:
             found = self.lookups.external(spec.get("system", self.system), spec["external"], str(value))
             kind, label = spec["external"], "lookup:external"
+        elif "match" in spec:
+            matches = self.lookups.match(spec["match"], spec["by"], str(value).strip())
+            if len(matches) > 1:
+                raise self.fail(
+                    rule, "lookup:match", f"{value!r} matches {len(matches)} {spec['match']}s by {spec['by']}"
+                )
+            if not matches and "default" not in spec:
+                raise self.fail(rule, "lookup:match", f"no {spec['match']} has {spec['by']} {value!r}")
+            found = matches[0] if matches else None
+            kind, label = spec["match"], "lookup:match"
         else:
             found = self.lookups.object_field(spec["object"], str(value), spec.get("field", "id"))
             found = None if found is MISSING else found
@@ -216,7 +234,8 @@ def apply_mapping(
     """Map one record; raises :class:`MappingFailure` naming the field and rule that failed."""
     key = get_path(record, spec.key)
     record_id = "?" if key is MISSING or key is None else str(key)
-    return _Run(spec, system, record_id, lookups or NoLookups()).map_fields(spec.fields, record)
+    at = f"{record['_file']} line {record['_line']}" if "_file" in record and "_line" in record else ""
+    return _Run(spec, system, record_id, lookups or NoLookups(), at).map_fields(spec.fields, record)
 
 
 def to_canonical_json(value: Any) -> Any:
@@ -230,6 +249,25 @@ def to_canonical_json(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [to_canonical_json(v) for v in value]
     return value
+
+
+def record_updated(spec: MappingSpec, record: dict[str, Any]) -> datetime | None:
+    """The record's update stamp as an aware datetime, read as the mapping declares it.
+
+    ``updated: {from: Changed, format: ..., timezone: ...}`` reads ``14/01/2026 18:05``;
+    otherwise the stamp must be ISO 8601 with an offset. None when the record has no stamp
+    or it cannot be read.
+    """
+    if not spec.updated:
+        return None
+    value = get_path(record, spec.updated)
+    if value is MISSING or value is None or _blank(value):
+        return None
+    try:
+        moment: datetime = convert(spec.updated_as or Conversion("datetime"), value)
+    except (ValueError, TypeError):
+        return None
+    return moment
 
 
 def record_key(spec: MappingSpec, record: dict[str, Any]) -> str | None:

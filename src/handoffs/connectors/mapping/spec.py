@@ -10,7 +10,8 @@ A mapping file (``version: 1``) translates one system's records to canonical obj
         direction: inbound
         canonical: time_entry       # catalog type name
         key: id                     # the record's id in the system (a dotted path)
-        updated: updated_at         # the field incremental pulls use as a cursor
+        updated: updated_at         # the field incremental pulls use as a cursor; or
+                                    # {from: Changed, format: "%d/%m/%Y %H:%M", timezone: UTC}
         fields:
           id: {template: "hv-{id}"}
           resource_id: {from: user.id, lookup: {xref: resource}}
@@ -19,30 +20,51 @@ A mapping file (``version: 1``) translates one system's records to canonical obj
           notes: {from: notes, default: null}
 
 Rules: ``from`` (dotted path, ``a[].b`` plucks from a list), ``template`` (``{path}``
-placeholders), ``const``, ``default`` (used when the value is missing or null; a field
-with no default is required), ``type`` (str, int, decimal, date, datetime, bool),
-``values`` (a table of value → value), ``lookup`` (``{xref: type}`` native id → canonical
-id, ``{external: type}`` canonical id → native id, ``{object: type, field: name}`` a
-field of a stored canonical object, ``{table: {...}}``), ``each`` + ``fields`` (a list
-of sub-records), and ``money: {amount: path, currency: path}``.
+placeholders), ``const``, ``default`` (used when the value is missing, null or a blank
+cell; a field with no default is required), ``type`` (str, int, decimal, date, datetime,
+bool, duration) read as ``format`` (strptime, or a list tried in order), ``decimal`` (``,``
+for a decimal comma), ``unit`` (what a bare duration number counts) and ``timezone`` (of a
+datetime without an offset), ``values`` (a table of value → value), ``lookup``
+(``{xref: type}`` native id → canonical id, ``{external: type}`` canonical id → native id,
+``{object: type, field: name}`` a field of a stored canonical object, ``{match: type, by:
+field}`` the one stored object whose field equals the value, e.g. a person by e-mail,
+``{table: {...}}``), ``each`` + ``fields`` (a list of sub-records), and ``money: {amount:
+path, currency: path}``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from handoffs.connectors.mapping.convert import DURATION_UNITS, TYPES, Conversion
 from handoffs.domain.catalog import OBJECT_TYPES
 
 __all__ = ["FieldRule", "MappingFile", "MappingSpec", "MappingSpecError", "load_mapping", "parse_mapping"]
 
 SUPPORTED_VERSIONS = (1,)
-TYPES = ("str", "int", "decimal", "date", "datetime", "bool")
-RULE_KEYS = {"from", "template", "const", "default", "type", "values", "lookup", "each", "fields", "money"}
-LOOKUP_KINDS = {"xref", "external", "object", "table"}
+RULE_KEYS = {
+    "from",
+    "template",
+    "const",
+    "default",
+    "type",
+    "format",
+    "decimal",
+    "unit",
+    "timezone",
+    "values",
+    "lookup",
+    "each",
+    "fields",
+    "money",
+}
+LOOKUP_KINDS = {"xref", "external", "object", "match", "table"}
 
 
 class MappingSpecError(ValueError):
@@ -72,6 +94,7 @@ class FieldRule:
     fields: tuple[FieldRule, ...] = ()
     money: dict[str, str] | None = None
     line: int = 0
+    conversion: Conversion | None = None  # how a typed value is read (formats, decimal comma...)
 
     def describe(self) -> str:
         """A short name for the rule, used in exception messages."""
@@ -91,6 +114,8 @@ class MappingSpec:
     fields: tuple[FieldRule, ...]
     line: int
     link_only: bool = False  # only record the id link (the object belongs to another system)
+    source: str = ""  # the mapping file, named in every failure with the field's line
+    updated_as: Conversion | None = None  # how the update stamp is written, when not ISO 8601
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +162,7 @@ def _rule(
     value = {k: _plain(v) for k, (v, _) in parts.items() if k != "fields"}
     if not ({"from", "template", "const", "default", "money", "each"} & set(value)):
         raise MappingSpecError(source, line, f"field {name!r} needs one of from, template, const or default")
-    if value.get("type") is not None and value["type"] not in TYPES:
-        raise MappingSpecError(
-            source, parts["type"][1], f"field {name!r}: type must be one of {', '.join(TYPES)}"
-        )
+    conversion = _conversion(name, value, parts, source)
     lookup = value.get("lookup")
     if lookup is not None:
         if not isinstance(lookup, dict) or len(set(lookup) & LOOKUP_KINDS) != 1:
@@ -149,10 +171,19 @@ def _rule(
                 parts["lookup"][1],
                 f"field {name!r}: lookup needs one of {', '.join(sorted(LOOKUP_KINDS))}",
             )
-        for kind in ("xref", "external", "object"):
+        for kind in ("xref", "external", "object", "match"):
             if kind in lookup and lookup[kind] not in OBJECT_TYPES:
                 raise MappingSpecError(
                     source, parts["lookup"][1], f"field {name!r}: {lookup[kind]!r} is not a canonical type"
+                )
+        if "match" in lookup:
+            known = {f.name for f in dataclasses.fields(OBJECT_TYPES[lookup["match"]])}
+            if lookup.get("by") not in known:
+                raise MappingSpecError(
+                    source,
+                    parts["lookup"][1],
+                    f"field {name!r}: match needs by: one of the {lookup['match']} fields "
+                    f"({', '.join(sorted(known))})",
                 )
     money = value.get("money")
     if money is not None and (not isinstance(money, dict) or set(money) != {"amount", "currency"}):
@@ -181,7 +212,48 @@ def _rule(
         fields=subs,
         money=money,
         line=line,
+        conversion=conversion,
     )
+
+
+def _conversion(
+    name: str, value: dict[str, Any], parts: dict[str, tuple[yaml.Node, int]], source: str
+) -> Conversion | None:
+    """The declared way to read a typed value, checked here so a pull never meets a bad rule."""
+    kind = value.get("type")
+
+    def bad(key: str, message: str) -> MappingSpecError:
+        return MappingSpecError(source, parts[key][1], f"field {name!r}: {message}")
+
+    if kind is not None and kind not in TYPES:
+        raise bad("type", f"type must be one of {', '.join(TYPES)}")
+    for key, types in (
+        ("format", ("date", "datetime")),
+        ("timezone", ("datetime",)),
+        ("unit", ("duration",)),
+        ("decimal", ("decimal", "duration", "int")),
+    ):
+        if key in value and kind not in types:
+            raise bad(key, f"{key} applies to type {' or '.join(types)}, not {kind}")
+    formats = value.get("format") or ()
+    formats = (formats,) if isinstance(formats, str) else formats
+    if not isinstance(formats, list | tuple) or not all(isinstance(f, str) and "%" in f for f in formats):
+        raise bad("format", "format must be a strptime format such as %d/%m/%Y, or a list of them")
+    decimal = str(value.get("decimal", "."))
+    if decimal not in (".", ","):
+        raise bad("decimal", 'decimal must be "." or ","')
+    unit = str(value.get("unit", "hours"))
+    if unit not in DURATION_UNITS:
+        raise bad("unit", f"unit must be one of {', '.join(DURATION_UNITS)}")
+    zone = value.get("timezone")
+    if zone is not None and str(zone).upper() != "UTC":
+        try:
+            ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise bad("timezone", f"{zone!r} is not a timezone name such as Europe/London") from None
+    if kind is None:
+        return None
+    return Conversion(kind, tuple(formats), decimal, unit, None if zone is None else str(zone))
 
 
 def _spec(node: yaml.Node, source: str) -> MappingSpec:
@@ -203,10 +275,27 @@ def _spec(node: yaml.Node, source: str) -> MappingSpec:
     )
     if inbound and "id" not in {r.name for r in rules}:
         raise MappingSpecError(source, parts["fields"][1], f"mapping {name!r} must set the canonical id")
-    updated = _plain(parts["updated"][0]) if "updated" in parts else None
+    updated, updated_as = _updated(parts, source)
     link_only = bool(_plain(parts["link_only"][0])) if "link_only" in parts else False
     key = str(_plain(parts["key"][0]))
-    return MappingSpec(name, direction, canonical, key, updated, rules, _line(node), link_only)
+    return MappingSpec(
+        name, direction, canonical, key, updated, rules, _line(node), link_only, source, updated_as
+    )
+
+
+def _updated(parts: dict[str, tuple[yaml.Node, int]], source: str) -> tuple[str | None, Conversion | None]:
+    """``updated: column`` (ISO 8601 stamps) or ``updated: {from: column, format, timezone}``."""
+    if "updated" not in parts:
+        return None, None
+    node, line = parts["updated"]
+    if not isinstance(node, yaml.MappingNode):
+        return str(_plain(node)), None
+    rule = {k: (v, ln) for k, v, ln in _items(node, source, "updated")}
+    unknown = set(rule) - {"from", "format", "timezone"}
+    if unknown or "from" not in rule:
+        raise MappingSpecError(source, line, "updated needs from, and may have format and timezone")
+    value = {"type": "datetime", **{k: _plain(v) for k, (v, _) in rule.items()}}
+    return str(value["from"]), _conversion("updated", value, {**rule, "type": (node, line)}, source)
 
 
 def parse_mapping(text: str, source: str = "<mapping>") -> MappingFile:

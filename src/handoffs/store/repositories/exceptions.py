@@ -27,7 +27,8 @@ RUNBOOKS = {
     "reconciliation_break": "docs/reconciliation.md",
     "ownership": "docs/runbooks.md#ownership",
     "staffing": "docs/runbooks.md#staffing",
-    "mapping": "docs/connectors.md",
+    "mapping": "docs/runbooks.md#mapping",
+    "schema_drift": "docs/runbooks.md#mapping",
     "delivery_failed": "docs/runbooks.md#delivery-failed",
     "missing_reference": "docs/runbooks.md#missing-reference",
     "configuration": "docs/runbooks.md#configuration",
@@ -166,6 +167,21 @@ class ExceptionRepository:
             update(exceptions)
             .where(exceptions.c.id == exception_id)
             .values(state=state, resolution=resolution, updated_at=self._now)
+        )
+
+    def hold_again(self, exception_id: int, *, category: str, reason: str, detail: dict[str, Any]) -> None:
+        """A retry failed again: the exception stays open with the new reason, one more attempt counted."""
+        self._conn.execute(
+            update(exceptions)
+            .where(exceptions.c.id == exception_id)
+            .values(
+                state="open",
+                category=category,
+                reason=reason,
+                detail=orjson.dumps(detail, option=orjson.OPT_SORT_KEYS).decode(),
+                attempts=exceptions.c.attempts + 1,
+                updated_at=self._now,
+            )
         )
 
     def supersede(self, object_type: str, object_id: str, version: str) -> builtins.list[int]:
