@@ -14,6 +14,7 @@
         limits: {rate: 6.6, burst: 100} # requests per second and burst, from the API's documented limit
         mapping: builtin                # or a path to a mapping file (relative to handoffs.yaml)
         resources: [users, projects, time_entries]
+        schedule: {every: 15m}          # optional: ``handoffs worker`` pulls it this often (or {cron: ...})
     routing:                            # optional; without a matching route every ERP gets it
       - {object: invoice, to: [legacy_gl, netsuite]}      # an ERP migration: both, each its own delivery
       - {object: journal, to: [legacy_gl, netsuite]}      # journals go only where a route sends them
@@ -32,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from handoffs.config.schedule import parse_schedule
 from handoffs.domain.routing import ROUTED_OBJECTS, Route, Routing
 
 __all__ = [
@@ -66,6 +68,7 @@ _KEYS = {
     "resources",
     "options",
     "folder",
+    "schedule",
 }
 
 
@@ -153,6 +156,11 @@ def _entry(name: str, key: yaml.Node, node: yaml.Node, source: str, base_dir: Pa
         )
         if not ok:
             raise _fail(source, keys["limits"][1], f"system {name!r}: limits needs positive rate and burst")
+    if "schedule" in data:
+        try:
+            parse_schedule(data["schedule"])
+        except ValueError as exc:
+            raise _fail(source, keys["schedule"][1], f"system {name!r}: {exc}") from None
     return SystemConfig(name, data["role"], data["connector"], data, base_dir, key.start_mark.line + 1)
 
 

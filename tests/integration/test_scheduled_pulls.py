@@ -1,0 +1,149 @@
+"""Two ``handoffs worker`` processes pull scheduled systems over HTTP, one puller per system.
+
+Each system is pulled once per interval (its sync runs never overlap and start at least an
+interval apart); the harvest puller is SIGKILLed mid-pull, the other worker takes its lease
+over once it expires, and the store ends with exactly the source's records.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.pool import NullPool
+
+from handoffs.bootstrap import build
+from handoffs.config.systems import parse_systems
+from handoffs.connectors.kit.firm import link_identities, load_master_data
+from handoffs.connectors.kit.fleet import fleet_yaml
+from handoffs.settings import Settings
+from handoffs.simulator.faults import FaultSettings
+from handoffs.simulator.firm.generate import generate_firm
+from handoffs.simulator.firm.sizes import size_named
+from handoffs.simulator.systems.fleet import Fleet, start_fleet
+from handoffs.store.tables import exceptions, objects, sync_runs, time_entries
+from handoffs.sync.leases import SyncRuns
+
+pytestmark = pytest.mark.postgres
+EVERY = {"workday": 2, "harvest": 4}  # seconds
+LEASE = 2  # seconds a silent puller keeps a system
+
+
+@pytest.fixture
+def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    from tests.conftest import _drop_postgres, _fresh_postgres
+
+    admin = request.getfixturevalue("postgres_template")
+    if admin is None:
+        pytest.skip("no PostgreSQL available")
+    name, url = _fresh_postgres(admin)
+    yield url
+    _drop_postgres(admin, name)
+
+
+def _config(fleet: Fleet, path: Path) -> None:
+    data = yaml.safe_load(fleet_yaml(fleet.endpoints(), erps=()))
+    data["systems"] = {name: data["systems"][name] for name in EVERY}
+    for name, seconds in EVERY.items():
+        data["systems"][name]["schedule"] = {"every": f"{seconds}s"}
+    data["systems"]["harvest"]["options"] = {"per_page": 100}  # many pages: a pull to stop half-way
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+
+
+def _worker(url: str, config: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "HANDOFFS_DATABASE_URL": url, "HANDOFFS_ERP": "none", "HANDOFFS_LEASE_SECONDS": "2"}
+    command = [sys.executable, "-m", "handoffs.cli.main", "worker", "--json"]
+    command += ["--systems", str(config), "--pull-lease-seconds", str(LEASE)]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _count(engine, table, *where) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+
+def test_two_workers_pull_each_system_once_per_interval_and_take_over_a_killed_pull(
+    pg_url: str, tmp_path: Path
+) -> None:
+    firm = generate_firm(5, size_named("small", months=2))
+    slow = FaultSettings(latency_rate=1.0, latency_ms=150)  # every page takes a while
+    fleet = start_fleet(firm, tmp_path / "systems", faults=slow, poll=0.05)
+    engine = create_engine(pg_url, poolclass=NullPool)
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        config = tmp_path / "handoffs.yaml"
+        _config(fleet, config)
+        hub = build(Settings(database_url=pg_url, erp="none"), systems=parse_systems(config.read_text()))
+        hub.upgrade()
+        load_master_data(hub, firm)  # reference data and projects, as onboarding loads them
+        link_identities(hub, firm)
+        hub.close()
+        source_entries = len(fleet.systems["harvest"].data["time_entries"])
+        source_workers = len(fleet.systems["workday"].workers)
+        assert source_entries > 1000  # more than one ingest batch: a kill can land between them
+
+        workers = [_worker(pg_url, config), _worker(pg_url, config)]
+        by_pid = {str(w.pid): w for w in workers}
+        deadline = time.monotonic() + 60
+        victim = None
+        while victim is None and time.monotonic() < deadline:  # harvest half stored, its pull running
+            with engine.connect() as conn:
+                running = conn.execute(
+                    select(sync_runs.c.owner).where(
+                        sync_runs.c.system == "harvest", sync_runs.c.status == "running"
+                    )
+                ).scalar()
+            stored = _count(engine, time_entries)
+            if running and 0 < stored < source_entries:
+                victim = by_pid[running.rsplit(":", 1)[1]]
+                victim.send_signal(signal.SIGKILL)
+            time.sleep(0.02)
+        assert victim is not None, "the harvest pull was never caught half-way"
+        survivor = next(w for w in workers if w is not victim)
+
+        runs = SyncRuns(engine)
+        while time.monotonic() < deadline:  # the survivor takes harvest over and finishes it
+            done = [r for r in runs.recent("harvest") if r.status == "ok"]
+            if done and len([r for r in runs.recent("workday") if r.status == "ok"]) >= 3:
+                break
+            time.sleep(0.2)
+        survivor.send_signal(signal.SIGTERM)
+        _, err = survivor.communicate(timeout=30)
+        assert survivor.returncode == 0, err.decode()[-2000:]
+
+        harvest = runs.recent("harvest")[::-1]
+        killed = [r for r in harvest if r.owner.endswith(f":{victim.pid}")]
+        assert killed[0].status == "abandoned" and killed[0].finished_at is not None
+        taken_over = [r for r in harvest if r.status == "ok"]
+        assert taken_over and all(r.owner.endswith(f":{survivor.pid}") for r in taken_over)
+        assert taken_over[0].started_at - killed[0].started_at >= timedelta(seconds=EVERY["harvest"])
+        assert taken_over[0].counts["time_entries"]["fetched"] == source_entries
+
+        for system, seconds in EVERY.items():  # once per interval: no overlap, starts an interval apart
+            chain = [r for r in runs.recent(system)[::-1] if r.status != "running"]
+            assert len(chain) >= 2
+            for before, after in itertools.pairwise(chain):
+                assert before.finished_at is not None and before.finished_at <= after.started_at
+                assert after.started_at - before.started_at >= timedelta(seconds=seconds)
+
+        assert _count(engine, time_entries) == source_entries  # nothing lost, nothing doubled
+        assert _count(engine, objects, objects.c.type == "resource") == source_workers
+        pulled = exceptions.c.source.like("harvest:%") | exceptions.c.source.like("workday:%")
+        assert _count(engine, exceptions, pulled) == 0  # nothing held back from either pull
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+        engine.dispose()
+        fleet.stop()
