@@ -19,9 +19,10 @@ from handoffs.cli.common import (
     print_json,
     require_schema,
 )
+from handoffs.cli.erp_cutover import cutover
 
 app = typer.Typer(
-    help="ERPs the hub posts to: send journal entries where routed, compare what each accepted.",
+    help="ERPs the hub posts to: send journal entries where routed, compare what each accepted, cut over.",
     no_args_is_help=True,
 )
 
@@ -164,3 +165,6 @@ def _render(data: dict[str, object]) -> None:
     for d in differences:  # type: ignore[attr-defined]
         table.add_row(d["document_id"], d["kind"], d["item"] or "", d["legacy"] or "-", d["new"] or "-")
     console.print(table)
+
+
+app.command("cutover")(cutover)
