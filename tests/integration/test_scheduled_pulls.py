@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 import yaml
 from sqlalchemy import create_engine, func, select
@@ -34,7 +35,6 @@ from handoffs.simulator.systems.fleet import Fleet, start_fleet
 from handoffs.store.tables import exceptions, objects, sync_runs, time_entries
 from handoffs.sync.leases import SyncRuns
 
-pytestmark = pytest.mark.postgres
 EVERY = {"workday": 2, "harvest": 4}  # seconds
 LEASE = 2  # seconds a silent puller keeps a system
 
@@ -51,11 +51,11 @@ def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
     _drop_postgres(admin, name)
 
 
-def _config(fleet: Fleet, path: Path) -> None:
+def _config(fleet: Fleet, path: Path, unit: str = "s") -> None:
     data = yaml.safe_load(fleet_yaml(fleet.endpoints(), erps=()))
     data["systems"] = {name: data["systems"][name] for name in EVERY}
     for name, seconds in EVERY.items():
-        data["systems"][name]["schedule"] = {"every": f"{seconds}s"}
+        data["systems"][name]["schedule"] = {"every": f"{seconds}{unit}"}
     data["systems"]["harvest"]["options"] = {"per_page": 100}  # many pages: a pull to stop half-way
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
 
@@ -72,6 +72,7 @@ def _count(engine, table, *where) -> int:  # type: ignore[no-untyped-def]
         return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
 
 
+@pytest.mark.postgres
 def test_two_workers_pull_each_system_once_per_interval_and_take_over_a_killed_pull(
     pg_url: str, tmp_path: Path
 ) -> None:
@@ -146,4 +147,40 @@ def test_two_workers_pull_each_system_once_per_interval_and_take_over_a_killed_p
                 w.kill()
                 w.wait()
         engine.dispose()
+        fleet.stop()
+
+
+def test_worker_until_idle_with_pulls_pulls_what_is_due_once_then_stops(tmp_path: Path) -> None:
+    """SQLite, in process: ``handoffs worker --until-idle --pulls`` pulls every scheduled system
+    once, works what the pulls made, and a second run finds nothing due yet."""
+    from typer.testing import CliRunner
+
+    from handoffs.cli.main import app
+
+    firm = generate_firm(5, size_named("small", consultants=5, clients=2, projects=2))
+    fleet = start_fleet(firm, tmp_path / "systems", poll=0.05)
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    try:
+        config = tmp_path / "handoffs.yaml"
+        _config(fleet, config, unit="h")
+        hub = build(Settings(database_url=url, erp="none"), systems=parse_systems(config.read_text()))
+        hub.upgrade()
+        load_master_data(hub, firm)
+        link_identities(hub, firm)
+        hub.close()
+        env = {"HANDOFFS_DATABASE_URL": url, "HANDOFFS_ERP": "none"}
+        args = ["worker", "--until-idle", "--pulls", "--systems", str(config), "--json"]
+        first = CliRunner().invoke(app, args, env=env)
+        assert first.exit_code == 0, first.output
+        engine = create_engine(url, poolclass=NullPool)
+        runs = SyncRuns(engine)
+        assert sorted((r.system, r.status) for r in runs.recent()) == [("harvest", "ok"), ("workday", "ok")]
+        assert _count(engine, time_entries) == len(fleet.systems["harvest"].data["time_entries"])
+        assert orjson.loads(first.stdout)["processed"] > 0  # the pulled entries were worked
+        again = CliRunner().invoke(app, args, env=env)  # within the interval: nothing is due
+        assert again.exit_code == 0 and len(runs.recent()) == 2
+        without = CliRunner().invoke(app, ["worker", "--until-idle", "--systems", str(config)], env=env)
+        assert without.exit_code == 0 and len(runs.recent()) == 2  # --until-idle alone never pulls
+        engine.dispose()
+    finally:
         fleet.stop()
