@@ -19,29 +19,13 @@ from handoffs.domain.billing import Invoice
 from handoffs.domain.routing import Cutover
 from handoffs.flows.ports import erp_targets
 from handoffs.settings import Settings
-from handoffs.simulator.firm.generate import generate_firm
 from handoffs.store.tables import audit_log, erp_cutovers
-from tests.connectors.support import firm_invoice
-from tests.e2e.test_erp_compare import CONFIG, _extract
+from tests.e2e.test_erp_compare import routed_to_both
 
 
 @pytest.fixture
 def setup(database_url: str, tmp_path: Path) -> tuple[dict[str, str], Path, list[Invoice]]:
-    firm = generate_firm(11, "small")
-    invoices = [firm_invoice(firm, "le-uk"), firm_invoice(firm, "le-us")]
-    hub = build(Settings(database_url=database_url, erp="none"))
-    with hub.uow() as uow:  # the hub invoiced both and routed them to both ledgers
-        for invoice in invoices:
-            uow.invoices.add(invoice, f"project:{invoice.project_id}")
-            for system in ("old_ledger", "new_ledger"):
-                uow.deliveries.ensure(
-                    f"{system}:invoice:{invoice.id}", system, "post_invoice", "invoice", invoice.id
-                )
-        uow.commit()
-    hub.close()
-    for name in ("old", "new"):
-        _extract(tmp_path / name, invoices)
-    (tmp_path / "handoffs.yaml").write_text(CONFIG, encoding="utf-8")
+    invoices = routed_to_both(database_url, tmp_path, stored=True)  # invoiced, sent to both ledgers
     return {"HANDOFFS_DATABASE_URL": database_url, "COLUMNS": "200"}, tmp_path / "handoffs.yaml", invoices
 
 
