@@ -176,9 +176,10 @@ def test_worker_until_idle_with_pulls_pulls_what_is_due_once_then_stops(tmp_path
         runs = SyncRuns(engine)
         assert sorted((r.system, r.status) for r in runs.recent()) == [("harvest", "ok"), ("workday", "ok")]
         assert _count(engine, time_entries) == len(fleet.systems["harvest"].data["time_entries"])
-        assert orjson.loads(first.stdout)["processed"] > 0  # the pulled entries were worked
+        summary = orjson.loads(first.stdout)
+        assert summary["processed"] > 0 and summary["pulls"] == {"harvest": 1, "workday": 1}  # pulled, worked
         again = CliRunner().invoke(app, args, env=env)  # within the interval: nothing is due
-        assert again.exit_code == 0 and len(runs.recent()) == 2
+        assert again.exit_code == 0 and len(runs.recent()) == 2 and orjson.loads(again.stdout)["pulls"] == {}
         without = CliRunner().invoke(app, ["worker", "--until-idle", "--systems", str(config)], env=env)
         assert without.exit_code == 0 and len(runs.recent()) == 2  # --until-idle alone never pulls
         engine.dispose()

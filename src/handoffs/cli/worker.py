@@ -115,12 +115,15 @@ def worker(
             )
     hub.tracing.shutdown()
     hub.close()
+    pulled = scheduler.pulled if scheduler is not None else {}
     if as_json:
-        print_json(stats.as_dict())
+        print_json({**stats.as_dict(), **({"pulls": pulled} if scheduler is not None else {})})
     else:
+        runs = ", ".join(f"{system} {n}x" for system, n in sorted(pulled.items()))
         console.print(
             f"Worker {w.owner}: processed {stats.processed}, retried {stats.retried}, "
-            f"dead-lettered {stats.dead}, in {stats.batches} batches."
+            f"dead-lettered {stats.dead}, in {stats.batches} batches"
+            + (f"; pulled {runs or 'nothing (none due)'}." if scheduler is not None else ".")
         )
 
 

@@ -94,6 +94,7 @@ class PullScheduler:
     lease_seconds: float = 60.0
     pull: Callable[..., dict[str, Any]] = pull_system_once
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    pulled: dict[str, int] = field(default_factory=dict)  # pulls this worker ran, per system
     _next: dict[str, datetime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -128,6 +129,7 @@ class PullScheduler:
                 last = self.runs.last_started().get(system)  # again, now that it is ours
                 if schedule.due(last, self.now()):
                     done.append(self._pull(system, should_stop))
+                    self.pulled[system] = self.pulled.get(system, 0) + 1
                     last = self.runs.last_started().get(system)
                 self._next[system] = schedule.next_after(last)  # type: ignore[arg-type]
             finally:
