@@ -60,11 +60,12 @@ def _config(fleet: Fleet, path: Path, unit: str = "s") -> None:
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
 
 
-def _worker(url: str, config: Path) -> subprocess.Popen[bytes]:
+def _worker(url: str, config: Path, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HANDOFFS_DATABASE_URL": url, "HANDOFFS_ERP": "none", "HANDOFFS_LEASE_SECONDS": "2"}
     command = [sys.executable, "-m", "handoffs.cli.main", "worker", "--json"]
     command += ["--systems", str(config), "--pull-lease-seconds", str(LEASE)]
-    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with log.open("wb") as out:  # a file, not a pipe: a full pipe would stall the worker's logging
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
 def _count(engine, table, *where) -> int:  # type: ignore[no-untyped-def]
@@ -93,7 +94,7 @@ def test_two_workers_pull_each_system_once_per_interval_and_take_over_a_killed_p
         source_workers = len(fleet.systems["workday"].workers)
         assert source_entries > 1000  # more than one ingest batch: a kill can land between them
 
-        workers = [_worker(pg_url, config), _worker(pg_url, config)]
+        workers = [_worker(pg_url, config, tmp_path / f"worker-{n}.log") for n in (1, 2)]
         by_pid = {str(w.pid): w for w in workers}
         deadline = time.monotonic() + 60
         victim = None
@@ -113,14 +114,16 @@ def test_two_workers_pull_each_system_once_per_interval_and_take_over_a_killed_p
         survivor = next(w for w in workers if w is not victim)
 
         runs = SyncRuns(engine)
+        deadline = time.monotonic() + 120  # generous: the machine may be shared
         while time.monotonic() < deadline:  # the survivor takes harvest over and finishes it
             done = [r for r in runs.recent("harvest") if r.status == "ok"]
             if done and len([r for r in runs.recent("workday") if r.status == "ok"]) >= 3:
                 break
             time.sleep(0.2)
         survivor.send_signal(signal.SIGTERM)
-        _, err = survivor.communicate(timeout=30)
-        assert survivor.returncode == 0, err.decode()[-2000:]
+        survivor.wait(timeout=30)
+        logs = {w.pid: (tmp_path / f"worker-{n}.log").read_text() for n, w in enumerate(workers, 1)}
+        assert survivor.returncode == 0, logs[survivor.pid][-2000:]
 
         harvest = runs.recent("harvest")[::-1]
         killed = [r for r in harvest if r.owner.endswith(f":{victim.pid}")]
