@@ -185,6 +185,8 @@ def test_worker_until_idle_with_pulls_pulls_what_is_due_once_then_stops(tmp_path
         assert again.exit_code == 0 and len(runs.recent()) == 2 and orjson.loads(again.stdout)["pulls"] == {}
         without = CliRunner().invoke(app, ["worker", "--until-idle", "--systems", str(config)], env=env)
         assert without.exit_code == 0 and len(runs.recent()) == 2  # --until-idle alone never pulls
+        bare = CliRunner().invoke(app, ["worker", "--until-idle", "--pulls"], env=env)
+        assert bare.exit_code == 2 and "--pulls needs the systems file" in bare.stderr
         engine.dispose()
     finally:
         fleet.stop()

@@ -66,7 +66,8 @@ def worker(
 ) -> None:
     """Process queued work: price, invoice, deliver; run scheduled pulls when due.
 
-    Stops on SIGTERM or Ctrl-C after the batch (or pull) in hand. Systems with a
+    Stops on SIGTERM or Ctrl-C after the batch in hand (a pull stops at its next page,
+    its cursor unmoved). Systems with a
     ``schedule`` in the systems file are pulled by one worker at a time (a lease in the
     database); each pull is recorded as a sync run (``sync_runs``: started, finished, counts, error).
     """
@@ -129,6 +130,10 @@ def worker(
 
 def _scheduler(hub: App, pulls: bool | None, until_idle: bool, lease: float) -> PullScheduler | None:
     """The pull scheduler this worker runs, or None (no systems file, no schedules, --no-pulls)."""
+    if pulls and hub.systems is None:
+        hub.close()
+        err_console.print("[red]--pulls needs the systems file:[/red] --systems FILE or HANDOFFS_SYSTEMS.")
+        raise typer.Exit(2)
     if pulls is False or (pulls is None and until_idle) or hub.systems is None:
         return None
     from handoffs.sync.scheduler import PullScheduler, schedules_of
