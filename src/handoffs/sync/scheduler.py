@@ -67,6 +67,8 @@ def pull_system_once(hub: Any, system: str, on_page: Callable[[int], None] | Non
     runner = PullRunner(hub.uow, hub.ports, hub.lookups)
     counts: dict[str, Any] = {}
     for resource in cfg.resources or list(mapping.mappings):
+        if on_page is not None:
+            on_page(0)  # between resources too: a scheduler may stop here (its lease lost)
         report = runner.pull(connector, resource, mapping.get(resource), on_page=on_page)
         counts[resource] = {
             "fetched": report.fetched,
