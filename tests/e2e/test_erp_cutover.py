@@ -67,6 +67,11 @@ def test_cutover_waits_for_a_clean_comparison_then_switches_routing_at_the_perio
     assert orjson.loads(done.stdout)["ok"] is True
     again = _cutover(env, config, after)
     assert again.exit_code == 1 and f"already cut over to new_ledger at {after}" in again.stderr
+    compare = CliRunner().invoke(app, ["erp", "compare", "--file", str(config), "--json"], env=env)
+    assert compare.exit_code == 0 and orjson.loads(compare.stdout)["cutover"] == {
+        "to": "new_ledger",
+        "at": after,
+    }
 
     hub = build(Settings(database_url=database_url, erp="none"), systems=load_systems(config))
     try:

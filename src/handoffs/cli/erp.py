@@ -53,6 +53,7 @@ def compare(
     report says which were. Exits 1 when there is a difference.
     """
     from handoffs.reconcile.coexistence import compare_erps
+    from handoffs.store.repositories.cutovers import read_cutovers
 
     hub = _open(file, database_url)
     legacy = legacy or hub.systems.routing.legacy
@@ -67,12 +68,14 @@ def compare(
         require_schema(hub)
         with hub.uow() as uow:
             report = compare_erps(uow.connection, hub.erps, legacy, new)
+            cut = [c for c in read_cutovers(uow.connection) if c.old == legacy]
     except ValueError as exc:
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     finally:
         hub.close()
     data = report.as_dict()
+    data["cutover"] = {"to": cut[0].new, "at": cut[0].at_period} if cut else None
     if as_json:
         print_json(data)
     else:
@@ -214,6 +217,12 @@ def _render(data: dict[str, object]) -> None:
         f"{data['legacy']} (legacy) against {data['new']} (new): {data['invoices']} invoices routed to both, "
         f"held {data['held']}; compared {', '.join(data['compared'])}"  # type: ignore[arg-type]
     )
+    cut = data.get("cutover")
+    if isinstance(cut, dict):
+        console.print(
+            f"Cut over to {cut['to']} at {cut['at']}: {cut['at']} still goes to both and is compared; "
+            f"nothing later goes to {data['legacy']}."
+        )
     differences = data["differences"]
     if not differences:
         console.print("0 differences")
