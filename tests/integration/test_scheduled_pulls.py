@@ -32,7 +32,7 @@ from handoffs.simulator.faults import FaultSettings
 from handoffs.simulator.firm.generate import generate_firm
 from handoffs.simulator.firm.sizes import size_named
 from handoffs.simulator.systems.fleet import Fleet, start_fleet
-from handoffs.store.tables import exceptions, objects, sync_runs, time_entries
+from handoffs.store.tables import exceptions, objects, policy_decisions, sync_runs, time_entries
 from handoffs.sync.leases import SyncRuns
 
 EVERY = {"workday": 2, "harvest": 4}  # seconds
@@ -171,21 +171,25 @@ def test_worker_until_idle_with_pulls_pulls_what_is_due_once_then_stops(tmp_path
         load_master_data(hub, firm)
         link_identities(hub, firm)
         hub.close()
-        env = {"HANDOFFS_DATABASE_URL": url, "HANDOFFS_ERP": "none"}
-        args = ["worker", "--until-idle", "--pulls", "--systems", str(config), "--json"]
+        policies = str(Path(__file__).resolve().parents[2] / "policies")
+        env = {"HANDOFFS_DATABASE_URL": url, "HANDOFFS_SYSTEMS": str(config), "HANDOFFS_POLICIES": policies}
+        args = ["worker", "--until-idle", "--pulls", "--json"]  # configured as deploy/ does: environment
         first = CliRunner().invoke(app, args, env=env)
         assert first.exit_code == 0, first.output
         engine = create_engine(url, poolclass=NullPool)
         runs = SyncRuns(engine)
         assert sorted((r.system, r.status) for r in runs.recent()) == [("harvest", "ok"), ("workday", "ok")]
         assert _count(engine, time_entries) == len(fleet.systems["harvest"].data["time_entries"])
+        assert _count(engine, policy_decisions) > 0  # the policy book of HANDOFFS_POLICIES was applied
         summary = orjson.loads(first.stdout)
         assert summary["processed"] > 0 and summary["pulls"] == {"harvest": 1, "workday": 1}  # pulled, worked
         again = CliRunner().invoke(app, args, env=env)  # within the interval: nothing is due
         assert again.exit_code == 0 and len(runs.recent()) == 2 and orjson.loads(again.stdout)["pulls"] == {}
-        without = CliRunner().invoke(app, ["worker", "--until-idle", "--systems", str(config)], env=env)
+        without = CliRunner().invoke(app, ["worker", "--until-idle"], env=env)
         assert without.exit_code == 0 and len(runs.recent()) == 2  # --until-idle alone never pulls
-        bare = CliRunner().invoke(app, ["worker", "--until-idle", "--pulls"], env=env)
+        bare = CliRunner().invoke(
+            app, ["worker", "--until-idle", "--pulls"], env={**env, "HANDOFFS_SYSTEMS": ""}
+        )
         assert bare.exit_code == 2 and "--pulls needs the systems file" in bare.stderr
         engine.dispose()
     finally:
