@@ -33,6 +33,7 @@ from handoffs.reconcile.after_batch import BatchControls
 from handoffs.settings import Settings
 from handoffs.store.db import make_engine
 from handoffs.store.repositories.audit import use_keyring
+from handoffs.store.repositories.cutovers import read_cutovers
 from handoffs.store.repositories.policy_decisions import PolicyDecisionRepository
 from handoffs.store.uow import UowFactory
 from handoffs.telemetry.metrics import Metrics
@@ -199,6 +200,7 @@ def build(
         decisions=lambda uow: PolicyDecisionRepository(uow.connection, uow.now),
         screens=[ownership.screen, validation.screen_expenses],
         routing=systems.routing if systems is not None else None,
+        cutovers=lambda uow: read_cutovers(uow.connection),
     )
     uow = UowFactory(engine, registry.subscriptions, clock)
     metrics.watch_store(uow)

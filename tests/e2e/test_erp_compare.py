@@ -50,15 +50,17 @@ def _extract(folder: Path, invoices: list[Invoice]) -> Path:
     return path
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    url = f"sqlite:///{tmp_path / 'hub.db'}"
+def routed_to_both(url: str, folder: Path, *, stored: bool = False) -> list[Invoice]:
+    """Two invoices the hub routed to both ledgers (``stored``: kept in its invoices table too),
+    each ledger's extract holding them, and the systems file in ``folder``."""
     firm = generate_firm(11, "small")
     invoices = [firm_invoice(firm, "le-uk"), firm_invoice(firm, "le-us")]
     hub = build(Settings(database_url=url, erp="none"))
     hub.upgrade()
-    with hub.uow() as uow:  # the hub routed both invoices to both ledgers
+    with hub.uow() as uow:
         for invoice in invoices:
+            if stored:
+                uow.invoices.add(invoice, f"project:{invoice.project_id}")
             for system in ("old_ledger", "new_ledger"):
                 uow.deliveries.ensure(
                     f"{system}:invoice:{invoice.id}", system, "post_invoice", "invoice", invoice.id
@@ -66,8 +68,15 @@ def env(tmp_path: Path) -> dict[str, str]:
         uow.commit()
     hub.close()
     for name in ("old", "new"):
-        _extract(tmp_path / name, invoices)
-    (tmp_path / "handoffs.yaml").write_text(CONFIG, encoding="utf-8")
+        _extract(folder / name, invoices)
+    (folder / "handoffs.yaml").write_text(CONFIG, encoding="utf-8")
+    return invoices
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    routed_to_both(url, tmp_path)
     return {**os.environ, "HANDOFFS_DATABASE_URL": url, "COLUMNS": "200"}
 
 

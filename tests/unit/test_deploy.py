@@ -55,11 +55,14 @@ def test_compose_runs_migrations_once_then_stateless_workers_and_api_servers() -
         service = services[name]
         assert service["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
         assert service["deploy"]["replicas"] >= 2  # stateless: run as many as the load needs
-        assert "volumes" not in service or all("erp" in v for v in service["volumes"])
+        # Stateless: the configuration read-only, folder drops on a volume every replica shares.
+        assert all(v.endswith(":ro") or v.startswith("drops:") for v in service["volumes"])
         env = service["environment"]
         assert "@postgres:5432/" in env["HANDOFFS_DATABASE_URL"]
         assert env["HANDOFFS_SECRET_KEY"] == services["migrate"]["environment"]["HANDOFFS_SECRET_KEY"]
         assert set(env) <= _settings_read_by_the_code()
+        assert env["HANDOFFS_SYSTEMS"] == "/etc/handoffs/handoffs.yaml"  # pulls on schedule, posts to ERPs
+        assert env["HANDOFFS_POLICIES"] == "/etc/handoffs/policies"
     assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     assert services["worker"]["stop_signal"] == "SIGTERM"
     dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
@@ -90,6 +93,8 @@ def test_systemd_units_run_real_commands_with_the_shared_environment() -> None:
     )
     assert env["HANDOFFS_DATABASE_URL"].startswith("postgresql://")
     assert "HANDOFFS_SECRET_KEY" in env  # one master secret for every process of the hub
+    assert env["HANDOFFS_SYSTEMS"] == "/etc/handoffs/handoffs.yaml"
+    assert env["HANDOFFS_POLICIES"] == "/etc/handoffs/policies"
     assert set(env) <= _settings_read_by_the_code()
     # A worker outlives its lease when stopped: systemd waits longer than a lease lasts.
     assert int(worker["Service"]["TimeoutStopSec"]) > float(env["HANDOFFS_LEASE_SECONDS"])
@@ -110,3 +115,52 @@ def test_systemd_accepts_the_units(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "handoffs" not in result.stderr, result.stderr  # no warnings about our units either
+
+
+def _deployed_commands() -> list[tuple[str, list[str]]]:
+    """Every ``handoffs ...`` command line the deployment runs or its guide tells a user to run."""
+    found: list[tuple[str, list[str]]] = []
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    for name, service in compose["services"].items():
+        if "command" in service and name != "postgres":
+            found.append((f"compose {name}", list(service["command"])))
+    for name in UNITS:
+        start = _unit(name)["Service"]["ExecStart"].replace("%i", "8000")
+        found.append((name, start.split("/bin/handoffs", 1)[1].split()))
+    guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    for line in re.findall(r"^\s*(?:sudo -u handoffs \S+/)?handoffs (.+)$", guide, re.MULTILINE):
+        if "handoffs " not in line:  # not the architecture drawing
+            found.append(("docs/deploy.md", line.split("#", 1)[0].split()))
+    for line in re.findall(r"^docker compose -f \S+ run --rm \w+ (.+)$", guide, re.MULTILINE):
+        found.append(("docs/deploy.md (compose run)", line.split("#", 1)[0].split()))
+    return found
+
+
+def test_every_deployed_command_and_option_exists_in_the_cli() -> None:
+    import typer.main
+
+    root = typer.main.get_command(app)  # typer's own click: compared by behaviour, not class
+    commands = _deployed_commands()
+    assert len(commands) >= 8
+    for where, args in commands:
+        command = root
+        rest = list(args)
+        while hasattr(command, "list_commands"):  # a group: descend by name
+            name = rest.pop(0)
+            sub = command.get_command(None, name)  # type: ignore[arg-type]
+            assert sub is not None, f"{where}: handoffs has no command {' '.join(args)}"
+            command = sub
+        options = {
+            o: p
+            for p in command.params
+            if p.param_type_name == "option"
+            for o in (*p.opts, *p.secondary_opts)
+        }
+        i = 0
+        while i < len(rest):
+            token = rest[i].split("=", 1)[0]
+            if token.startswith("-"):
+                assert token in options, f"{where}: {' '.join(args)}: {command.name} has no option {token}"
+                if not options[token].is_flag and "=" not in rest[i]:
+                    i += 1  # its value
+            i += 1

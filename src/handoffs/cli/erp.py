@@ -1,9 +1,9 @@
-"""``handoffs erp``: in an ERP migration, send journals where routed; compare what each ERP accepted."""
+"""``handoffs erp``: in an ERP migration, send journals where routed, compare what each accepted, cut over."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -14,14 +14,18 @@ from handoffs.cli.common import (
     JsonOption,
     audit,
     check_period,
+    cli_actor,
     console,
     err_console,
     print_json,
     require_schema,
 )
 
+if TYPE_CHECKING:
+    from handoffs.bootstrap import App
+
 app = typer.Typer(
-    help="ERPs the hub posts to: send journal entries where routed, compare what each accepted.",
+    help="ERPs the hub posts to: send journal entries where routed, compare what each accepted, cut over.",
     no_args_is_help=True,
 )
 
@@ -48,39 +52,30 @@ def compare(
     amount, an account's net posting. An attribute only one ERP holds is not compared; the
     report says which were. Exits 1 when there is a difference.
     """
-    from handoffs.bootstrap import build
-    from handoffs.config.systems import SystemsConfigError, load_systems
-    from handoffs.connectors.secrets import SecretError
     from handoffs.reconcile.coexistence import compare_erps
-    from handoffs.settings import Settings
+    from handoffs.store.repositories.cutovers import read_cutovers
 
-    try:
-        systems = load_systems(file)
-    except (OSError, SystemsConfigError) as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    legacy = legacy or systems.routing.legacy
-    new = new or systems.routing.new
+    hub = _open(file, database_url)
+    legacy = legacy or hub.systems.routing.legacy
+    new = new or hub.systems.routing.new
     if not legacy or not new:
+        hub.close()
         raise typer.BadParameter(
             f"name both ERPs (--legacy and --new) or add migration: {{legacy: ..., new: ...}} to {file}",
             param_hint="--legacy/--new",
         )
     try:
-        hub = build(Settings.from_env(database_url=database_url, erp="none"), systems=systems)
-    except (SecretError, ValueError) as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
-    try:
         require_schema(hub)
         with hub.uow() as uow:
             report = compare_erps(uow.connection, hub.erps, legacy, new)
+            cut = [c for c in read_cutovers(uow.connection) if c.old == legacy]
     except ValueError as exc:
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     finally:
         hub.close()
     data = report.as_dict()
+    data["cutover"] = {"to": cut[0].new, "at": cut[0].at_period} if cut else None
     if as_json:
         print_json(data)
     else:
@@ -107,19 +102,10 @@ def post_journals(
     """
     from sqlalchemy import func, select
 
-    from handoffs.bootstrap import build
-    from handoffs.config.systems import SystemsConfigError, load_systems
-    from handoffs.connectors.secrets import SecretError
     from handoffs.flows.journal_posting import request_journal_postings
-    from handoffs.settings import Settings
     from handoffs.store.tables import deliveries
 
-    try:
-        systems = load_systems(file)
-        hub = build(Settings.from_env(database_url=database_url, erp="none"), systems=systems)
-    except (OSError, SystemsConfigError, SecretError, ValueError) as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+    hub = _open(file, database_url)
     try:
         require_schema(hub)
         with hub.uow() as uow:
@@ -149,11 +135,94 @@ def post_journals(
         raise typer.Exit(1)
 
 
+@app.command("cutover")
+def cutover(
+    old: Annotated[str, typer.Option("--from", help="The ERP being replaced (a system name in the file).")],
+    new: Annotated[str, typer.Option("--to", help="The ERP replacing it.")],
+    at: Annotated[
+        str,
+        typer.Option(
+            "--at",
+            help="The first period (YYYY-MM) the new ERP is the system of record.",
+            callback=check_period,
+        ),
+    ],
+    file: FileOption = Path("handoffs.yaml"),
+    by: ByOption = None,
+    database_url: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Switch postings from one ERP to another at a period boundary, once both agree.
+
+    Refuses (exit 1) while the shadow comparison (``handoffs erp compare``) of what the hub
+    routed to both ERPs has a difference, when invoices of a later period already went to
+    the old ERP, or when it was cut over before. Otherwise records, in one transaction
+    with its audit row: postings of periods before PERIOD stay as routed; those of PERIOD
+    go to both (the new ERP is the system of record, the old one a shadow still compared);
+    those after PERIOD go to the new ERP instead of the old one.
+    """
+    from handoffs.domain.routing import Cutover
+    from handoffs.reconcile.cutover import check_cutover
+    from handoffs.store.repositories.cutovers import read_cutovers, record_cutover
+
+    hub = _open(file, database_url)
+    try:
+        require_schema(hub)
+        with hub.uow() as uow:
+            check = check_cutover(uow.connection, hub.erps, old, new, at)
+        if check.ok:
+            with hub.uow() as uow:  # the switch and its audit row: one transaction
+                if any(c.old == old for c in read_cutovers(uow.connection)):
+                    check.problems.append(f"{old} was cut over meanwhile")
+                else:
+                    record_cutover(uow.connection, Cutover(old, new, at), uow.now, cli_actor(by))
+                    audit(uow, "cli.erp_cutover", f"erp:{old}", by=by, after={"to": new, "at": at})
+                    uow.commit()
+    except ValueError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        hub.close()
+    if as_json:
+        print_json(check.as_dict())
+    elif check.ok:
+        console.print(
+            f"Cut over from {old} to {new} at {at}: {new} is the system of record from {at}; "
+            f"{old} still receives {at} as a shadow (run handoffs erp compare after it), nothing later."
+        )
+    else:
+        err_console.print(f"[red]Not cut over[/red] from {old} to {new} at {at}:")
+        for problem in check.problems:
+            err_console.print(f"  - {problem}")
+    if not check.ok:
+        raise typer.Exit(1)
+
+
+def _open(file: Path, database_url: str | None) -> App:
+    """The hub wired to ``file``'s ERPs (no HANDOFFS_ERP), or exit 2 saying what is wrong."""
+    from handoffs.bootstrap import build
+    from handoffs.config.systems import SystemsConfigError, load_systems
+    from handoffs.connectors.secrets import SecretError
+    from handoffs.settings import Settings
+
+    try:
+        return build(Settings.from_env(database_url=database_url, erp="none"), systems=load_systems(file))
+    except (OSError, SystemsConfigError, SecretError, ValueError) as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
 def _render(data: dict[str, object]) -> None:
     console.print(
         f"{data['legacy']} (legacy) against {data['new']} (new): {data['invoices']} invoices routed to both, "
         f"held {data['held']}; compared {', '.join(data['compared'])}"  # type: ignore[arg-type]
     )
+    cut = data.get("cutover")
+    if isinstance(cut, dict):
+        console.print(
+            f"Cut over to {cut['to']} at {cut['at']}: {cut['at']} still goes to both and is compared; "
+            f"nothing later goes to {data['legacy']}."
+        )
     differences = data["differences"]
     if not differences:
         console.print("0 differences")

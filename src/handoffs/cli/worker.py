@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -22,6 +24,10 @@ from handoffs.cli.common import (
     require_schema,
 )
 from handoffs.engine.replay import replay as replay_messages
+
+if TYPE_CHECKING:
+    from handoffs.bootstrap import App
+    from handoffs.sync.scheduler import PullScheduler
 
 
 def worker(
@@ -42,11 +48,32 @@ def worker(
             "instead of HANDOFFS_ERP.",
         ),
     ] = None,
+    pulls: Annotated[
+        bool | None,
+        typer.Option(
+            "--pulls/--no-pulls",
+            help="Pull the systems file's scheduled systems when due, between batches "
+            "(default: on, except with --until-idle).",
+        ),
+    ] = None,
+    pull_lease_seconds: Annotated[
+        float,
+        typer.Option(
+            min=1.0, help="Seconds a silent puller keeps a system before another worker takes it over."
+        ),
+    ] = 60.0,
     as_json: JsonOption = False,
 ) -> None:
-    """Process queued work: price, invoice, deliver. Stops on SIGTERM or Ctrl-C after the batch."""
+    """Process queued work: price, invoice, deliver; run scheduled pulls when due.
+
+    Stops on SIGTERM or Ctrl-C after the batch in hand (a pull stops at its next page,
+    its cursor unmoved). Systems with a
+    ``schedule`` in the systems file are pulled by one worker at a time (a lease in the
+    database); each pull is recorded as a sync run (``sync_runs``: started, finished, counts, error).
+    """
     hub = open_app(database_url, systems=systems, batch_size=batch_size, lease_seconds=lease_seconds)
     require_schema(hub)
+    scheduler = _scheduler(hub, pulls, until_idle, pull_lease_seconds)
     stopping = False
 
     def stop(*_: object) -> None:
@@ -78,16 +105,48 @@ def worker(
                 f"dead {s.dead}, queued {outstanding}",
             )
 
-        stats = w.run(until_idle=until_idle, should_stop=lambda: stopping, on_batch=on_batch)
+        if scheduler is None:
+            stats = w.run(until_idle=until_idle, should_stop=lambda: stopping, on_batch=on_batch)
+        else:
+            from handoffs.sync.scheduler import work_and_pull
+
+            progress.update(task, description=f"pulling on schedule: {', '.join(scheduler.schedules)}")
+            stats = work_and_pull(
+                w, scheduler, until_idle=until_idle, should_stop=lambda: stopping, on_batch=on_batch
+            )
     hub.tracing.shutdown()
     hub.close()
+    pulled = scheduler.pulled if scheduler is not None else {}
     if as_json:
-        print_json(stats.as_dict())
+        print_json({**stats.as_dict(), **({"pulls": pulled} if scheduler is not None else {})})
     else:
+        runs = ", ".join(f"{system} {n}x" for system, n in sorted(pulled.items()))
         console.print(
             f"Worker {w.owner}: processed {stats.processed}, retried {stats.retried}, "
-            f"dead-lettered {stats.dead}, in {stats.batches} batches."
+            f"dead-lettered {stats.dead}, in {stats.batches} batches"
+            + (f"; pulled {runs or 'nothing (none due)'}." if scheduler is not None else ".")
         )
+
+
+def _scheduler(hub: App, pulls: bool | None, until_idle: bool, lease: float) -> PullScheduler | None:
+    """The pull scheduler this worker runs, or None (no systems file, no schedules, --no-pulls)."""
+    if pulls and hub.systems is None:
+        hub.close()
+        err_console.print("[red]--pulls needs the systems file:[/red] --systems FILE or HANDOFFS_SYSTEMS.")
+        raise typer.Exit(2)
+    if pulls is False or (pulls is None and until_idle) or hub.systems is None:
+        return None
+    from handoffs.sync.scheduler import PullScheduler, schedules_of
+
+    schedules = schedules_of(hub.systems)
+    if not schedules:
+        if pulls:
+            err_console.print(
+                f"[yellow]No system in {hub.systems.source} has a schedule: nothing to pull.[/yellow]"
+            )
+        return None
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    return PullScheduler(hub, schedules, owner, lease_seconds=lease)
 
 
 def replay(

@@ -14,6 +14,7 @@
         limits: {rate: 6.6, burst: 100} # requests per second and burst, from the API's documented limit
         mapping: builtin                # or a path to a mapping file (relative to handoffs.yaml)
         resources: [users, projects, time_entries]
+        schedule: {every: 15m}          # optional: ``handoffs worker`` pulls it this often (or {cron: ...})
     routing:                            # optional; without a matching route every ERP gets it
       - {object: invoice, to: [legacy_gl, netsuite]}      # an ERP migration: both, each its own delivery
       - {object: journal, to: [legacy_gl, netsuite]}      # journals go only where a route sends them
@@ -33,6 +34,7 @@ from typing import Any
 
 import yaml
 
+from handoffs.config.schedule import parse_interval, parse_schedule
 from handoffs.domain.routing import ROUTED_OBJECTS, Route, Routing
 
 __all__ = [
@@ -69,20 +71,15 @@ _KEYS = {
     "options",
     "folder",
     "overlap",
+    "schedule",
 }
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
 def parse_overlap(value: object) -> timedelta | None:
-    """``overlap: 10m`` (s, m, h, d) or a number of seconds; None when not one of those."""
+    """``overlap: 10m`` (units as a schedule's interval), a number of seconds, or 0; else None."""
     text = str(value).strip()
-    unit = _UNITS.get(text[-1:])
-    number = text[:-1] if unit else text
     try:
-        seconds = float(number) * (unit or 1)
+        return parse_interval(text)
     except ValueError:
-        return None
-    return timedelta(seconds=seconds) if seconds >= 0 else None
+        return timedelta(0) if text.rstrip("smhd") in {"0", "0.0"} else None
 
 
 class SystemsConfigError(ValueError):
@@ -179,6 +176,11 @@ def _entry(name: str, key: yaml.Node, node: yaml.Node, source: str, base_dir: Pa
         )
         if not ok:
             raise _fail(source, keys["limits"][1], f"system {name!r}: limits needs positive rate and burst")
+    if "schedule" in data:
+        try:
+            parse_schedule(data["schedule"])
+        except ValueError as exc:
+            raise _fail(source, keys["schedule"][1], f"system {name!r}: {exc}") from None
     return SystemConfig(name, data["role"], data["connector"], data, base_dir, key.start_mark.line + 1)
 
 

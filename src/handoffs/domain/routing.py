@@ -10,6 +10,13 @@ doubles the other::
     journal        -> [legacy_gl, netsuite] none: journals go only where a route sends them
 
 A route without a legal entity matches every entity.
+
+An ERP cut-over (``handoffs erp cutover --from OLD --to NEW --at PERIOD``) then changes the
+targets by the posting's period, at a period boundary::
+
+    periods before PERIOD   as routed (both ERPs during coexistence)
+    PERIOD                  OLD and NEW: NEW is the system of record, OLD a shadow still compared
+    after PERIOD            NEW instead of OLD
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["ONLY_WHEN_ROUTED", "ROUTED_OBJECTS", "Route", "Routing"]
+__all__ = ["ONLY_WHEN_ROUTED", "ROUTED_OBJECTS", "Cutover", "Route", "Routing"]
 
 ROUTED_OBJECTS = ("invoice", "contract", "journal")
 ONLY_WHEN_ROUTED = frozenset({"journal"})  # without a route these go nowhere
@@ -55,3 +62,21 @@ class Routing:
             if route.matches(object_type, legal_entity):
                 return sorted(set(route.to))
         return [] if object_type in ONLY_WHEN_ROUTED else sorted(available)
+
+
+@dataclass(frozen=True, slots=True)
+class Cutover:
+    """From ``at_period`` (``YYYY-MM``) the ``new`` ERP replaces ``old``."""
+
+    old: str
+    new: str
+    at_period: str
+
+    def apply(self, targets: list[str], period: str) -> list[str]:
+        """The targets of a posting of ``period`` once this cut-over is in force."""
+        if self.old not in targets or period < self.at_period:
+            return targets
+        kept = set(targets) | {self.new}
+        if period > self.at_period:  # the shadow period is over: the old ERP gets nothing more
+            kept.discard(self.old)
+        return sorted(kept)

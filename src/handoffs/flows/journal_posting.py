@@ -35,7 +35,8 @@ def request_journal_postings(uow: Any, ports: Ports, period: str) -> int:
     for entry in sorted(entries, key=lambda e: e.id):
         if entry.period != period or (entry.source is not None and entry.source.type == "invoice"):
             continue
-        for system in erp_targets(ports, "journal", lambda e=entry: e.legal_entity_id):  # type: ignore[misc]
+        entity = lambda e=entry: e.legal_entity_id  # noqa: E731
+        for system in erp_targets(ports, "journal", entity, uow=uow, period=entry.period):
             if not hasattr(ports.erps.get(system), "post_journal"):
                 continue  # an ERP whose connector takes no journal entries
             key = journal_key(system, entry.id)

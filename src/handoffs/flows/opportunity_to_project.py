@@ -220,7 +220,8 @@ def _amended(event: OpportunityWon, contract_id: str, version: int, ports: Ports
 def _sync(
     uow: Any, ports: Ports, event: OpportunityWon, contract_id: str, project_id: str, entity: str
 ) -> None:
-    for system in erp_targets(ports, "contract", lambda: entity):
+    when = event.occurred_at.strftime("%Y-%m")  # the deal's period: a replay routes it the same way
+    for system in erp_targets(ports, "contract", lambda: entity, uow=uow, period=when):
         if not hasattr(ports.erps.get(system), "push_contract"):
             continue  # an ERP that takes no contracts (a GL file drop) is not asked for one
         message_id = ports.ids.derive("sync-contract", system, contract_id, event.message_id)

@@ -12,7 +12,7 @@ from handoffs.domain.billing import Invoice
 from handoffs.domain.messages import Message
 from handoffs.domain.ports import Clock, IdFactory
 from handoffs.domain.pricing import PricedEntry
-from handoffs.domain.routing import ONLY_WHEN_ROUTED, Routing
+from handoffs.domain.routing import ONLY_WHEN_ROUTED, Cutover, Routing
 
 __all__ = ["ErpPort", "ExternalRef", "Guard", "Ports", "UnitOfWork", "erp_targets"]
 
@@ -110,11 +110,30 @@ class Ports:
     screens: list[Callable[..., list[Any]]] = field(default_factory=list)
     # Which ERPs receive which postings (handoffs.yaml ``routing``); None: every ERP gets all.
     routing: Routing | None = None
+    # The ERP cut-overs in force, read in a unit of work: ``cutovers(uow) -> (Cutover, ...)``.
+    cutovers: Callable[[Any], tuple[Cutover, ...]] | None = None
 
 
-def erp_targets(ports: Ports, object_type: str, legal_entity: Callable[[], str | None]) -> list[str]:
-    """The ERPs a posting goes to; ``legal_entity`` is asked only when a route depends on it."""
+def erp_targets(
+    ports: Ports,
+    object_type: str,
+    legal_entity: Callable[[], str | None],
+    *,
+    uow: Any = None,
+    period: str | None = None,
+) -> list[str]:
+    """The ERPs a posting goes to; ``legal_entity`` is asked only when a route depends on it.
+
+    With ``uow``, the ERP cut-overs in force change the targets by ``period`` (the
+    posting's period; now's for one without, such as a contract).
+    """
     if ports.routing is None:
-        return [] if object_type in ONLY_WHEN_ROUTED else sorted(ports.erps)
-    entity = legal_entity() if ports.routing.by_entity(object_type) else None
-    return ports.routing.targets(object_type, entity, ports.erps)
+        targets = [] if object_type in ONLY_WHEN_ROUTED else sorted(ports.erps)
+    else:
+        entity = legal_entity() if ports.routing.by_entity(object_type) else None
+        targets = ports.routing.targets(object_type, entity, ports.erps)
+    if uow is not None and ports.cutovers is not None and len(ports.erps) > 1:
+        when = period or ports.clock.now().strftime("%Y-%m")
+        for cutover in ports.cutovers(uow):
+            targets = [t for t in cutover.apply(targets, when) if t in ports.erps]
+    return targets

@@ -179,7 +179,8 @@ def generate_invoices(commands: list[GenerateInvoice], uow: UnitOfWork, ports: P
 def request_deliveries(events: list[InvoiceGenerated], uow: UnitOfWork, ports: Ports) -> None:
     """One delivery per ERP and invoice, keyed by an idempotency key that never changes."""
     for event in events:
-        for system in erp_targets(ports, "invoice", partial(_legal_entity, uow, event.project_id)):
+        entity = partial(_legal_entity, uow, event.project_id)
+        for system in erp_targets(ports, "invoice", entity, uow=uow, period=event.period):
             key = delivery_key(system, event.invoice_id)
             if uow.deliveries.ensure(key, system, "post_invoice", "invoice", event.invoice_id):
                 uow.publish(

@@ -34,6 +34,7 @@ __all__ = [
     "console_sessions",
     "console_users",
     "deliveries",
+    "erp_cutovers",
     "exceptions",
     "inbox",
     "invoice_lines",
@@ -44,8 +45,10 @@ __all__ = [
     "objects",
     "pending_writes",
     "proposals",
+    "pull_leases",
     "rate_limits",
     "recognitions",
+    "sync_runs",
     "time_entries",
     "work_queue",
     "xrefs",
@@ -515,4 +518,42 @@ console_login_throttle = Table(
     Column("failures", Integer, nullable=False),
     Column("last_failure_at", UtcDateTime, nullable=False),
     Column("locked_until", UtcDateTime, nullable=True),
+)
+
+# Scheduled pulls (migration 0911): one lease per source system so that, of many workers,
+# one pulls it at a time; a lease not renewed by its expiry (a killed puller) is taken over.
+pull_leases = Table(
+    "pull_leases",
+    metadata,
+    Column("system", String(64), primary_key=True),
+    Column("owner", String(200), nullable=False),
+    Column("expires_at", Float, nullable=False),  # epoch seconds
+    Column("acquired_at", Float, nullable=False),
+)
+
+# One row per pull of a system (migration 0911): what the console and ``sync state`` show.
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Seq, primary_key=True, autoincrement=True),
+    Column("system", String(64), nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("status", String(16), nullable=False),  # running, ok, failed
+    Column("counts", Text, nullable=False),  # JSON: fetched, mapped, failed, outcomes per resource
+    Column("error", Text, nullable=True),
+    Index("ix_sync_runs_system_started", "system", "started_at"),
+)
+
+# ERP cut-overs (migration 0911): from ``at_period`` the new ERP is the system of record;
+# the old one still receives that period as a shadow, and nothing after it.
+erp_cutovers = Table(
+    "erp_cutovers",
+    metadata,
+    Column("from_system", String(64), primary_key=True),
+    Column("to_system", String(64), nullable=False),
+    Column("at_period", String(7), nullable=False),  # YYYY-MM
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
 )
