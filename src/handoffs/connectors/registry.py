@@ -20,9 +20,9 @@ from handoffs.connectors.odoo import OdooConfig, OdooErp
 from handoffs.connectors.salesforce import SalesforceConfig, SalesforceConnector
 from handoffs.connectors.tryton import TrytonConfig, TrytonErp
 from handoffs.connectors.workday import WorkdayConfig, WorkdayConnector
+from handoffs.domain.ports import ErpPort, Guard
 from handoffs.engine.ratelimit import RateLimit
 from handoffs.engine.uncertain import PendingWrites
-from handoffs.flows.ports import ErpPort, Guard
 
 __all__ = ["build_erp", "build_source", "builtin_mapping", "load_system_mapping", "rate_limits"]
 

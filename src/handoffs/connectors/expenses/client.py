@@ -16,8 +16,8 @@ from handoffs.connectors.base import Reachability
 from handoffs.connectors.expenses.config import ExpenseConfig
 from handoffs.connectors.http import HttpClient
 from handoffs.connectors.paging import next_cursor
+from handoffs.domain.ports import Guard
 from handoffs.engine.errors import HandoffsFailure
-from handoffs.flows.ports import Guard
 
 __all__ = ["ExpenseConfig", "ExpenseConnector", "flatten"]
 

@@ -17,8 +17,8 @@ from handoffs.connectors.base import Reachability
 from handoffs.connectors.http import HttpClient
 from handoffs.connectors.paging import next_records_url
 from handoffs.connectors.salesforce.config import SalesforceConfig
+from handoffs.domain.ports import Guard
 from handoffs.engine.errors import HandoffsFailure, TerminalError
-from handoffs.flows.ports import Guard
 
 __all__ = ["QUERIES", "SalesforceConfig", "SalesforceConnector"]
 
