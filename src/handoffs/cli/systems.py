@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from handoffs.cli.common import JsonOption, console, err_console, print_json
+from handoffs.cli.conform import conform
 from handoffs.config.systems import SystemsConfigError, load_systems
 from handoffs.connectors.base import Reachability
 from handoffs.connectors.http import HttpPolicy
@@ -73,3 +74,6 @@ def check(
         console.print(table)
     if not all(r["reachable"] for r in results):
         raise typer.Exit(1)
+
+
+app.command("conform")(conform)

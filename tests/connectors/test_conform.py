@@ -1,0 +1,90 @@
+"""``handoffs systems conform``: the packaged conformance kit against simulated systems over HTTP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from handoffs.bootstrap import App
+from handoffs.cli.main import app
+from handoffs.simulator.systems.harvest import HARVEST_TOKEN, HarvestSim
+from handoffs.simulator.systems.netsuite import NetSuiteSim
+from handoffs.sync.fleet import fleet_yaml
+
+NOWHERE = {"url": "http://127.0.0.1:9"}
+
+
+def _yaml(tmp_path: Path, erps: tuple[str, ...] = ("netsuite",), **running: str) -> Path:
+    """handoffs.yaml for the simulated fleet, with only the named systems really running."""
+    names = ("workday", "salesforce", "harvest", "expenses", "netsuite", "odoo")
+    endpoints: dict[str, Any] = {n: {"url": running.get(n, NOWHERE["url"])} for n in names}
+    path = tmp_path / "handoffs.yaml"
+    path.write_text(fleet_yaml(endpoints, erps=erps), encoding="utf-8")
+    return path
+
+
+def _conform(path: Path, system: str, hub: App | None, *extra: str) -> tuple[int, dict[str, Any]]:
+    args = ["systems", "conform", system, "-f", str(path), "--json", *extra]
+    if hub is not None:
+        args += ["--database-url", hub.settings.database_url]
+    result = CliRunner().invoke(app, args)
+    return result.exit_code, json.loads(result.stdout) if result.stdout.startswith("{") else {}
+
+
+def test_a_simulated_source_passes_every_read_only_check(
+    firm_hub: App, seeds: Any, serve: Any, tmp_path: Path
+) -> None:
+    sim = HarvestSim(seeds["harvest"], seed=3)
+    path = _yaml(tmp_path, harvest=serve(sim))
+    before = {k: [dict(r) for r in v] for k, v in sim.data.items()}
+    code, report = _conform(path, "harvest", firm_hub)
+    assert code == 0, [c for c in report.get("checks", []) if not c["ok"]]
+    names = {c["name"]: c for c in report["checks"]}
+    for resource in ("users", "projects", "time_entries"):
+        assert names[f"{resource}: full read"]["ok"] and names[f"{resource}: mapping"]["ok"]
+        assert names[f"{resource}: incremental read"]["reason"].startswith("since ")
+    assert "refused" in names["refuses a wrong credential"]["reason"]
+    assert not any(c["writes"] for c in report["checks"]) and report["lookups"] == "hub"
+    assert {k: [dict(r) for r in v] for k, v in sim.data.items()} == before  # read-only
+    assert HARVEST_TOKEN not in json.dumps(report)
+
+
+def test_schema_drift_fails_the_mapping_check_with_the_field_and_exit_1(
+    firm_hub: App, seeds: Any, serve: Any, tmp_path: Path
+) -> None:
+    path = _yaml(tmp_path, harvest=serve(HarvestSim(seeds["harvest"], seed=3, schema_drift=True)))
+    code, report = _conform(path, "harvest", firm_hub)
+    assert code == 1
+    failed = [c for c in report["checks"] if not c["ok"]]
+    assert failed and any(c["name"] == "time_entries: mapping" and "hours" in c["reason"] for c in failed)
+
+
+def test_an_erp_is_checked_read_only_unless_writes_are_allowed(
+    firm_hub: App, seeds: Any, serve: Any, tmp_path: Path
+) -> None:
+    sim = NetSuiteSim(seeds["netsuite"], seed=5)
+    path = _yaml(tmp_path, netsuite=serve(sim))
+    code, report = _conform(path, "netsuite", firm_hub)
+    assert code == 0, [c for c in report.get("checks", []) if not c["ok"]]
+    assert [c["name"] for c in report["checks"]] == [
+        "answers with its credential",
+        "refuses a wrong credential",
+        "secrets stay out of logs and errors",
+    ]
+    code, report = _conform(path, "netsuite", firm_hub, "--write")
+    assert code == 0, [c for c in report.get("checks", []) if not c["ok"]]
+    refused = next(c for c in report["checks"] if c["writes"])
+    assert refused["ok"] and "refused" in refused["reason"]
+    assert not any(r.get("externalId") == "conformance-unmappable" for r in sim.records["invoice"].values())
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    path = _yaml(tmp_path)
+    runner = CliRunner()
+    unknown = runner.invoke(app, ["systems", "conform", "nosuch", "-f", str(path)])
+    assert unknown.exit_code == 2 and "no system named 'nosuch'" in " ".join(unknown.output.split())
+    needs_write = runner.invoke(app, ["systems", "conform", "netsuite", "-f", str(path), "--invoice", "x"])
+    assert needs_write.exit_code == 2 and "--write" in needs_write.output
