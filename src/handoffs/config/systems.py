@@ -32,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from handoffs.config.write_back import parse_write_back
 from handoffs.domain.routing import ROUTED_OBJECTS, Route, Routing
 
 __all__ = [
@@ -66,6 +67,7 @@ _KEYS = {
     "resources",
     "options",
     "folder",
+    "write_back",
 }
 
 
@@ -153,6 +155,11 @@ def _entry(name: str, key: yaml.Node, node: yaml.Node, source: str, base_dir: Pa
         )
         if not ok:
             raise _fail(source, keys["limits"][1], f"system {name!r}: limits needs positive rate and burst")
+    if "write_back" in data:
+        try:
+            data["write_back"] = parse_write_back(data["connector"], data["write_back"])
+        except ValueError as exc:
+            raise _fail(source, keys["write_back"][1], f"system {name!r}: {exc}") from None
     return SystemConfig(name, data["role"], data["connector"], data, base_dir, key.start_mark.line + 1)
 
 

@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 if TYPE_CHECKING:
     from handoffs.domain.billing import Invoice
 
-__all__ = ["Clock", "DeterministicIds", "ErpPort", "ExternalRef", "Guard", "IdFactory", "SystemClock"]
+__all__ = [
+    "Clock",
+    "DeterministicIds",
+    "ErpPort",
+    "ExternalRef",
+    "Guard",
+    "IdFactory",
+    "SystemClock",
+    "WriteBackPort",
+]
 
 T = TypeVar("T")
 
@@ -73,3 +82,18 @@ class Guard(Protocol):
     """Runs one call to a system under its shared rate limit and circuit breaker."""
 
     def call(self, system: str, fn: Callable[[], T]) -> T: ...
+
+
+class WriteBackPort(Protocol):
+    """A source system the hub tells what became of its records, where ``handoffs.yaml``
+    enables it. Implementations raise engine TransientError/TerminalError."""
+
+    system: str
+
+    def write_back_kinds(self) -> frozenset[str]:
+        """The write-backs enabled for this system (``project_id``, ``invoiced``)."""
+        ...
+
+    def write_back(self, kind: str, record_id: str, value: str, idempotency_key: str) -> ExternalRef:
+        """Write ``value`` to the record; repeating it with the same key changes nothing more."""
+        ...

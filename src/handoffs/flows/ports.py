@@ -10,11 +10,11 @@ from typing import Any, Protocol, TypeVar
 
 from handoffs.domain.billing import Invoice
 from handoffs.domain.messages import Message
-from handoffs.domain.ports import Clock, ErpPort, ExternalRef, Guard, IdFactory
+from handoffs.domain.ports import Clock, ErpPort, ExternalRef, Guard, IdFactory, WriteBackPort
 from handoffs.domain.pricing import PricedEntry
 from handoffs.domain.routing import ONLY_WHEN_ROUTED, Routing
 
-__all__ = ["ErpPort", "ExternalRef", "Guard", "Ports", "UnitOfWork", "erp_targets"]
+__all__ = ["ErpPort", "ExternalRef", "Guard", "Ports", "UnitOfWork", "WriteBackPort", "erp_targets"]
 
 T = TypeVar("T")
 
@@ -90,6 +90,8 @@ class Ports:
     screens: list[Callable[..., list[Any]]] = field(default_factory=list)
     # Which ERPs receive which postings (handoffs.yaml ``routing``); None: every ERP gets all.
     routing: Routing | None = None
+    # Source systems told what became of their records (handoffs.yaml ``write_back``).
+    write_backs: dict[str, WriteBackPort] = field(default_factory=dict)
 
 
 def erp_targets(ports: Ports, object_type: str, legal_entity: Callable[[], str | None]) -> list[str]:
