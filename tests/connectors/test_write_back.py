@@ -13,11 +13,14 @@ from typer.testing import CliRunner
 from handoffs.bootstrap import App, build
 from handoffs.cli.main import app
 from handoffs.config.systems import SystemsConfigError, parse_systems
+from handoffs.connectors.expenses import ExpenseConfig, ExpenseConnector
 from handoffs.connectors.fake.erp import InMemoryErp
 from handoffs.connectors.salesforce import SalesforceConfig, SalesforceConnector
 from handoffs.connectors.secrets import Secret
 from handoffs.engine.errors import TerminalError
+from handoffs.flows.operations import request_billing
 from handoffs.settings import Settings
+from handoffs.simulator.systems.expenses import EXPENSES_API_KEY, ExpenseSim
 from handoffs.simulator.systems.salesforce import SF_CLIENT_ID, SF_CLIENT_SECRET, SalesforceSim
 from handoffs.sync.deals import hand_over_won_deals
 from tests.connectors.support import FAST, exception_rows, pull
@@ -120,6 +123,43 @@ def test_handoffs_yaml_enables_only_what_the_real_api_accepts(tmp_path: Path) ->
         with pytest.raises(SystemsConfigError, match=said) as refused:
             parse_systems(_yaml(entry))
         assert ":8:" in str(refused.value)  # the write_back line
+    tool = _yaml("{invoiced: export}").replace("connector: salesforce", "connector: expenses")
+    assert parse_systems(tool).systems["crm"].entry["write_back"] == {"invoiced": "export"}
+    with pytest.raises(SystemsConfigError, match="the report's export mark"):
+        parse_systems(tool.replace("invoiced: export", "invoiced: paid"))
     harvest = _yaml("{invoiced: true}").replace("connector: salesforce", "connector: harvest")
     with pytest.raises(SystemsConfigError, match="only through its own invoices"):
         parse_systems(harvest)
+
+
+def test_each_invoiced_expense_report_is_marked_with_its_invoice_once(
+    firm_hub: App, seeds: Any, serve: Any
+) -> None:
+    sim = ExpenseSim(seeds["expenses"], seed=3)
+    config = ExpenseConfig(serve(sim), Secret(EXPENSES_API_KEY), write_back={"invoiced": "export"})
+    tool = ExpenseConnector("expenses", config, policy=FAST)
+    firm_hub.ports.erps |= {"erp": InMemoryErp(), "erp2": InMemoryErp()}  # each posting is an event
+    firm_hub.ports.write_backs["expenses"] = tool
+    pull(firm_hub, tool, "expenses", _spec("expenses", "expenses"))
+    with firm_hub.uow() as uow:
+        request_billing(uow, firm_hub.ports, "2025-03")
+        uow.commit()
+    drain(firm_hub)
+    with firm_hub.uow() as uow:
+        billed = {
+            s.id: inv.id
+            for inv, _ in uow.invoices.iter_all()
+            for line in inv.lines
+            for s in line.sources
+            if s.type == "expense"
+        }
+    wanted: dict[str, set[str]] = {}
+    for report in sim.reports.values():
+        for line in report["line_items"]:
+            if line["id"] in billed:
+                wanted.setdefault(report["id"], set()).add(billed[line["id"]])
+    assert wanted, "the period bills expenses"
+    for report_id, report in sim.reports.items():
+        assert (report.get("exported") or {}).get("reference") in wanted.get(report_id, {None})
+    exports = [r for r in sim.received if r["operation"] == "export"]
+    assert len(exports) == sum(len(v) for v in wanted.values())  # two ERPs, one mark each

@@ -3,6 +3,8 @@ records, and where it writes. Only what the real product's API accepts is allowe
 
     salesforce:
       write_back: {project_id: Opportunity.Project_Id__c}   # the won opportunity's project id
+    expenses:
+      write_back: {invoiced: export}     # the report marked exported, the invoice id its reference
 
 Each write-back is a delivery (``WriteBack``: business key, retries, dead letter and its own
 exception category ``write_back``); see docs/connectors.md.
@@ -15,7 +17,10 @@ from typing import Any
 
 __all__ = ["SUPPORTED", "parse_write_back"]
 
-SUPPORTED: dict[str, frozenset[str]] = {"salesforce": frozenset({"project_id"})}
+SUPPORTED: dict[str, frozenset[str]] = {
+    "salesforce": frozenset({"project_id"}),
+    "expenses": frozenset({"invoiced"}),
+}
 _REFUSED = {
     "harvest": "Harvest marks time billed only through its own invoices (a time entry's is_billed "
     "cannot be written, and approved entries are locked): no write-back",
@@ -40,4 +45,6 @@ def parse_write_back(connector: str, value: Any) -> dict[str, str]:
             raise ValueError(
                 "project_id must name a custom field of Opportunity, like Opportunity.Project_Id__c"
             )
+    if connector == "expenses" and value["invoiced"] != "export":
+        raise ValueError("invoiced: export is the expense tool's one write-back (the report's export mark)")
     return {str(k): str(v) for k, v in value.items()}

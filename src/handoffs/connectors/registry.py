@@ -82,6 +82,8 @@ def build_write_back(cfg: SystemConfig, **http: Any) -> WriteBackPort | None:
         return None
     if cfg.connector == "salesforce":
         return SalesforceConnector(cfg.name, SalesforceConfig.from_entry(cfg.entry), **http)
+    if cfg.connector == "expenses":
+        return ExpenseConnector(cfg.name, ExpenseConfig.from_entry(cfg.entry), **http)
     return None
 
 
