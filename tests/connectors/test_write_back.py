@@ -73,6 +73,7 @@ def test_a_refused_write_back_is_its_own_exception_and_a_failed_delivery(
     rows = [r for r in exception_rows(firm_hub) if r.category == "write_back"]
     assert len(rows) == len(won)
     assert "No such column 'Not_In_This_Org__c' on sobject of type Opportunity" in rows[0].reason
+    assert rows[0].detail is not None
     with firm_hub.uow() as uow:
         assert uow.deliveries.count_by_status() == {"confirmed": len(won), "failed": len(won)}
     assert "Not_In_This_Org__c" not in sim.objects["Opportunity"][0]
