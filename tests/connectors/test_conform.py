@@ -6,13 +6,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from handoffs.bootstrap import App
 from handoffs.cli.main import app
+from handoffs.simulator.firm import Firm
 from handoffs.simulator.systems.harvest import HARVEST_TOKEN, HarvestSim
 from handoffs.simulator.systems.netsuite import NetSuiteSim
+from handoffs.store.tables import audit_log
 from handoffs.sync.fleet import fleet_yaml
+from tests.connectors.support import firm_invoice
 
 NOWHERE = {"url": "http://127.0.0.1:9"}
 
@@ -88,3 +92,22 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert unknown.exit_code == 2 and "no system named 'nosuch'" in " ".join(unknown.output.split())
     needs_write = runner.invoke(app, ["systems", "conform", "netsuite", "-f", str(path), "--invoice", "x"])
     assert needs_write.exit_code == 2 and "--write" in needs_write.output
+
+
+def test_an_erp_posts_a_hub_invoice_once_when_asked_and_the_run_is_audited(
+    firm_hub: App, firm: Firm, seeds: Any, serve: Any, tmp_path: Path
+) -> None:
+    invoice = firm_invoice(firm)
+    with firm_hub.uow() as uow:
+        uow.invoices.add(invoice, "conformance")
+        uow.commit()
+    sim = NetSuiteSim(seeds["netsuite"], seed=5)
+    path = _yaml(tmp_path, netsuite=serve(sim))
+    code, report = _conform(path, "netsuite", firm_hub, "--write", "--invoice", invoice.id)
+    assert code == 0, [c for c in report["checks"] if not c["ok"]]
+    posted = next(c for c in report["checks"] if c["name"].startswith("posts "))
+    assert posted["writes"] and "both answers name" in posted["reason"]
+    assert sum(1 for r in sim.records["invoice"].values() if r.get("externalId") == invoice.id) == 1
+    with firm_hub.engine.connect() as conn:
+        actions = [r.action for r in conn.execute(select(audit_log.c.action))]
+    assert "cli.systems.conform" in actions

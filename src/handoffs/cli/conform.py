@@ -73,6 +73,8 @@ def conform(
         err_console.print("[red]--invoice posts to the ERP: add --write to allow it.[/red]")
         raise typer.Exit(2)
     hub = _hub(database_url)
+    if write and hub is not None:
+        _keyring_or_exit(hub)  # the run is audited: a missing master secret is said before any write
     try:
         found = _invoice(hub, invoice) if invoice else None
         lookups = StoreLookups(hub.engine) if hub else NoLookups()
@@ -88,6 +90,17 @@ def conform(
     _show(system, file, write, hub is not None, checks, as_json)
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
+
+
+def _keyring_or_exit(hub: Any) -> None:
+    from handoffs.keyring import KeyringError
+
+    try:
+        hub.keyring()
+    except KeyringError as exc:
+        hub.close()
+        err_console.print(f"[red]{exc}[/red] (see docs/security.md: the master secret)")
+        raise typer.Exit(2) from None
 
 
 def _invoice(hub: Any, invoice_id: str) -> Any:
