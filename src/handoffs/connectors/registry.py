@@ -21,7 +21,7 @@ from handoffs.connectors.salesforce import SalesforceConfig, SalesforceConnector
 from handoffs.connectors.tryton import TrytonConfig, TrytonErp
 from handoffs.connectors.workday import WorkdayConfig, WorkdayConnector
 from handoffs.domain.ports import ErpPort, Guard, WriteBackPort
-from handoffs.engine.ratelimit import RateLimit
+from handoffs.engine.buckets import RateLimit
 from handoffs.engine.uncertain import PendingWrites
 
 __all__ = [
