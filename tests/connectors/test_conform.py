@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -14,6 +15,7 @@ from handoffs.cli.main import app
 from handoffs.simulator.firm import Firm
 from handoffs.simulator.systems.harvest import HARVEST_TOKEN, HarvestSim
 from handoffs.simulator.systems.netsuite import NetSuiteSim
+from handoffs.simulator.systems.salesforce import SalesforceSim
 from handoffs.store.tables import audit_log
 from handoffs.sync.fleet import fleet_yaml
 from tests.connectors.support import firm_invoice
@@ -111,3 +113,22 @@ def test_an_erp_posts_a_hub_invoice_once_when_asked_and_the_run_is_audited(
     with firm_hub.engine.connect() as conn:
         actions = [r.action for r in conn.execute(select(audit_log.c.action))]
     assert "cli.systems.conform" in actions
+
+
+def test_a_write_back_target_is_checked_without_writing(
+    firm_hub: App, seeds: Any, serve: Any, tmp_path: Path
+) -> None:
+    sim = SalesforceSim(seeds["salesforce"], seed=3)
+    path = _yaml(tmp_path, salesforce=serve(sim))
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["systems"]["salesforce"]["write_back"] = {"project_id": "Opportunity.Project_Id__c"}
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    code, report = _conform(path, "salesforce", firm_hub)
+    target = next(c for c in report["checks"] if c["name"] == "write-back target is writable")
+    assert code == 0 and target["ok"] and "Opportunity.Project_Id__c exists" in target["reason"]
+    config["systems"]["salesforce"]["write_back"] = {"project_id": "Opportunity.Missing__c"}
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    code, report = _conform(path, "salesforce", firm_hub)
+    target = next(c for c in report["checks"] if c["name"] == "write-back target is writable")
+    assert code == 1 and not target["ok"] and "Opportunity.Missing__c does not exist" in target["reason"]
+    assert not [r for r in sim.received if r["operation"] in ("update", "upsert")]  # nothing written

@@ -19,7 +19,7 @@ from handoffs.connectors.mapping import (
     get_path,
     record_key,
 )
-from handoffs.connectors.registry import build_source, load_system_mapping
+from handoffs.connectors.registry import build_source, build_write_back, load_system_mapping
 from handoffs.engine.errors import HandoffsFailure
 from handoffs.sync.pull import parse_version
 
@@ -41,11 +41,24 @@ def source_checks(cfg: SystemConfig, lookups: Lookups, **http: Any) -> list[Chec
                 continue
             found += resource_checks(connector, resource, spec, lookups)
         found.append(refuses_wrong_credential(cfg, lambda c: build_source(c, **http)))
+        found += _write_back(cfg, **http)
     finally:
         close = getattr(connector, "close", None)
         if close:
             close()
     return found
+
+
+def _write_back(cfg: SystemConfig, **http: Any) -> list[Check]:
+    """Read-only: where ``write_back`` is configured, its target exists and may be written."""
+    port: Any = build_write_back(cfg, **http)
+    if port is None:
+        return []
+    try:
+        found = port.check_write_back()
+    finally:
+        port.close()
+    return [Check("write-back target is writable", found.ok, found.detail)]
 
 
 def _read(connector: Any, resource: str, since: datetime | None) -> tuple[list[dict[str, Any]], int]:

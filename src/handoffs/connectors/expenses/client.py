@@ -55,6 +55,10 @@ class ExpenseConnector:
     def write_back_kinds(self) -> frozenset[str]:
         return frozenset(self.config.write_back)
 
+    def check_write_back(self) -> Reachability:
+        """Read-only: the export mark needs no set-up beyond the API key (checked elsewhere)."""
+        return Reachability(self.system, True, "the export mark needs no set-up")
+
     def write_back(self, kind: str, record_id: str, value: str, idempotency_key: str) -> ExternalRef:
         """Mark report ``record_id`` exported with the invoice id as its reference (``invoiced``).
 

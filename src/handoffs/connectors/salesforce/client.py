@@ -84,6 +84,26 @@ class SalesforceConnector:
     def write_back_kinds(self) -> frozenset[str]:
         return frozenset(self.config.write_back)
 
+    def check_write_back(self) -> Reachability:
+        """Read-only: each configured write-back field exists and may be edited (``describe``)."""
+        problems, seen = [], []
+        for target in self.config.write_back.values():
+            sobject, _, name = target.partition(".")
+            try:
+                body = self.client.json("GET", f"{self.api}/sobjects/{sobject}/describe")
+            except HandoffsFailure as exc:
+                return Reachability(self.system, False, str(exc))
+            field = next((f for f in body.get("fields", []) if f.get("name") == name), None)
+            if field is None:
+                problems.append(f"{target} does not exist")
+            elif not field.get("updateable"):
+                problems.append(f"{target} may not be edited by this user")
+            else:
+                seen.append(target)
+        if problems:
+            return Reachability(self.system, False, "; ".join(problems))
+        return Reachability(self.system, True, f"{', '.join(seen)} exists and may be edited")
+
     def write_back(self, kind: str, record_id: str, value: str, idempotency_key: str) -> ExternalRef:
         """Write ``value`` to the configured field of the record (an update: safe to repeat)."""
         target = self.config.write_back.get(kind)

@@ -121,6 +121,14 @@ class SalesforceSim(SimSystem):
                 return self.error(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
             return self._page(cursor, int(offset), int(self.cursors[cursor][0]["batch"]))
 
+        @app.get(API + "/sobjects/{sobject}/describe")
+        async def describe(sobject: str, request: Request) -> Response:
+            if not self._authorised(request):
+                return self.error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+            if sobject not in _PREFIX:
+                return self.error(404, "NOT_FOUND", "The requested resource does not exist")
+            return NativeJSON({"name": sobject, "fields": self._fields(sobject)})
+
         @app.get(API + "/sobjects/{sobject}/{record_id}")
         async def read(sobject: str, record_id: str, request: Request) -> Response:
             if not self._authorised(request):
@@ -187,6 +195,16 @@ class SalesforceSim(SimSystem):
         if not done:
             body["nextRecordsUrl"] = f"{API}/query/{cursor}-{offset + batch}"
         return NativeJSON(body)
+
+    def _fields(self, sobject: str) -> list[dict[str, Any]]:
+        """``describe``'s field list, reduced to name, custom and updateable."""
+        names = {k for r in self.objects.get(sobject, [])[:1] for k in r} | set(
+            CUSTOM_FIELDS.get(sobject, ())
+        )
+        return [
+            {"name": n, "custom": n.endswith("__c"), "updateable": n not in READ_ONLY_FIELDS}
+            for n in sorted(names)
+        ]
 
     def _update(self, sobject: str, record_id: str, body: Any) -> Response:
         """Update a record by Id (REST API "Update a Record"): 204 with no body; a field the
