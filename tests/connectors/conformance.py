@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import pytest
 
 from handoffs.bootstrap import App
+from handoffs.conformance.erp import posts_once, refuses_unmappable, unmappable_invoice
 from handoffs.conformance.source import resource_checks
 from handoffs.connectors.mapping import MappingSpec
 from handoffs.engine.errors import TerminalError, TransientError
@@ -188,9 +189,8 @@ class ErpConformance:
     ) -> None:
         sim, erp = self.start(seeds, serve, firm_hub, tmp_path)
         invoice = firm_invoice(firm)
-        first = erp.post_invoice(invoice, f"{erp.system}:invoice:{invoice.id}")
-        again = erp.post_invoice(invoice, f"{erp.system}:invoice:{invoice.id}")
-        assert first.external_id == again.external_id
+        check = posts_once(erp, invoice)  # the packaged check ``systems conform --write`` runs
+        assert check.ok and check.writes, check.reason
         assert self.posted(sim, invoice.id) == 1
 
     def test_a_lost_acknowledgement_creates_no_duplicate(
@@ -216,6 +216,9 @@ class ErpConformance:
         with pytest.raises(TerminalError):
             erp.post_invoice(invoice, "k")
         assert self.posted(sim, invoice.id) == 0
+        check = refuses_unmappable(erp)  # the packaged check ``systems conform --write`` runs
+        assert check.ok, check.reason
+        assert self.posted(sim, unmappable_invoice().id) == 0
 
     def test_a_wrong_credential_is_terminal_and_never_shown(
         self, firm_hub: App, firm: Firm, seeds: Any, serve: Any, tmp_path: Any

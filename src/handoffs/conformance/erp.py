@@ -20,7 +20,7 @@ from handoffs.domain.billing import Invoice, InvoiceLine
 from handoffs.domain.money import Money
 from handoffs.engine.errors import HandoffsFailure, TerminalError
 
-__all__ = ["erp_checks", "unmappable_invoice"]
+__all__ = ["erp_checks", "posts_once", "refuses_unmappable", "unmappable_invoice"]
 
 
 def erp_checks(
@@ -36,9 +36,9 @@ def erp_checks(
             refuses_wrong_credential(cfg, lambda c: build_erp(c, lookups, **http)),
         ]
         if write:
-            found.append(_refuses_unmappable(erp))
+            found.append(refuses_unmappable(erp))
             if invoice is not None:
-                found.append(_posts_once(erp, invoice))
+                found.append(posts_once(erp, invoice))
     finally:
         close = getattr(erp, "close", None)
         if close:
@@ -75,7 +75,8 @@ def unmappable_invoice(currency: str = "EUR") -> Invoice:
     )
 
 
-def _refuses_unmappable(erp: Any) -> Check:
+def refuses_unmappable(erp: Any) -> Check:
+    """An invoice for a customer and legal entity that exist nowhere is refused as terminal."""
     name = "refuses an invoice it cannot map (terminal)"
     try:
         ref = erp.post_invoice(unmappable_invoice(), f"{erp.system}:invoice:conformance-unmappable")
@@ -88,7 +89,8 @@ def _refuses_unmappable(erp: Any) -> Check:
     return Check(name, False, f"accepted as {ref.external_id}", writes=True)
 
 
-def _posts_once(erp: Any, invoice: Invoice) -> Check:
+def posts_once(erp: Any, invoice: Invoice) -> Check:
+    """``invoice`` sent twice under the hub's own delivery key names one record."""
     name = f"posts {invoice.id} once however often it is sent"
     key = f"{erp.system}:invoice:{invoice.id}"  # the hub's own delivery key
     try:
