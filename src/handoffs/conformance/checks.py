@@ -84,7 +84,10 @@ class _Capture(logging.Handler):
 @contextmanager
 def _captured_logs() -> Iterator[_Capture]:
     root, handler = logging.getLogger(), _Capture()
-    level = root.level
+    level, effective = root.level, root.getEffectiveLevel()
+    others = {h: h.level for h in root.handlers}
+    for other in others:  # what they showed before, and no more: the DEBUG lines are for the search
+        other.setLevel(max(other.level, effective))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     try:
@@ -92,6 +95,8 @@ def _captured_logs() -> Iterator[_Capture]:
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+        for other, was in others.items():
+            other.setLevel(was)
 
 
 def run_checks(

@@ -89,7 +89,8 @@ def resource_checks(connector: Any, resource: str, spec: MappingSpec, lookups: L
     full = Check(
         f"{resource}: full read",
         not problems,
-        f"{len(records)} records in {pages} pages" + (": " + "; ".join(problems) if problems else ""),
+        f"{len(records)} records in {pages} page{'s' * (pages != 1)}"
+        + (": " + "; ".join(problems) if problems else ""),
     )
     return [
         full,
