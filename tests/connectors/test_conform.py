@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -20,6 +21,7 @@ from handoffs.store.tables import audit_log
 from handoffs.sync.fleet import fleet_yaml
 from tests.connectors.support import firm_invoice
 
+pytest_plugins = ("pytester",)
 NOWHERE = {"url": "http://127.0.0.1:9"}
 
 
@@ -132,3 +134,17 @@ def test_a_write_back_target_is_checked_without_writing(
     target = next(c for c in report["checks"] if c["name"] == "write-back target is writable")
     assert code == 1 and not target["ok"] and "Opportunity.Missing__c does not exist" in target["reason"]
     assert not [r for r in sim.received if r["operation"] in ("update", "upsert")]  # nothing written
+
+
+def test_the_pytest_plugin_makes_one_test_per_check(
+    pytester: pytest.Pytester, seeds: Any, serve: Any, tmp_path: Path
+) -> None:
+    path = _yaml(tmp_path, harvest=serve(HarvestSim(seeds["harvest"], seed=3)))
+    pytester.makepyfile(
+        "def test_conforms(handoffs_check):\n    assert handoffs_check.ok, handoffs_check.reason\n"
+    )
+    args = ["-p", "handoffs.conformance.pytest_plugin", "--handoffs-conform", "harvest"]
+    result = pytester.runpytest_inprocess(*args, "--handoffs-file", str(path), "-v", "-p", "no:cacheprovider")
+    # no hub database: the two mappings that look hub records up fail, each with its reason
+    result.assert_outcomes(passed=10, failed=2)
+    result.stdout.fnmatch_lines(["*test_conforms?harvest: time_entries: mapping? FAILED*"])
