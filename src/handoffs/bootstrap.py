@@ -26,6 +26,7 @@ from handoffs.flows import (
     staffing,
     time_to_invoice,
     validation,
+    write_back,
 )
 from handoffs.flows.ports import ErpPort, Ports
 from handoffs.keyring import Keyring
@@ -159,6 +160,7 @@ def build(
             *opportunity_to_project.handlers(),
             *staffing.handlers(),
             *journal_posting.handlers(),
+            *write_back.handlers(),
             *relays,
         ]
     )
@@ -191,6 +193,12 @@ def build(
             source = connectors.build_source(cfg, guard, **(http or {})) if cfg.role != "erp" else None
             if source is not None:
                 sources[name] = source
+    write_backs: dict[str, Any] = {}
+    if systems is not None:
+        for name, cfg in systems.systems.items():
+            port = connectors.build_write_back(cfg, **(http or {}))
+            if port is not None:
+                write_backs[name] = port
     ports = Ports(
         clock=clock,
         ids=DeterministicIds(),
@@ -201,6 +209,7 @@ def build(
         screens=[ownership.screen, validation.screen_expenses],
         routing=systems.routing if systems is not None else None,
         cutovers=lambda uow: read_cutovers(uow.connection),
+        write_backs=write_backs,
     )
     uow = UowFactory(engine, registry.subscriptions, clock)
     metrics.watch_store(uow)

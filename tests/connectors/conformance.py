@@ -1,4 +1,7 @@
-"""The conformance kit: abstract suites every connector's test class subclasses.
+"""Abstract suites every connector's test class subclasses, around the packaged kit.
+
+The read checks a firm runs with ``handoffs systems conform`` (``handoffs.conformance``) run
+here too; the suites add what only a simulator can stage: faults, drift and late changes.
 
 A source connector must, against its simulated system: pull every record across page
 boundaries; re-read its overlap window without storing anything twice; pick up a change
@@ -21,9 +24,12 @@ from typing import Any, ClassVar
 import pytest
 
 from handoffs.bootstrap import App
+from handoffs.conformance.erp import posts_once, refuses_unmappable, unmappable_invoice
+from handoffs.conformance.source import resource_checks
 from handoffs.connectors.mapping import MappingSpec
 from handoffs.engine.errors import TerminalError, TransientError
 from handoffs.simulator.firm import Firm
+from handoffs.sync import StoreLookups
 from tests.connectors.support import accounted, exception_rows, firm_invoice, pull
 
 
@@ -62,6 +68,17 @@ class SourceConformance:
         raise NotImplementedError
 
     # -- the suite ------------------------------------------------------------------------------
+    def test_the_packaged_read_checks_pass(
+        self, firm_hub: App, seeds: Any, serve: Any, tmp_path: Any
+    ) -> None:
+        _sim, connector = self.start(seeds, serve, tmp_path)
+        self.prepare(firm_hub)
+        checks = resource_checks(connector, self.resource, self.spec(), StoreLookups(firm_hub.engine))
+        assert [c.name for c in checks] == [
+            f"{self.resource}: {n}" for n in ("full read", "incremental read")
+        ] + [f"{self.spec().name}: mapping"]
+        assert all(c.ok for c in checks), [c for c in checks if not c.ok]
+
     def test_pulls_every_record_across_page_boundaries(
         self, firm_hub: App, seeds: Any, serve: Any, tmp_path: Any
     ) -> None:
@@ -172,9 +189,8 @@ class ErpConformance:
     ) -> None:
         sim, erp = self.start(seeds, serve, firm_hub, tmp_path)
         invoice = firm_invoice(firm)
-        first = erp.post_invoice(invoice, f"{erp.system}:invoice:{invoice.id}")
-        again = erp.post_invoice(invoice, f"{erp.system}:invoice:{invoice.id}")
-        assert first.external_id == again.external_id
+        check = posts_once(erp, invoice)  # the packaged check ``systems conform --write`` runs
+        assert check.ok and check.writes, check.reason
         assert self.posted(sim, invoice.id) == 1
 
     def test_a_lost_acknowledgement_creates_no_duplicate(
@@ -200,6 +216,9 @@ class ErpConformance:
         with pytest.raises(TerminalError):
             erp.post_invoice(invoice, "k")
         assert self.posted(sim, invoice.id) == 0
+        check = refuses_unmappable(erp)  # the packaged check ``systems conform --write`` runs
+        assert check.ok, check.reason
+        assert self.posted(sim, unmappable_invoice().id) == 0
 
     def test_a_wrong_credential_is_terminal_and_never_shown(
         self, firm_hub: App, firm: Firm, seeds: Any, serve: Any, tmp_path: Any

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from handoffs.bootstrap import App, build
-from handoffs.connectors.kit.firm import link_identities, load_master_data
 from handoffs.settings import Settings
 from handoffs.simulator.firm import Firm, generate_firm
 from handoffs.simulator.firm.files import native_seeds
 from handoffs.simulator.systems.common import SimSystem
+from handoffs.sync.onboarding import link_identities, load_master_data
 
 
 @pytest.fixture(scope="session")

@@ -160,7 +160,10 @@ class TestSalesforceWonDeals(SourceConformance):
         return sim, self._connector(SF_CLIENT_SECRET)
 
     def _connector(self, secret: str) -> SalesforceConnector:
-        config = SalesforceConfig(self.url, SF_CLIENT_ID, Secret(secret), batch_size=200)
+        write_back = {"project_id": "Opportunity.Project_Id__c"}
+        config = SalesforceConfig(
+            self.url, SF_CLIENT_ID, Secret(secret), batch_size=200, write_back=write_back
+        )
         return SalesforceConnector("salesforce", config, policy=FAST)
 
     def spec(self) -> MappingSpec:
@@ -170,9 +173,7 @@ class TestSalesforceWonDeals(SourceConformance):
         return {r["Id"] for r in sim.objects["Opportunity"] if r["IsWon"]}
 
     def touch(self, sim: Any, key: str) -> None:
-        self._connector(SF_CLIENT_SECRET).write_back_project(
-            next(r["External_Id__c"] for r in sim.objects["Opportunity"] if r["Id"] == key), "prj-0001"
-        )
+        self._connector(SF_CLIENT_SECRET).write_back("project_id", key, "prj-0001", "k")
 
     def secret(self) -> str:
         return SF_CLIENT_SECRET

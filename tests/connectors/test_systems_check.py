@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from handoffs.cli.main import app
-from handoffs.connectors.kit.fleet import fleet_systems
 from handoffs.simulator.firm import Firm
 from handoffs.simulator.systems.fleet import start_fleet
 from handoffs.simulator.systems.harvest import HARVEST_ACCOUNT_ID, HARVEST_TOKEN
+from handoffs.sync.fleet import fleet_systems
 
 
 def test_every_system_of_the_fleet_is_reachable_then_one_is_not(firm: Firm, tmp_path: Path) -> None:
@@ -59,11 +59,11 @@ def test_pulls_wired_from_handoffs_yaml_share_the_engine_rate_limit_and_breaker(
 
     from handoffs.bootstrap import build
     from handoffs.config.systems import parse_systems
-    from handoffs.connectors.kit.firm import link_identities, load_master_data
     from handoffs.connectors.registry import load_system_mapping
     from handoffs.settings import Settings
     from handoffs.simulator.systems.harvest import HarvestSim
     from handoffs.store.tables import circuit_breakers, rate_limits
+    from handoffs.sync.onboarding import link_identities, load_master_data
     from tests.connectors.support import pull
 
     sim = HarvestSim(seeds["harvest"], seed=1)

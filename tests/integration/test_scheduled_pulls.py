@@ -25,15 +25,15 @@ from sqlalchemy.pool import NullPool
 
 from handoffs.bootstrap import build
 from handoffs.config.systems import parse_systems
-from handoffs.connectors.kit.firm import link_identities, load_master_data
-from handoffs.connectors.kit.fleet import fleet_yaml
 from handoffs.settings import Settings
 from handoffs.simulator.faults import FaultSettings
 from handoffs.simulator.firm.generate import generate_firm
 from handoffs.simulator.firm.sizes import size_named
 from handoffs.simulator.systems.fleet import Fleet, start_fleet
 from handoffs.store.tables import exceptions, objects, policy_decisions, sync_runs, time_entries
+from handoffs.sync.fleet import fleet_yaml
 from handoffs.sync.leases import SyncRuns
+from handoffs.sync.onboarding import link_identities, load_master_data
 
 EVERY = {"workday": 2, "harvest": 4}  # seconds
 LEASE = 2  # seconds a silent puller keeps a system

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 from handoffs.bootstrap import App, build
-from handoffs.connectors.kit.firm import link_identities, load_master_data
-from handoffs.connectors.kit.fleet import fleet_systems
 from handoffs.engine.breaker import BreakerPolicy, BreakerState, save_state
 from handoffs.settings import Settings
 from handoffs.simulator.firm import generate_firm, size_named
 from handoffs.simulator.server import SimServer
 from handoffs.simulator.systems.fleet import Fleet, start_fleet
 from handoffs.store.repositories.cursors import CursorRepository
+from handoffs.sync.fleet import fleet_systems
+from handoffs.sync.onboarding import link_identities, load_master_data
 from handoffs.sync.run import sync_systems
 
 TINY = size_named("small", consultants=3, clients=1, projects=1, legal_entities=1)

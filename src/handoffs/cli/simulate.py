@@ -158,7 +158,7 @@ def onboard(
     which person. Operational records then come only through `handoffs sync`.
     """
     from handoffs.cli.common import audit, opened
-    from handoffs.connectors.kit.firm import link_identities, load_master_data
+    from handoffs.sync.onboarding import link_identities, load_master_data
 
     if not state.exists():
         typer.echo(f"{state} not found: start the systems first with `handoffs simulate up`", err=True)

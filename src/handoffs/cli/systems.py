@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from handoffs.cli.common import JsonOption, console, err_console, print_json
+from handoffs.cli.conform import conform
 from handoffs.config.missing import missing
 from handoffs.config.systems import SystemConfig, SystemsConfigError, load_systems
 from handoffs.connectors.base import Reachability
@@ -91,3 +92,6 @@ def _row(cfg: SystemConfig, mapping: str, found: Reachability, lacking: list[str
         "detail": found.detail,
         "missing": lacking,
     }
+
+
+app.command("conform")(conform)

@@ -35,6 +35,7 @@ from typing import Any
 import yaml
 
 from handoffs.config.schedule import parse_interval, parse_schedule
+from handoffs.config.write_back import parse_write_back
 from handoffs.domain.routing import ROUTED_OBJECTS, Route, Routing
 
 __all__ = [
@@ -72,7 +73,10 @@ _KEYS = {
     "folder",
     "overlap",
     "schedule",
+    "write_back",
 }
+
+
 def parse_overlap(value: object) -> timedelta | None:
     """``overlap: 10m`` (units as a schedule's interval), a number of seconds, or 0; else None."""
     text = str(value).strip()
@@ -181,6 +185,11 @@ def _entry(name: str, key: yaml.Node, node: yaml.Node, source: str, base_dir: Pa
             parse_schedule(data["schedule"])
         except ValueError as exc:
             raise _fail(source, keys["schedule"][1], f"system {name!r}: {exc}") from None
+    if "write_back" in data:
+        try:
+            data["write_back"] = parse_write_back(data["connector"], data["write_back"])
+        except ValueError as exc:
+            raise _fail(source, keys["write_back"][1], f"system {name!r}: {exc}") from None
     return SystemConfig(name, data["role"], data["connector"], data, base_dir, key.start_mark.line + 1)
 
 

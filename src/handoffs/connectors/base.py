@@ -2,8 +2,8 @@
 
 A **source** connector lists its resources and yields pages of native records changed at
 or after a moment (``>=``: the pull runner keeps an overlap window and drops by key what it
-has already seen). A **sink** connector implements a port of the flows, such as
-:class:`~handoffs.flows.ports.ErpPort`, and pushes with an idempotency key.
+has already seen). A **sink** connector implements a port of the domain, such as
+:class:`~handoffs.domain.ports.ErpPort`, and pushes with an idempotency key.
 """
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ import httpx
 import orjson
 
 from handoffs.connectors.secrets import REDACTOR
+from handoffs.domain.ports import Guard
 from handoffs.engine.errors import RateLimited, TerminalError, TransientError, Uncertain
-from handoffs.flows.ports import Guard
 
 __all__ = ["HttpClient", "HttpPolicy", "classify", "parse_json", "retry_after"]
 

@@ -20,11 +20,18 @@ from handoffs.connectors.odoo import OdooConfig, OdooErp
 from handoffs.connectors.salesforce import SalesforceConfig, SalesforceConnector
 from handoffs.connectors.tryton import TrytonConfig, TrytonErp
 from handoffs.connectors.workday import WorkdayConfig, WorkdayConnector
-from handoffs.engine.ratelimit import RateLimit
+from handoffs.domain.ports import ErpPort, Guard, WriteBackPort
+from handoffs.engine.buckets import RateLimit
 from handoffs.engine.uncertain import PendingWrites
-from handoffs.flows.ports import ErpPort, Guard
 
-__all__ = ["build_erp", "build_source", "builtin_mapping", "load_system_mapping", "rate_limits"]
+__all__ = [
+    "build_erp",
+    "build_source",
+    "build_write_back",
+    "builtin_mapping",
+    "load_system_mapping",
+    "rate_limits",
+]
 
 _HERE = Path(__file__).parent
 _PACKAGES = {
@@ -64,6 +71,19 @@ def build_source(cfg: SystemConfig, guard: Guard | None = None, **http: Any) -> 
         return SalesforceConnector(cfg.name, SalesforceConfig.from_entry(entry), guard=guard, **http)
     if kind == "csv_time":
         return CsvFolderSource(cfg.name, CsvFolderConfig.from_entry(entry, cfg.base_dir))
+    return None
+
+
+def build_write_back(cfg: SystemConfig, **http: Any) -> WriteBackPort | None:
+    """The port that writes back to ``cfg`` when its entry has ``write_back``; else None.
+
+    The flow guards each write (rate limit, breaker), so no guard is passed here."""
+    if not cfg.entry.get("write_back"):
+        return None
+    if cfg.connector == "salesforce":
+        return SalesforceConnector(cfg.name, SalesforceConfig.from_entry(cfg.entry), **http)
+    if cfg.connector == "expenses":
+        return ExpenseConnector(cfg.name, ExpenseConfig.from_entry(cfg.entry), **http)
     return None
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "StaffingRefused",
     "SyncContract",
     "TimeEntryApproved",
+    "WriteBack",
 ]
 
 
@@ -164,6 +165,19 @@ class SyncContract(Command):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class WriteBack(Command):
+    """Tell a source system what became of one of its records: the project a won opportunity
+    became (``project_id``), or that an expense report was invoiced (``invoiced``)."""
+
+    system: str
+    kind: str
+    record_id: str  # the record's own id in that system
+    value: str
+    object_type: str  # the hub's object the write-back is about
+    object_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AssignConsultant(Command):
     """Staff a resource request with one resource; ``requested_at`` starts the time-to-staff clock."""
 
@@ -211,5 +225,6 @@ MESSAGE_TYPES: Final[dict[str, type[Message]]] = {
         AssignConsultant,
         ConsultantAssigned,
         StaffingRefused,
+        WriteBack,
     )
 }

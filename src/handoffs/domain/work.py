@@ -168,6 +168,7 @@ class Expense:
     has_receipt: bool = True
     status: ApprovalStatus = "submitted"
     description: str | None = None
+    report_id: str | None = None  # the report the line came on, where the tool groups lines so
 
     def __post_init__(self) -> None:
         check_id(self.id)

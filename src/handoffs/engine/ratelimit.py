@@ -1,45 +1,15 @@
-"""Token buckets: the pure arithmetic, and a bucket shared by all workers through the database."""
+"""A token bucket shared by all workers through the database (the arithmetic is in ``buckets``)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from handoffs.engine.buckets import BucketState, RateLimit, take_token
 from handoffs.store.tables import rate_limits
 
 __all__ = ["BucketState", "RateLimit", "take_shared_token", "take_token"]
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimit:
-    """``rate`` requests per second on average, bursts of up to ``burst``."""
-
-    rate: float
-    burst: float
-
-    def __post_init__(self) -> None:
-        if self.rate <= 0 or self.burst < 1:
-            raise ValueError("a rate limit needs rate > 0 and burst >= 1")
-
-
-@dataclass(frozen=True, slots=True)
-class BucketState:
-    tokens: float
-    updated_at: float
-
-
-def take_token(limit: RateLimit, state: BucketState | None, now: float) -> tuple[BucketState, float]:
-    """Refill, then take one token. Returns the new state and the wait (0 when granted)."""
-    if state is None:
-        state = BucketState(limit.burst, now)
-    elapsed = max(0.0, now - state.updated_at)
-    tokens = min(limit.burst, state.tokens + elapsed * limit.rate)
-    if tokens >= 1:
-        return BucketState(tokens - 1, now), 0.0
-    return BucketState(tokens, now), (1 - tokens) / limit.rate
 
 
 def take_shared_token(conn: Connection, key: str, limit: RateLimit, now: float) -> float:

@@ -10,33 +10,13 @@ from typing import Any, Protocol, TypeVar
 
 from handoffs.domain.billing import Invoice
 from handoffs.domain.messages import Message
-from handoffs.domain.ports import Clock, IdFactory
+from handoffs.domain.ports import Clock, ErpPort, ExternalRef, Guard, IdFactory, WriteBackPort
 from handoffs.domain.pricing import PricedEntry
 from handoffs.domain.routing import ONLY_WHEN_ROUTED, Cutover, Routing
 
-__all__ = ["ErpPort", "ExternalRef", "Guard", "Ports", "UnitOfWork", "erp_targets"]
+__all__ = ["ErpPort", "ExternalRef", "Guard", "Ports", "UnitOfWork", "WriteBackPort", "erp_targets"]
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class ExternalRef:
-    """The id a system gave the record we sent it."""
-
-    system: str
-    external_id: str
-
-
-class ErpPort(Protocol):
-    """An ERP that accepts invoices. Implementations raise engine TransientError/TerminalError."""
-
-    system: str
-
-    def post_invoice(self, invoice: Invoice, idempotency_key: str) -> ExternalRef: ...
-
-
-class Guard(Protocol):
-    def call(self, system: str, fn: Callable[[], T]) -> T: ...
 
 
 class _NoGuard:
@@ -112,6 +92,8 @@ class Ports:
     routing: Routing | None = None
     # The ERP cut-overs in force, read in a unit of work: ``cutovers(uow) -> (Cutover, ...)``.
     cutovers: Callable[[Any], tuple[Cutover, ...]] | None = None
+    # Source systems told what became of their records (handoffs.yaml ``write_back``).
+    write_backs: dict[str, WriteBackPort] = field(default_factory=dict)
 
 
 def erp_targets(

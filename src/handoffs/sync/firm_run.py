@@ -18,8 +18,6 @@ from typing import Any
 from sqlalchemy import select
 
 from handoffs.bootstrap import App, build
-from handoffs.connectors.kit.firm import link_identities, load_master_data
-from handoffs.connectors.kit.fleet import fleet_systems
 from handoffs.flows.operations import request_billing
 from handoffs.settings import Settings
 from handoffs.simulator.faults import FaultSettings
@@ -28,6 +26,8 @@ from handoffs.simulator.firm.model import Firm
 from handoffs.simulator.firm.sizes import FirmSize
 from handoffs.simulator.systems.fleet import Fleet, start_fleet
 from handoffs.store.tables import time_entries
+from handoffs.sync.fleet import fleet_systems
+from handoffs.sync.onboarding import link_identities, load_master_data
 from handoffs.sync.pull import PullReport
 from handoffs.sync.run import SystemSync, sync_systems
 from handoffs.sync.summary import readiness_by_period, summarise

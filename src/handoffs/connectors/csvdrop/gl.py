@@ -22,8 +22,8 @@ from typing import Any
 from handoffs.connectors.base import Reachability
 from handoffs.domain.billing import Invoice, JournalEntry
 from handoffs.domain.coexistence import PostedDocument
+from handoffs.domain.ports import ExternalRef
 from handoffs.engine.errors import TerminalError, TransientError
-from handoffs.flows.ports import ExternalRef
 
 __all__ = ["GL_HEADER", "LegacyGlConfig", "LegacyGlErp", "entry_lines", "journal_lines"]
 

@@ -16,8 +16,8 @@ from handoffs.connectors.base import Reachability
 from handoffs.connectors.expenses.config import ExpenseConfig
 from handoffs.connectors.http import HttpClient
 from handoffs.connectors.paging import next_cursor
-from handoffs.engine.errors import HandoffsFailure
-from handoffs.flows.ports import Guard
+from handoffs.domain.ports import ExternalRef, Guard
+from handoffs.engine.errors import HandoffsFailure, TerminalError
 
 __all__ = ["ExpenseConfig", "ExpenseConnector", "flatten"]
 
@@ -52,8 +52,22 @@ class ExpenseConnector:
         for page in next_cursor(self.client, "/api/v1/reports", params):
             yield [line for report in page for line in flatten(report)]
 
-    def mark_exported(self, report_id: str, reference: str) -> None:
-        self.client.request("POST", f"/api/v1/reports/{report_id}/export", json={"reference": reference})
+    def write_back_kinds(self) -> frozenset[str]:
+        return frozenset(self.config.write_back)
+
+    def check_write_back(self) -> Reachability:
+        """Read-only: the export mark needs no set-up beyond the API key (checked elsewhere)."""
+        return Reachability(self.system, True, "the export mark needs no set-up")
+
+    def write_back(self, kind: str, record_id: str, value: str, idempotency_key: str) -> ExternalRef:
+        """Mark report ``record_id`` exported with the invoice id as its reference (``invoiced``).
+
+        Repeating it with the same reference changes nothing; the tool refuses a report that
+        is not approved (409)."""
+        if kind not in self.config.write_back:
+            raise TerminalError(f"{self.system}: no {kind!r} write-back is enabled", category="write_back")
+        self.client.request("POST", f"/api/v1/reports/{record_id}/export", json={"reference": value})
+        return ExternalRef(self.system, record_id)
 
     def check(self) -> Reachability:
         try:

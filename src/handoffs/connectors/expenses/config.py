@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from handoffs.connectors.secrets import Secret, resolve_secret
@@ -15,6 +15,7 @@ class ExpenseConfig:
     base_url: str
     api_key: Secret
     limit: int = 200  # the tool's maximum page size
+    write_back: dict[str, str] = field(default_factory=dict)  # {invoiced: export}
 
     @classmethod
     def from_entry(cls, entry: dict[str, Any]) -> ExpenseConfig:
@@ -23,4 +24,5 @@ class ExpenseConfig:
             entry["base_url"],
             resolve_secret(creds["api_key"]),
             int(entry.get("options", {}).get("limit", 200)),
+            dict(entry.get("write_back") or {}),
         )

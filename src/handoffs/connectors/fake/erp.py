@@ -21,8 +21,8 @@ import orjson
 
 from handoffs.domain.billing import Invoice, JournalEntry
 from handoffs.domain.coexistence import PostedDocument
+from handoffs.domain.ports import ExternalRef
 from handoffs.engine.errors import TerminalError, TransientError
-from handoffs.flows.ports import ExternalRef
 
 __all__ = ["ErpFaults", "FileErp", "InMemoryErp"]
 

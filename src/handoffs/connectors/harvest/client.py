@@ -16,8 +16,8 @@ from handoffs.connectors.base import Reachability
 from handoffs.connectors.harvest.config import HarvestConfig
 from handoffs.connectors.http import HttpClient
 from handoffs.connectors.paging import links_next
+from handoffs.domain.ports import Guard
 from handoffs.engine.errors import HandoffsFailure
-from handoffs.flows.ports import Guard
 
 __all__ = ["HarvestConnector"]
 

@@ -1,4 +1,4 @@
-"""NetSuite as an :class:`~handoffs.flows.ports.ErpPort`: upsert by external id, confirm, read back.
+"""NetSuite as an :class:`~handoffs.domain.ports.ErpPort`: upsert by external id, confirm, read back.
 
 Invoices, customers, jobs (projects), journal entries and contracts (a custom record type,
 ``customrecord_handoffs_contract``) are all written the same way:
@@ -42,10 +42,10 @@ from handoffs.connectors.readback import Figures, check_read_back, invoice_figur
 from handoffs.domain.billing import Invoice, JournalEntry
 from handoffs.domain.codec import encode
 from handoffs.domain.coexistence import PostedDocument
+from handoffs.domain.ports import ExternalRef, Guard
 from handoffs.domain.work import Project
 from handoffs.engine.errors import HandoffsFailure, TerminalError, Waiting
 from handoffs.engine.uncertain import PendingWrites, SettlePolicy, UncertainWrites
-from handoffs.flows.ports import ExternalRef, Guard
 
 __all__ = ["NetSuiteConfig", "NetSuiteErp", "external_id"]
 

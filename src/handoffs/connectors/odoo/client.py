@@ -1,4 +1,4 @@
-"""Odoo as an :class:`~handoffs.flows.ports.ErpPort`: customer invoices and credit notes
+"""Odoo as an :class:`~handoffs.domain.ports.ErpPort`: customer invoices and credit notes
 (``account.move``) and contracts (``account.analytic.account``, coded with the contract id).
 
 Odoo has no external-id upsert over RPC, so idempotency is by business key: the move's
@@ -35,9 +35,9 @@ from handoffs.connectors.odoo.setup import OdooSetup
 from handoffs.connectors.readback import check_read_back
 from handoffs.domain.billing import Invoice
 from handoffs.domain.coexistence import PostedDocument
+from handoffs.domain.ports import ExternalRef, Guard
 from handoffs.engine.errors import TerminalError, Uncertain, Waiting
 from handoffs.engine.uncertain import PendingWrites, SettlePolicy, UncertainWrites
-from handoffs.flows.ports import ExternalRef, Guard
 
 __all__ = ["OdooConfig", "OdooErp"]
 

@@ -22,8 +22,8 @@ from typing import Any
 
 from handoffs.connectors.http import HttpClient, HttpPolicy, dumps, parse_json
 from handoffs.connectors.odoo.config import OdooConfig
+from handoffs.domain.ports import Guard
 from handoffs.engine.errors import TerminalError, TransientError
-from handoffs.flows.ports import Guard
 
 __all__ = ["OdooBusy", "OdooRpc", "OdooRpcError"]
 

@@ -1,9 +1,12 @@
 """The Salesforce connector: SOQL queries paged by ``nextRecordsUrl``, upsert by external id.
 
 Incremental queries filter on ``SystemModstamp >= since`` (the overlap and key dedupe are
-the pull runner's). Won deals are selected on ``IsWon``, never on a stage label. The hub
-writes the project id back to the opportunity with ``PATCH .../External_Id__c/{value}``
-(201 created, 204 updated, 300 when the value matches several records).
+the pull runner's). Won deals are selected on ``IsWon``, never on a stage label. Upserts go
+by external id, ``PATCH .../External_Id__c/{value}`` (201 created, 204 updated, 300 when
+the value matches several records). The project id goes back to the won opportunity, where
+``write_back: {project_id: Opportunity.Field__c}`` enables it, as an update of that one
+custom field on the record by its own Id (``PATCH .../sobjects/Opportunity/{Id}``, 204): an
+update never creates a record, and repeating it changes nothing.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from handoffs.connectors.base import Reachability
 from handoffs.connectors.http import HttpClient
 from handoffs.connectors.paging import next_records_url
 from handoffs.connectors.salesforce.config import SalesforceConfig
+from handoffs.domain.ports import ExternalRef, Guard
 from handoffs.engine.errors import HandoffsFailure, TerminalError
-from handoffs.flows.ports import Guard
 
 __all__ = ["QUERIES", "SalesforceConfig", "SalesforceConnector"]
 
@@ -78,11 +81,37 @@ class SalesforceConnector:
             raise TerminalError(f"{self.system}: {sobject}.{field}={value} matches several records")
         return response.status_code == 201
 
-    def write_back_project(self, opportunity_external_id: str, project_id: str) -> bool:
-        """Tell the CRM which project the won deal became (idempotent: an upsert)."""
-        return self.upsert(
-            "Opportunity", "External_Id__c", opportunity_external_id, {"Handoffs_Project__c": project_id}
-        )
+    def write_back_kinds(self) -> frozenset[str]:
+        return frozenset(self.config.write_back)
+
+    def check_write_back(self) -> Reachability:
+        """Read-only: each configured write-back field exists and may be edited (``describe``)."""
+        problems, seen = [], []
+        for target in self.config.write_back.values():
+            sobject, _, name = target.partition(".")
+            try:
+                body = self.client.json("GET", f"{self.api}/sobjects/{sobject}/describe")
+            except HandoffsFailure as exc:
+                return Reachability(self.system, False, str(exc))
+            field = next((f for f in body.get("fields", []) if f.get("name") == name), None)
+            if field is None:
+                problems.append(f"{target} does not exist")
+            elif not field.get("updateable"):
+                problems.append(f"{target} may not be edited by this user")
+            else:
+                seen.append(target)
+        if problems:
+            return Reachability(self.system, False, "; ".join(problems))
+        return Reachability(self.system, True, f"{', '.join(seen)} exists and may be edited")
+
+    def write_back(self, kind: str, record_id: str, value: str, idempotency_key: str) -> ExternalRef:
+        """Write ``value`` to the configured field of the record (an update: safe to repeat)."""
+        target = self.config.write_back.get(kind)
+        if target is None:
+            raise TerminalError(f"{self.system}: no {kind!r} write-back is enabled", category="write_back")
+        sobject, _, field = target.partition(".")
+        self.client.request("PATCH", f"{self.api}/sobjects/{sobject}/{record_id}", json={field: value})
+        return ExternalRef(self.system, record_id)
 
     def check(self) -> Reachability:
         try:

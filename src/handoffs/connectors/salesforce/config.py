@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from handoffs.connectors.secrets import Secret, resolve_secret
@@ -17,6 +17,7 @@ class SalesforceConfig:
     client_secret: Secret
     api_version: str = "v60.0"
     batch_size: int = 2000  # Sforce-Query-Options batchSize: 200-2000
+    write_back: dict[str, str] = field(default_factory=dict)  # {project_id: Opportunity.Field__c}
 
     @classmethod
     def from_entry(cls, entry: dict[str, Any]) -> SalesforceConfig:
@@ -26,4 +27,5 @@ class SalesforceConfig:
             client_id=str(resolve_secret(creds["client_id"]).reveal()),
             client_secret=resolve_secret(creds["client_secret"]),
             batch_size=int(entry.get("options", {}).get("batch_size", 2000)),
+            write_back=dict(entry.get("write_back") or {}),
         )

@@ -1,4 +1,4 @@
-"""Tryton as an :class:`~handoffs.flows.ports.ErpPort`: customer invoices and credit notes
+"""Tryton as an :class:`~handoffs.domain.ports.ErpPort`: customer invoices and credit notes
 (``account.invoice`` of type ``out``), posted with the ``post`` button and read back.
 
 Tryton has no external-id upsert, so an invoice's key is its ``reference`` (the hub's
@@ -31,9 +31,9 @@ from handoffs.connectors.tryton.rpc import TrytonRpc, TrytonRpcError
 from handoffs.connectors.tryton.setup import TrytonSetup
 from handoffs.domain.billing import Invoice
 from handoffs.domain.coexistence import PostedDocument
+from handoffs.domain.ports import ExternalRef, Guard
 from handoffs.engine.errors import TransientError, Uncertain
 from handoffs.engine.uncertain import PendingWrites, SettlePolicy, UncertainWrites
-from handoffs.flows.ports import ExternalRef, Guard
 
 __all__ = ["TrytonConfig", "TrytonErp"]
 

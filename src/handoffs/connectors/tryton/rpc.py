@@ -26,8 +26,8 @@ from typing import Any
 from handoffs.connectors.http import HttpClient
 from handoffs.connectors.secrets import REDACTOR
 from handoffs.connectors.tryton.config import TrytonConfig
+from handoffs.domain.ports import Guard
 from handoffs.engine.errors import TerminalError, TransientError
-from handoffs.flows.ports import Guard
 
 __all__ = ["TrytonRpc", "TrytonRpcError", "decode", "encode"]
 

@@ -13,8 +13,8 @@ from handoffs.connectors.auth import BasicAuth
 from handoffs.connectors.base import Reachability
 from handoffs.connectors.http import HttpClient
 from handoffs.connectors.workday.config import WorkdayConfig
+from handoffs.domain.ports import Guard
 from handoffs.engine.errors import HandoffsFailure
-from handoffs.flows.ports import Guard
 
 __all__ = ["WorkdayConfig", "WorkdayConnector"]
 

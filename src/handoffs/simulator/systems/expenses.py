@@ -104,7 +104,16 @@ class ExpenseSim(SimSystem):
                 return self.error(404, "not_found", f"No report {report_id}")
             body = await request.json()
             report = self.reports[report_id]
-            report["exported"] = {"reference": body.get("reference"), "at": self._stamp()}
+            reference = body.get("reference") if isinstance(body, dict) else None
+            if not isinstance(reference, str) or not reference.strip():
+                return self.error(400, "invalid_request", "reference must be a non-empty string")
+            if report["state"] != "APPROVED":
+                return self.error(
+                    409, "conflict", f"Report {report_id} is {report['state']}; only APPROVED exports"
+                )
+            if (report.get("exported") or {}).get("reference") == reference:
+                return NativeJSON(report)  # the same mark again changes nothing
+            report["exported"] = {"reference": reference, "at": self._stamp()}
             report["updated_at"] = report["exported"]["at"]
             self.remember("export", report=report_id, reference=body.get("reference"))
             return NativeJSON(report)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -22,6 +23,16 @@ SF_CLIENT_SECRET = "sim-salesforce-secret"  # noqa: S105 - a fixed credential of
 SF_TOKEN = "00DSim000000000!sim-access-token"  # noqa: S105
 API = "/services/data/v60.0"
 EXTERNAL_ID_FIELDS = {"External_Id__c", "Id"}
+# Custom fields the simulated org has beyond those its seed records carry: the one an admin
+# creates for the hub's project id write-back (docs/connectors.md, "Write-backs").
+CUSTOM_FIELDS = {"Opportunity": ("Project_Id__c",)}
+# Fields Salesforce computes or stamps itself: an update naming one is refused with
+# INVALID_FIELD_FOR_INSERT_UPDATE ("Unable to create/update fields: ...").
+READ_ONLY_FIELDS = {
+    "Id", "IsWon", "IsClosed", "IsDeleted", "CreatedDate", "LastModifiedDate", "SystemModstamp",
+    "ForecastCategory",
+}  # fmt: skip
+_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 _PREFIX = {"Account": "001", "Opportunity": "006", "OpportunityLineItem": "00k"}
 
 
@@ -55,6 +66,10 @@ class SalesforceSim(SimSystem):
 
     def __init__(self, seed_data: dict[str, list[dict[str, Any]]], **kwargs: Any) -> None:
         self.objects = {k: [copy.deepcopy(r) for r in v] for k, v in seed_data.items()}
+        for sobject, names in CUSTOM_FIELDS.items():
+            for record in self.objects.get(sobject, []):
+                for name in names:
+                    record.setdefault(name, None)  # a custom field with no value reads as null
         self.cursors: dict[str, list[dict[str, Any]]] = {}
         self._created = 0
         super().__init__(**kwargs)
@@ -106,6 +121,14 @@ class SalesforceSim(SimSystem):
                 return self.error(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
             return self._page(cursor, int(offset), int(self.cursors[cursor][0]["batch"]))
 
+        @app.get(API + "/sobjects/{sobject}/describe")
+        async def describe(sobject: str, request: Request) -> Response:
+            if not self._authorised(request):
+                return self.error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+            if sobject not in _PREFIX:
+                return self.error(404, "NOT_FOUND", "The requested resource does not exist")
+            return NativeJSON({"name": sobject, "fields": self._fields(sobject)})
+
         @app.get(API + "/sobjects/{sobject}/{record_id}")
         async def read(sobject: str, record_id: str, request: Request) -> Response:
             if not self._authorised(request):
@@ -114,6 +137,12 @@ class SalesforceSim(SimSystem):
             if not found:
                 return self.error(404, "NOT_FOUND", "The requested resource does not exist")
             return NativeJSON({"attributes": self._attributes(sobject, record_id), **found[0]})
+
+        @app.patch(API + "/sobjects/{sobject}/{record_id}")
+        async def update(sobject: str, record_id: str, request: Request) -> Response:
+            if not self._authorised(request):
+                return self.error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+            return self._update(sobject, record_id, await request.json())
 
         @app.patch(API + "/sobjects/{sobject}/{field}/{value}")
         async def upsert(sobject: str, field: str, value: str, request: Request) -> Response:
@@ -166,6 +195,46 @@ class SalesforceSim(SimSystem):
         if not done:
             body["nextRecordsUrl"] = f"{API}/query/{cursor}-{offset + batch}"
         return NativeJSON(body)
+
+    def _fields(self, sobject: str) -> list[dict[str, Any]]:
+        """``describe``'s field list, reduced to name, custom and updateable."""
+        names = {k for r in self.objects.get(sobject, [])[:1] for k in r} | set(
+            CUSTOM_FIELDS.get(sobject, ())
+        )
+        return [
+            {"name": n, "custom": n.endswith("__c"), "updateable": n not in READ_ONLY_FIELDS}
+            for n in sorted(names)
+        ]
+
+    def _update(self, sobject: str, record_id: str, body: Any) -> Response:
+        """Update a record by Id (REST API "Update a Record"): 204 with no body; a field the
+        object lacks, or one Salesforce sets itself, refuses the whole update."""
+        if sobject not in _PREFIX:
+            return self.error(404, "NOT_FOUND", "The requested resource does not exist")
+        if not _ID.fullmatch(record_id):
+            return self.error(400, "MALFORMED_ID", f"{sobject} ID: id value of incorrect type: {record_id}")
+        found = [r for r in self.objects.get(sobject, []) if r["Id"] == record_id]
+        if not found:
+            return self.error(404, "NOT_FOUND", "The requested resource does not exist")
+        if not isinstance(body, dict) or not body:
+            return self.error(400, "JSON_PARSER_ERROR", "The request body must be a JSON object of fields")
+        unknown = [k for k in body if k not in found[0]]
+        if unknown:
+            return self.error(
+                400, "INVALID_FIELD", f"No such column '{unknown[0]}' on sobject of type {sobject}"
+            )
+        locked = sorted(k for k in body if k in READ_ONLY_FIELDS)
+        if locked:
+            return self.error(
+                400,
+                "INVALID_FIELD_FOR_INSERT_UPDATE",
+                f"Unable to create/update fields: {', '.join(locked)}. Please check the security "
+                "settings of this field and verify that it is read/write for your profile or permission set.",
+            )
+        text = self.now().strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        found[0].update(body, LastModifiedDate=text, SystemModstamp=text)
+        self.remember("update", object=sobject, id=record_id, body=body)
+        return Response(status_code=204)
 
     def _upsert(self, sobject: str, field: str, value: str, body: Any) -> Response:
         if sobject not in _PREFIX:

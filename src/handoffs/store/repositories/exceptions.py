@@ -41,6 +41,7 @@ RUNBOOKS = {
     "paging": "docs/runbooks.md#retries-exhausted",
     "read_back": "docs/runbooks.md#read-back",
     "uncertain": "docs/runbooks.md#uncertain",
+    "write_back": "docs/runbooks.md#write-back",
 }
 
 
