@@ -199,6 +199,7 @@ def build(
         decisions=lambda uow: PolicyDecisionRepository(uow.connection, uow.now),
         screens=[ownership.screen, validation.screen_expenses],
         routing=systems.routing if systems is not None else None,
+        business_date=settings.as_of,
     )
     uow = UowFactory(engine, registry.subscriptions, clock)
     metrics.watch_store(uow)

@@ -80,9 +80,21 @@ def credit_notes(
 
 @app.command("revenue")
 def revenue(database_url: DbOption = None, fmt: FormatOption = Format.json, out: OutOption = None) -> None:
-    """Every revenue event: contract, period, method, amount and basis."""
+    """Every revenue event: contract, period, method, amount and basis.
+
+    ``period`` is the period the revenue was posted to (reported in), ``delivered_period``
+    the one it was earned in: they differ for late revenue of a period already closed.
+    """
     with opened(database_url) as hub, hub.uow() as uow:
-        rows = [encode(e) for e in uow.finance.revenue_events()]
+        posted = {
+            j.source.id: j.period
+            for j in uow.finance.journal_entries()
+            if j.source and j.source.type == "revenue_event"
+        }
+        rows = [
+            {**encode(e), "period": posted.get(e.id, e.period), "delivered_period": e.period}
+            for e in uow.finance.revenue_events()
+        ]
     if fmt is Format.json:
         _write_json(rows, out)
         return
@@ -102,6 +114,7 @@ def revenue(database_url: DbOption = None, fmt: FormatOption = Format.json, out:
             "project_id",
             "legal_entity_id",
             "period",
+            "delivered_period",
             "recognised_on",
             "method",
             "amount",

@@ -19,6 +19,7 @@ from handoffs.cli import (
     export,
     generate,
     load,
+    period,
     policy,
     readiness,
     reconcile,
@@ -55,6 +56,7 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(explain.app, name="explain")
 app.add_typer(billing.proposals_app, name="proposals")
+app.add_typer(period.app, name="period")
 app.command("bill")(billing.bill)
 app.command("reconcile")(reconcile.reconcile)
 app.command("credit-note")(billing.credit_note_)

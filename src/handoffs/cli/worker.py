@@ -21,6 +21,7 @@ from handoffs.cli.common import (
     print_json,
     require_schema,
 )
+from handoffs.cli.dates import AsOfOption, as_of_date
 from handoffs.engine.replay import replay as replay_messages
 
 
@@ -42,10 +43,21 @@ def worker(
             "instead of HANDOFFS_ERP.",
         ),
     ] = None,
+    as_of: AsOfOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Process queued work: price, invoice, deliver. Stops on SIGTERM or Ctrl-C after the batch."""
-    hub = open_app(database_url, systems=systems, batch_size=batch_size, lease_seconds=lease_seconds)
+    """Process queued work: price, invoice, deliver. Stops on SIGTERM or Ctrl-C after the batch.
+
+    Approved time of a period that has ended by the business date (``--as-of``, else today)
+    is billed as it arrives; time of a running period waits for ``handoffs bill``.
+    """
+    hub = open_app(
+        database_url,
+        systems=systems,
+        batch_size=batch_size,
+        lease_seconds=lease_seconds,
+        as_of=as_of_date(as_of),
+    )
     require_schema(hub)
     stopping = False
 

@@ -31,7 +31,8 @@ class BillingContext:
         entities = uow.objects.all("legal_entity")
         self.entity = next(e for e in entities if e.id == contract.legal_entity_id)
         self.rounding: str = self.entity.rounding
-        self.calendar = PeriodCalendar.from_entities(entities)
+        # Closed by the entity's own closed_through, and by a person (handoffs period close/reopen).
+        self.calendar = PeriodCalendar.from_entities(entities).with_closes(uow.periods.states())
         self.chart: ChartOfAccounts = chart_from_accounts(uow.objects.all("gl_account"))
         customer = uow.objects.get("customer", contract.customer_id)
         tax_codes = {t.id: t for t in uow.objects.all("tax_code")}

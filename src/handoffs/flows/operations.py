@@ -7,6 +7,7 @@ like any other.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -111,9 +112,19 @@ def issue_credit_note(uow: Any, ports: Ports, invoice_id: str, reason: str, issu
     return note
 
 
-def decide_proposal(uow: Any, ports: Ports, proposal_id: str, *, approve: bool, by: str, reason: str) -> None:
-    """Approve or reject an open proposal. Approving a credit-and-rebill issues both documents as proposed;
-    approving a write-down writes the held hours off for good."""
+def decide_proposal(
+    uow: Any,
+    ports: Ports,
+    proposal_id: str,
+    *,
+    approve: bool,
+    by: str,
+    reason: str,
+    issue_date: date | None = None,
+) -> None:
+    """Approve or reject an open proposal. Approving a credit-and-rebill issues both documents as proposed
+    (dated ``issue_date`` when given: the business date of the approval); approving a write-down writes
+    the held hours off for good."""
     [proposal] = [p for p in uow.finance.proposals() if p.id == proposal_id] or [None]
     if proposal is None or proposal.state != "open":
         raise ValidationError("proposal", f"{proposal_id} is not an open proposal")
@@ -124,13 +135,21 @@ def decide_proposal(uow: Any, ports: Ports, proposal_id: str, *, approve: bool, 
     uow.finance.decide(proposal_id, "approved" if approve else "rejected", by, reason)
     if not approve or proposal.kind != "credit_and_rebill":
         return
-    note: Invoice = decode(Invoice, proposal.doc["credit_note"])
+    note: Invoice = _dated(decode(Invoice, proposal.doc["credit_note"]), issue_date)
     ctx = _context(uow, note)
     _book(uow, ports, ctx, note)
     if proposal.doc.get("entry_update"):  # the held change to billed time applies now
         uow.time_entries.apply_held_change(decode(TimeEntry, orjson.loads(proposal.doc["entry_update"])))
     if proposal.doc.get("rebill"):
-        _book(uow, ports, ctx, decode(Invoice, proposal.doc["rebill"]))
+        _book(uow, ports, ctx, _dated(decode(Invoice, proposal.doc["rebill"]), issue_date))
+
+
+def _dated(document: Invoice, day: date | None) -> Invoice:
+    """The document issued on ``day`` (its payment terms kept), or as it is when no day is set."""
+    if day is None or day == document.issue_date:
+        return document
+    due = document.due_date and day + (document.due_date - document.issue_date)
+    return replace(document, issue_date=day, due_date=due)
 
 
 def reprice_amended_contract(events: list[ContractAmended], uow: Any, ports: Ports) -> None:

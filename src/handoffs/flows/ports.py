@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
 from handoffs.domain.billing import Invoice
@@ -14,7 +14,7 @@ from handoffs.domain.ports import Clock, IdFactory
 from handoffs.domain.pricing import PricedEntry
 from handoffs.domain.routing import ONLY_WHEN_ROUTED, Routing
 
-__all__ = ["ErpPort", "ExternalRef", "Guard", "Ports", "UnitOfWork", "erp_targets"]
+__all__ = ["ErpPort", "ExternalRef", "Guard", "Ports", "UnitOfWork", "business_today", "erp_targets"]
 
 T = TypeVar("T")
 
@@ -110,6 +110,13 @@ class Ports:
     screens: list[Callable[..., list[Any]]] = field(default_factory=list)
     # Which ERPs receive which postings (handoffs.yaml ``routing``); None: every ERP gets all.
     routing: Routing | None = None
+    # The business date billing decides with (``--as-of``, HANDOFFS_AS_OF); None: the clock's.
+    business_date: date | None = None
+
+
+def business_today(ports: Ports) -> date:
+    """The business date: the one set for the run, else today by the clock."""
+    return ports.business_date or ports.clock.now().date()
 
 
 def erp_targets(ports: Ports, object_type: str, legal_entity: Callable[[], str | None]) -> list[str]:

@@ -9,7 +9,9 @@ period, such as a problem with its contract). Reasons (codes are stable):
     no_approved_effort  unapproved_time      unpriced_time           rejected_time
     milestone_not_accepted                   no_installment_due      open_exceptions
 
-A project with an invoice for the period and nothing left to bill is "invoiced".
+A project with an invoice for the period and nothing left to bill is "invoiced"; one whose
+legal entity has closed the period is "closed" (anything still to bill for it is billed,
+and posted, in the next open period), with the reasons that would have held it kept.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from handoffs.domain.contracts import Contract
+from handoffs.domain.periods import PeriodCalendar
 from handoffs.domain.pricing import period_bounds
 from handoffs.domain.work import Project
 from handoffs.flows.ports import Ports
@@ -29,7 +32,7 @@ from handoffs.policies.model import Policy, ReadinessRules
 
 __all__ = ["Readiness", "Reason", "assess", "parse_period", "period_readiness"]
 
-Status = Literal["ready", "blocked", "invoiced"]
+Status = Literal["ready", "blocked", "invoiced", "closed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,7 @@ def assess(
     invoiced: bool,
     policy: Policy | None,
     policies_configured: bool = False,
+    closed: bool = False,
 ) -> Readiness:
     """Decide one project's readiness for ``period`` (pure: everything it reads is passed in)."""
     first, last = parse_period(period)
@@ -133,6 +137,8 @@ def assess(
         reasons.append(Reason("open_exceptions", f"{len(open_exceptions)} open: {listed}"))
     left = any(t.billing_state == "priced" for t in approved)
     status: Status = "blocked" if reasons else ("invoiced" if invoiced and not left else "ready")
+    if closed:
+        status = "closed"
     return Readiness(project.id, period, status, tuple(reasons), hours, policy.ref if policy else None)
 
 
@@ -148,6 +154,7 @@ def period_readiness(uow: Any, reads: Any, ports: Ports, period: str) -> list[Re
     """
     first, last = parse_period(period)
     time, problems, invoiced = reads.time(period), reads.open_exceptions(period), reads.invoiced(period)
+    calendar = PeriodCalendar.from_entities(uow.objects.all("legal_entity")).with_closes(uow.periods.states())
     out = []
     for project in uow.objects.all("project"):
         if (
@@ -168,6 +175,7 @@ def period_readiness(uow: Any, reads: Any, ports: Ports, period: str) -> list[Re
                 project.id in invoiced,
                 policy,
                 ports.policies is not None,
+                calendar.is_closed(project.legal_entity_id, period),
             )
         )
     return out
