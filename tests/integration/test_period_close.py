@@ -67,10 +67,20 @@ def test_closed_march_reports_what_it_reported_at_close(url: str, tmp_path: Path
             r for r in rows if r["period"] == "2026-03"
         ], name
     march, april = row(after["wip"], "2026-03"), row(after["wip"], "2026-04")
-    assert (march["recognised_in_period"], march["billed_in_period"], march["wip"]) == ("1200.00", "1200.00", "0.00")
+    assert (march["recognised_in_period"], march["billed_in_period"], march["wip"]) == (
+        "1200.00",
+        "1200.00",
+        "0.00",
+    )
     assert (april["recognised_in_period"], april["billed_in_period"]) == ("600.00", "600.00")
-    assert (april["recognised_to_date"], april["billed_to_date"], april["wip"]) == ("1800.00", "1800.00", "0.00")
-    margin = [(r["period"], r["hours"], r["revenue"], r["cost"], r["margin"]) for r in after["project_margin"]]
+    assert (april["recognised_to_date"], april["billed_to_date"], april["wip"]) == (
+        "1800.00",
+        "1800.00",
+        "0.00",
+    )
+    margin = [
+        (r["period"], r["hours"], r["revenue"], r["cost"], r["margin"]) for r in after["project_margin"]
+    ]
     assert margin == [
         ("2026-03", "8.00", "1200.00", "800.00", "400.00"),
         ("2026-04", "4.00", "600.00", "400.00", "200.00"),

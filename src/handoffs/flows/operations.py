@@ -21,6 +21,7 @@ from handoffs.domain.credit_notes import credit_note
 from handoffs.domain.errors import DomainError, ValidationError
 from handoffs.domain.journals import journal_for_invoice
 from handoffs.domain.messages import BilledTimeChanged, ContractAmended, GenerateInvoice, InvoiceGenerated
+from handoffs.domain.periods import period_of
 from handoffs.domain.pricing import PricedEntry, period_bounds
 from handoffs.domain.work import TimeEntry
 from handoffs.engine.errors import TerminalError
@@ -149,7 +150,10 @@ def _dated(document: Invoice, day: date | None) -> Invoice:
     if day is None or day == document.issue_date:
         return document
     due = document.due_date and day + (document.due_date - document.issue_date)
-    return replace(document, issue_date=day, due_date=due)
+    period = (
+        period_of(day) if document.kind == "credit_note" else document.period
+    )  # a note's period is its date's
+    return replace(document, issue_date=day, due_date=due, period=period)
 
 
 def reprice_amended_contract(events: list[ContractAmended], uow: Any, ports: Ports) -> None:
@@ -254,7 +258,7 @@ def propose_adjustment(events: list[BilledTimeChanged], uow: Any, ports: Ports) 
                 contract=contract,
                 entries=list(others.values()),
                 ledger=ledger,
-                issue_date=event.occurred_at.date(),
+                issue_date=ports.business_date or event.occurred_at.date(),
                 reason=reason,
                 roles={r.id: r.role for r in uow.objects.all("resource")},
                 tax_code=ctx.tax_code,
