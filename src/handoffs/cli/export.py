@@ -86,15 +86,7 @@ def revenue(database_url: DbOption = None, fmt: FormatOption = Format.json, out:
     the one it was earned in: they differ for late revenue of a period already closed.
     """
     with opened(database_url) as hub, hub.uow() as uow:
-        posted = {
-            j.source.id: j.period
-            for j in uow.finance.journal_entries()
-            if j.source and j.source.type == "revenue_event"
-        }
-        rows = [
-            {**encode(e), "period": posted.get(e.id, e.period), "delivered_period": e.period}
-            for e in uow.finance.revenue_events()
-        ]
+        rows = revenue_rows(uow)
     if fmt is Format.json:
         _write_json(rows, out)
         return
@@ -163,6 +155,19 @@ def journals(database_url: DbOption = None, fmt: FormatOption = Format.json, out
         ],
         out,
     )
+
+
+def revenue_rows(uow: Any) -> list[dict[str, Any]]:
+    """Revenue events as reported: ``period`` posted to, ``delivered_period`` earned in."""
+    posted = {
+        j.source.id: j.period
+        for j in uow.finance.journal_entries()
+        if j.source and j.source.type == "revenue_event"
+    }
+    return [
+        {**encode(e), "period": posted.get(e.id, e.period), "delivered_period": e.period}
+        for e in uow.finance.revenue_events()
+    ]
 
 
 def _write_rows(rows: list[dict[str, Any]], columns: list[str], out: Path | None) -> None:
