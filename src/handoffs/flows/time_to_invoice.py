@@ -32,6 +32,7 @@ from handoffs.domain.pricing import PricedEntry, period_bounds, price_entry
 from handoffs.domain.work import Project, TimeEntry, check_entry_in_schedule
 from handoffs.engine.errors import TerminalError, TransientError
 from handoffs.engine.registry import Handler
+from handoffs.flows.billing_gate import hold_if_not_ready
 from handoffs.flows.billing_run import run_billing
 from handoffs.flows.ports import ExternalRef, Ports, UnitOfWork, business_today, erp_targets
 from handoffs.flows.validation import screen_time
@@ -152,7 +153,7 @@ def generate_invoices(commands: list[GenerateInvoice], uow: UnitOfWork, ports: P
         project: Project | None = uow.objects.get("project", cmd.project_id)
         if project is None:
             raise TerminalError(f"project {cmd.project_id} is not in the store", category="missing_reference")
-        if not project.billable:
+        if not project.billable or hold_if_not_ready(uow, ports, project, cmd.period) is not None:
             continue
         try:
             invoice = run_billing(uow, project, _contract(uow, project), cmd.period, cmd.issue_date)

@@ -40,6 +40,7 @@ RUNBOOKS = {
     "paging": "docs/runbooks.md#retries-exhausted",
     "read_back": "docs/runbooks.md#read-back",
     "uncertain": "docs/runbooks.md#uncertain",
+    "billing_held": "docs/runbooks.md#billing-held",
 }
 
 
