@@ -22,9 +22,18 @@ __all__ = [
 ]
 
 SourceType = Literal[
-    "time_entry", "expense", "installment", "milestone", "invoice_line", "invoice", "revenue_event"
+    "time_entry",
+    "expense",
+    "installment",
+    "milestone",
+    "invoice_line",
+    "invoice",
+    "revenue_event",
+    "retainer",
 ]
-LineKind = Literal["time", "expense", "fee", "milestone", "adjustment"]
+# ``retainer``: a retainer invoiced in advance; ``retainer_applied``: the part of its balance
+# a later invoice draws down (a negative line: the amount due is the invoice's total).
+LineKind = Literal["time", "expense", "fee", "milestone", "adjustment", "retainer", "retainer_applied"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -98,7 +107,9 @@ class Invoice:
             require(
                 line.amount.currency == self.currency, f"lines[{i}].amount", f"must be in {self.currency}"
             )
-            if self.kind == "invoice":
+            if self.kind == "invoice" and line.kind == "retainer_applied":
+                require(line.amount.amount <= 0, f"lines[{i}].amount", "a retainer applied is not positive")
+            elif self.kind == "invoice":
                 check_non_negative(line.amount, f"lines[{i}].amount")
                 check_non_negative(line.tax, f"lines[{i}].tax")
             else:

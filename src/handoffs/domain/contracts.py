@@ -12,7 +12,7 @@ from handoffs.domain.errors import NoEffectiveRate
 from handoffs.domain.money import Money, check_currency
 from handoffs.domain.rules import check_id, check_non_negative, check_range, require
 
-__all__ = ["BillingModel", "Contract", "Installment", "Milestone", "RateCardVersion"]
+__all__ = ["BillingModel", "Contract", "Installment", "Milestone", "RateCardVersion", "Retainer"]
 
 BillingModel = Literal["time_and_materials", "fixed_fee", "milestone"]
 
@@ -61,6 +61,18 @@ class Milestone:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Retainer:
+    """An amount invoiced in advance, on the first invoice on or after ``invoice_on``, that
+    later invoices of the contract draw down (see ``retainers.py``)."""
+
+    amount: Money
+    invoice_on: date
+
+    def __post_init__(self) -> None:
+        require(self.amount.amount > 0, "retainer.amount", "must be positive")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Contract:
     """The commercial terms sold to a customer, as billed by one legal entity."""
 
@@ -80,6 +92,7 @@ class Contract:
     expense_markup: Decimal = Decimal(0)
     tax_code_id: str | None = None
     payment_terms_days: int = 30
+    retainer: Retainer | None = None
 
     def __post_init__(self) -> None:
         check_id(self.id)
@@ -106,6 +119,11 @@ class Contract:
             require(item.amount.currency == self.currency, f"schedule[{i}]", f"must be in {self.currency}")
         require(self.expense_markup >= 0, "expense_markup", "must not be negative")
         require(self.payment_terms_days >= 0, "payment_terms_days", "must not be negative")
+        if self.retainer is not None:
+            require(self.retainer.amount.currency == self.currency, "retainer", f"must be in {self.currency}")
+            require(
+                self.billing_model == "time_and_materials", "retainer", "is drawn down by time and materials"
+            )
         self._check_model()
 
     def _check_model(self) -> None:
