@@ -12,7 +12,15 @@ from handoffs.domain.errors import NoEffectiveRate
 from handoffs.domain.money import Money, check_currency
 from handoffs.domain.rules import check_id, check_non_negative, check_range, require
 
-__all__ = ["BillingModel", "Contract", "Installment", "Milestone", "RateCardVersion", "Retainer"]
+__all__ = [
+    "BillingModel",
+    "Contract",
+    "EstimateRevision",
+    "Installment",
+    "Milestone",
+    "RateCardVersion",
+    "Retainer",
+]
 
 BillingModel = Literal["time_and_materials", "fixed_fee", "milestone"]
 
@@ -61,6 +69,14 @@ class Milestone:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class EstimateRevision:
+    """A revised cost estimate of a fixed fee, in force from ``effective_from``."""
+
+    effective_from: date
+    estimated_cost: Money
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Retainer:
     """An amount invoiced in advance, on the first invoice on or after ``invoice_on``, that
     later invoices of the contract draw down (see ``retainers.py``)."""
@@ -93,6 +109,8 @@ class Contract:
     tax_code_id: str | None = None
     payment_terms_days: int = 30
     retainer: Retainer | None = None
+    # Later estimates, each from its date (the one in force at a period's end is used there).
+    estimate_revisions: tuple[EstimateRevision, ...] = ()
 
     def __post_init__(self) -> None:
         check_id(self.id)
@@ -119,6 +137,13 @@ class Contract:
             require(item.amount.currency == self.currency, f"schedule[{i}]", f"must be in {self.currency}")
         require(self.expense_markup >= 0, "expense_markup", "must not be negative")
         require(self.payment_terms_days >= 0, "payment_terms_days", "must not be negative")
+        for i, rev in enumerate(self.estimate_revisions):
+            require(
+                rev.estimated_cost.currency == self.currency,
+                f"estimate_revisions[{i}]",
+                f"must be in {self.currency}",
+            )
+            check_non_negative(rev.estimated_cost, f"estimate_revisions[{i}]")
         if self.retainer is not None:
             require(self.retainer.amount.currency == self.currency, "retainer", f"must be in {self.currency}")
             require(
@@ -136,6 +161,12 @@ class Contract:
             require(total == self.fixed_fee, "installments", "must add up to the fixed fee")
         else:
             require(bool(self.milestones), "milestones", "a milestone contract needs milestones")
+
+    def estimate_on(self, day: date) -> Money | None:
+        """The cost estimate in force on ``day``: the latest revision from on or before it, else
+        ``estimated_cost``."""
+        found = [r for r in self.estimate_revisions if r.effective_from <= day]
+        return max(found, key=lambda r: r.effective_from).estimated_cost if found else self.estimated_cost
 
     def rate_version_on(self, day: date) -> RateCardVersion:
         """The rate-card version in force on ``day`` (latest ``effective_from`` not after it)."""

@@ -147,6 +147,7 @@ def _recognise(ctx: BillingContext, period: str) -> list[RevenueEvent]:
         poc = recognise_percent_complete(
             event_id=event_id,
             contract=contract,
+            estimated_cost=contract.estimate_on(last),  # in force at the period's end
             project_id=project.id,
             period=period,
             cost=cost,
