@@ -18,7 +18,7 @@ from handoffs.domain.periods import PeriodCalendar
 from handoffs.domain.pricing import period_bounds
 from handoffs.domain.work import Project
 from handoffs.flows.ports import Ports
-from handoffs.flows.readiness import Readiness, assess
+from handoffs.flows.readiness import Readiness, assess, contract_of
 from handoffs.flows.validation import policy_for
 
 __all__ = ["HELD", "hold_if_not_ready"]
@@ -38,7 +38,7 @@ def hold_if_not_ready(uow: Any, ports: Ports, project: Project, period: str) -> 
     calendar = PeriodCalendar.from_entities(entities).with_closes(uow.periods.states())
     found = assess(
         project,
-        uow.objects.get("contract", project.contract_id or ""),
+        contract_of(uow, project),
         period,
         reads.time(period, project.id).get(project.id, []),
         reads.open_exceptions(period).get(project.id, []),

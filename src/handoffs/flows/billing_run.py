@@ -60,6 +60,8 @@ def run_billing(
     uow: Any, project: Project, contract: Contract, period: str, issue_date: date | None = None
 ) -> Invoice | None:
     """Recognise, invoice and journal what is due for ``project`` up to ``period``'s end."""
+    # Installments due on an event: on completion (the project closed), on a milestone's acceptance.
+    contract = contract.with_event_dates(project.end_date if project.status == "closed" else None)
     ctx = BillingContext(uow, project, contract)
     period = open_period(ctx.calendar, contract.legal_entity_id, period)
     if contract.billing_model == "time_and_materials" and not _has_work(ctx, period):

@@ -30,7 +30,7 @@ from handoffs.flows.ports import Ports
 from handoffs.flows.validation import policy_for
 from handoffs.policies.model import Policy, ReadinessRules
 
-__all__ = ["Readiness", "Reason", "assess", "parse_period", "period_readiness"]
+__all__ = ["Readiness", "Reason", "assess", "contract_of", "parse_period", "period_readiness"]
 
 Status = Literal["ready", "blocked", "invoiced", "closed"]
 
@@ -81,7 +81,7 @@ def _terms(contract: Contract, first: Any, last: Any, rules: ReadinessRules) -> 
         if not accepted:
             reasons.append(Reason("milestone_not_accepted", f"awaiting acceptance: {', '.join(waiting)}"))
     if contract.billing_model == "fixed_fee" and not any(
-        first <= i.due_date <= last for i in contract.installments
+        i.due_date is not None and first <= i.due_date <= last for i in contract.installments
     ):
         reasons.append(
             Reason("no_installment_due", f"no installment of {contract.id} falls due in the period")
@@ -146,6 +146,13 @@ def _few(ids: Sequence[str], n: int = 3) -> str:
     return ", ".join(ids[:n]) + (", ..." if len(ids) > n else "")
 
 
+def contract_of(uow: Any, project: Project) -> Contract | None:
+    """The project's contract, its event installments dated by the events that happened."""
+    contract: Contract | None = uow.objects.get("contract", project.contract_id or "")
+    closed = project.end_date if project.status == "closed" else None
+    return contract.with_event_dates(closed) if contract is not None else None
+
+
 def period_readiness(uow: Any, reads: Any, ports: Ports, period: str) -> list[Readiness]:
     """Readiness of every billable project active in ``period``.
 
@@ -164,7 +171,7 @@ def period_readiness(uow: Any, reads: Any, ports: Ports, period: str) -> list[Re
         ):
             continue
         policy = policy_for(ports.policies, uow.objects, project, last) if ports.policies else None
-        contract = uow.objects.get("contract", project.contract_id or "")
+        contract = contract_of(uow, project)
         out.append(
             assess(
                 project,
