@@ -65,6 +65,11 @@ class InvoiceLine:
     tax_code_id: str | None = None
     fx_rate: Decimal | None = None  # source-to-invoice currency rate applied (expenses)
     fx_rate_id: str | None = None  # the FxRate record that rate came from
+    # Expense lines: the expense's own cost, that cost in the invoice currency (not rounded),
+    # and the contract's markup applied on top (amount = converted_cost x (1 + markup), rounded).
+    cost: Money | None = None
+    converted_cost: Money | None = None
+    markup: Decimal | None = None
 
     def __post_init__(self) -> None:
         check_id(self.id)

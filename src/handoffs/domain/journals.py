@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from handoffs.domain.billing import Invoice, JournalEntry, JournalLine, RevenueEvent, SourceRef
 from handoffs.domain.errors import CurrencyMismatch, ValidationError
+from handoffs.domain.fx import Conversion
 from handoffs.domain.money import Money
 from handoffs.domain.periods import PeriodCalendar, Posting
 from handoffs.domain.reference import GlAccount
@@ -267,15 +268,22 @@ def journal_for_expense_claim(
     chart: ChartOfAccounts,
     calendar: PeriodCalendar,
     rounding: str = "half_up",
+    conversion: Conversion | None = None,
 ) -> JournalEntry | None:
     """Dr project expense, Cr reimbursement payable for an approved reimbursable expense.
 
     Returns None for expenses that are not approved or not reimbursable. The entry is in the
-    expense's own currency, dated the day it was incurred (or the next open period).
+    legal entity's functional currency: ``conversion`` is the expense's amount converted into
+    it (its rate and rate record are written on the memo); without one, the expense's own
+    currency. It is dated the day the expense was incurred (or the next open period).
     """
     if expense.status != "approved" or not expense.reimbursable:
         return None
+    fx = ""
     amount = expense.amount.rounded(rounding)
+    if conversion is not None and conversion.rate_id is not None:
+        amount = conversion.converted.rounded(rounding)
+        fx = f" ({expense.amount} at {conversion.rate} {conversion.rate_id})"
     posting = calendar.posting_for(legal_entity_id, expense.incurred_on, f"expense {expense.id}")
     lines = [
         _line(chart.account(legal_entity_id, "project_expense"), amount, f"{expense.id} {expense.category}"),
@@ -285,7 +293,7 @@ def journal_for_expense_claim(
             f"{expense.id} owed to {expense.resource_id}",
         ),
     ]
-    memo = f"expense claim {expense.id}"
+    memo = f"expense claim {expense.id}{fx}"
     return _entry(
         entry_id,
         legal_entity_id,

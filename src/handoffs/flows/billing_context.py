@@ -80,13 +80,14 @@ class BillingContext:
                 try:
                     self.fx.convert(x.amount, self.contract.currency, x.incurred_on)
                 except DomainError as exc:
-                    self._unconvertible(x, str(exc))
+                    self.unconvertible(x, str(exc))
                     continue
                 usable.append(x)
             self._expenses = usable
         return self._expenses
 
-    def _unconvertible(self, expense: Any, reason: str) -> None:
+    def unconvertible(self, expense: Any, reason: str) -> None:
+        """Raise an expense that cannot be converted as an exception (once per expense and currency)."""
         self.uow.exceptions.add(
             category="validation",
             source=f"billing:{self.project.id}",

@@ -18,6 +18,7 @@ from typing import Any
 from handoffs.domain.billing import Invoice, RevenueEvent
 from handoffs.domain.contract_billing import bill_installments, bill_milestones, bill_time_and_materials
 from handoffs.domain.contracts import Contract
+from handoffs.domain.errors import DomainError
 from handoffs.domain.expenses import expense_charge
 from handoffs.domain.journals import (
     journal_for_expense_claim,
@@ -217,9 +218,20 @@ def _journal_claims(ctx: BillingContext, last: date) -> None:
         if ctx.uow.finance.journal(entry_id) is None:
             resource = ctx.uow.objects.get("resource", expense.resource_id)
             entity = resource.legal_entity_id if resource else ctx.contract.legal_entity_id
+            functional = ctx.uow.objects.get("legal_entity", entity)
+            try:  # the claim is journalled in the claimant's entity's functional currency
+                conversion = ctx.fx.convert(expense.amount, functional.currency, expense.incurred_on)
+            except DomainError as exc:
+                ctx.unconvertible(expense, str(exc))
+                continue
             ctx.uow.finance.add_journal(
                 journal_for_expense_claim(
-                    expense, entry_id=entry_id, legal_entity_id=entity, chart=ctx.chart, calendar=ctx.calendar
+                    expense,
+                    entry_id=entry_id,
+                    legal_entity_id=entity,
+                    chart=ctx.chart,
+                    calendar=ctx.calendar,
+                    conversion=conversion,
                 )
             )
 
