@@ -15,6 +15,7 @@ from handoffs.analytics.base import Col, Context, Product, Scope
 from handoffs.analytics.closed import encode_rows, keep_closed, widened
 from handoffs.analytics.finance import backlog, dso, project_margin, wip
 from handoffs.analytics.flow import exception_resolution, invoice_cycle_time, straight_through
+from handoffs.analytics.group import consolidate
 from handoffs.analytics.people import time_to_staff, utilisation
 from handoffs.store.repositories.periods import read_reported
 
@@ -39,11 +40,13 @@ def compute(
     names: Iterable[str] | None = None,
     *,
     as_closed: bool = True,
+    group_currency: str | None = None,
 ) -> dict[str, Product]:
     """Compute data products (all by default) for a scope, sharing one read of the store.
 
     A legal entity's closed month (``handoffs period close``) reports the rows kept when it
-    was closed; ``as_closed=False`` gives what the store holds now instead.
+    was closed; ``as_closed=False`` gives what the store holds now instead. With
+    ``group_currency``, ``group_<name>`` products consolidate the money products into it.
 
     Raises:
         KeyError: an unknown product name.
@@ -53,7 +56,8 @@ def compute(
     ctx = Context(conn, widened(scope, reported))
     wanted = list(names) if names is not None else list(PRODUCTS)
     products = {name: PRODUCTS[name](ctx) for name in wanted}
-    return keep_closed(products, reported, scope) if reported else products
+    products = keep_closed(products, reported, scope) if reported else products
+    return products | consolidate(products, group_currency, ctx.fx) if group_currency else products
 
 
 def reported_at_close(conn: Connection, entity: str, period: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -34,8 +35,22 @@ def _period(value: str | None) -> str | None:
     return None if value is None else check_period(value)
 
 
+GroupOption = Annotated[
+    str | None,
+    typer.Option(
+        "--group-currency",
+        help="Also consolidate backlog, WIP, DSO and margin into this currency (ISO 4217), "
+        "per legal entity and in total, at the month-end FX rates in the store.",
+    ),
+]
+
+
 def _compute(
-    database_url: str | None, period_from: str | None, period_to: str | None, entity: str | None
+    database_url: str | None,
+    period_from: str | None,
+    period_to: str | None,
+    entity: str | None,
+    group_currency: str | None = None,
 ) -> Any:
     from handoffs.analytics import Scope, compute
 
@@ -43,7 +58,7 @@ def _compute(
     require_schema(hub)
     try:
         with hub.engine.connect() as conn:
-            return compute(conn, Scope(period_from, period_to, entity))
+            return compute(conn, Scope(period_from, period_to, entity), group_currency=group_currency)
     finally:
         hub.close()
 
@@ -55,6 +70,7 @@ def export(
     period_from: FromOption = None,
     period_to: ToOption = None,
     entity: EntityOption = None,
+    group_currency: GroupOption = None,
     database_url: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -63,7 +79,9 @@ def export(
 
     if fmt not in FORMATS:
         raise typer.BadParameter("must be csv or parquet", param_hint="--format")
-    products = _compute(database_url, period_from, period_to, entity)
+    if group_currency is not None and not re.fullmatch(r"[A-Z]{3}", group_currency):
+        raise typer.BadParameter("must be an ISO 4217 code such as USD", param_hint="--group-currency")
+    products = _compute(database_url, period_from, period_to, entity, group_currency)
     files = write(products.values(), out, fmt)
     summary = {
         p.name: {"file": str(f), "rows": len(p.rows)} for p, f in zip(products.values(), files, strict=True)
