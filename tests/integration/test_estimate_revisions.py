@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-import pytest
 
 from tests.integration.test_period_close import cli_
 from tests.support.docs import doc_input
@@ -14,15 +13,10 @@ from tests.support.docs import doc_input
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "billing" / "fixed-fee-poc.jsonl"
 
 
-@pytest.fixture
-def url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("HANDOFFS_ERP", "none")
-    return database_url
-
-
 def test_loading_every_revision_at_once_recognises_what_monthly_revisions_did(
-    url: str, tmp_path: Path
+    database_url: str, tmp_path: Path
 ) -> None:
+    url = database_url
     lines = [x for x in FIXTURE.read_text().splitlines() if '"type":"contract"' not in x]
     path = tmp_path / "ff.jsonl"
     path.write_text(

@@ -7,20 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-import pytest
 
 from tests.integration.test_period_close import cli_
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "billing" / "expense-fx-markup.jsonl"
 
 
-@pytest.fixture
-def url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("HANDOFFS_ERP", "none")
-    return database_url
-
-
-def test_an_expense_line_and_its_claim_carry_cost_fx_and_markup(url: str) -> None:
+def test_an_expense_line_and_its_claim_carry_cost_fx_and_markup(database_url: str) -> None:
+    url = database_url
     cli_(url, "load", str(FIXTURE))
     cli_(url, "bill", "--period", "2026-03")
     cli_(url, "worker", "--until-idle", "--as-of", "2026-04-15")

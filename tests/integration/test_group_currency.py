@@ -6,18 +6,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pytest
-
 from tests.integration.test_period_close import cli_, load
 
 
-@pytest.fixture
-def url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("HANDOFFS_ERP", "none")
-    return database_url
-
-
-def test_money_products_consolidate_per_entity_and_in_total(url: str, tmp_path: Path) -> None:
+def test_money_products_consolidate_per_entity_and_in_total(database_url: str, tmp_path: Path) -> None:
+    url = database_url
     load(url, tmp_path, "period-close/march.jsonl")
     load(url, tmp_path, "group/us.jsonl")
     cli_(url, "worker", "--until-idle", "--as-of", "2026-04-01")

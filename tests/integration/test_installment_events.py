@@ -6,15 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-import pytest
 
 from tests.integration.test_period_close import cli_, load
-
-
-@pytest.fixture
-def url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("HANDOFFS_ERP", "none")
-    return database_url
 
 
 def billed(url: str) -> list[tuple[str, list[str], str]]:
@@ -30,7 +23,8 @@ def bill(url: str, period: str) -> None:
     cli_(url, "worker", "--until-idle", "--as-of", "2026-04-01")
 
 
-def test_installments_fall_due_on_acceptance_and_on_completion(url: str, tmp_path: Path) -> None:
+def test_installments_fall_due_on_acceptance_and_on_completion(database_url: str, tmp_path: Path) -> None:
+    url = database_url
     load(url, tmp_path, "period-close/march.jsonl")
     load(url, tmp_path, "events/signed.jsonl")
     bill(url, "2026-01")

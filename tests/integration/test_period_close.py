@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
 from typer.testing import CliRunner
 
 from handoffs.cli.main import app as cli
@@ -19,7 +18,7 @@ PAGE = "billing-and-revenue.md"
 
 
 def cli_(url: str, *args: str, code: int = 0) -> str:
-    result = runner.invoke(cli, [*args, "--database-url", url])
+    result = runner.invoke(cli, [*args, "--database-url", url], env={"HANDOFFS_ERP": "none"})
     assert result.exit_code == code, (args, result.output)
     return result.output
 
@@ -45,13 +44,8 @@ def revenue(url: str) -> list[tuple[str, str, str]]:
     return sorted((r["period"], r["delivered_period"], r["amount"]["amount"]) for r in rows)
 
 
-@pytest.fixture
-def url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("HANDOFFS_ERP", "none")
-    return database_url
-
-
-def test_closed_march_reports_what_it_reported_at_close(url: str, tmp_path: Path) -> None:
+def test_closed_march_reports_what_it_reported_at_close(database_url: str, tmp_path: Path) -> None:
+    url = database_url
     load(url, tmp_path, "period-close/march.jsonl")
     cli_(url, "worker", "--until-idle", "--as-of", "2026-04-01")
     at_close = analytics(url, tmp_path / "before")
@@ -107,6 +101,7 @@ def test_closed_march_reports_what_it_reported_at_close(url: str, tmp_path: Path
     assert done["cli.period_reopen"] == ("cli:controller", "period:LE-FR:2026-03", True)
 
 
-def test_closing_twice_or_an_unknown_entity_is_a_usage_error(url: str) -> None:
+def test_closing_twice_or_an_unknown_entity_is_a_usage_error(database_url: str) -> None:
+    url = database_url
     assert "No legal entity LE-XX" in cli_(url, "period", "close", "LE-XX", "2026-03", code=2)
     assert "was not closed" in cli_(url, "period", "reopen", "LE-XX", "2026-03", "--reason", "r", code=2)

@@ -8,18 +8,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import orjson
-import pytest
 
 from tests.integration.test_period_close import cli_, load
 
 
-@pytest.fixture
-def url(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("HANDOFFS_ERP", "none")
-    return database_url
-
-
-def test_each_invoice_shows_time_billed_retainer_applied_and_amount_due(url: str, tmp_path: Path) -> None:
+def test_each_invoice_shows_time_billed_retainer_applied_and_amount_due(
+    database_url: str, tmp_path: Path
+) -> None:
+    url = database_url
     load(url, tmp_path, "period-close/march.jsonl")
     load(url, tmp_path, "retainer/contract.jsonl")
     cli_(url, "worker", "--until-idle", "--as-of", "2026-06-01")

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 
-from handoffs.domain.billing import Invoice, InvoiceLine, SourceRef
+from handoffs.domain.billing import Invoice, InvoiceLine, LineKind, SourceRef
 from handoffs.domain.contracts import Contract
 from handoffs.domain.money import Money
 from handoffs.domain.reference import TaxCode
@@ -79,19 +79,10 @@ def retainer_lines(
     number = len(billed) + 1
     if retainer.invoice_on <= period_end and not retainer_invoiced(documents, contract):
         amount = retainer.amount.rounded(rounding)
-        found.append(
-            InvoiceLine(
-                id=f"{invoice_id}-L{number:04d}",
-                kind="retainer",
-                description=f"Retainer of {contract.id}, invoiced in advance",
-                quantity=Decimal(1),
-                unit_price=amount,
-                amount=amount,
-                tax=tax_on(amount, tax_code, rounding),
-                sources=(SourceRef(type="retainer", id=contract.id),),
-                tax_code_id=tax_code.id if tax_code else None,
-            )
-        )
+        tax = tax_on(amount, tax_code, rounding)
+        source = (SourceRef(type="retainer", id=contract.id),)
+        text = f"Retainer of {contract.id}, invoiced in advance"
+        found.append(_line(f"{invoice_id}-L{number:04d}", "retainer", text, amount, tax, tax_code, source))
         balance = balance + amount
         number += 1
     drawn = [ln for ln in billed if ln.kind in APPLIED_TO]
@@ -106,16 +97,28 @@ def retainer_lines(
         if whole
         else tax_on(amount, tax_code, rounding)
     )
-    found.append(
-        InvoiceLine(
-            id=f"{invoice_id}-L{number:04d}",
-            kind="retainer_applied",
-            description=f"Retainer applied (balance before: {balance.amount} {balance.currency})",
-            quantity=Decimal(1),
-            unit_price=-amount,
-            amount=-amount,
-            tax=-tax,
-            tax_code_id=tax_code.id if tax_code else None,
-        )
-    )
+    text = f"Retainer applied (balance before: {balance.amount} {balance.currency})"
+    found.append(_line(f"{invoice_id}-L{number:04d}", "retainer_applied", text, -amount, -tax, tax_code))
     return found
+
+
+def _line(
+    line_id: str,
+    kind: LineKind,
+    text: str,
+    amount: Money,
+    tax: Money,
+    tax_code: TaxCode | None,
+    sources: tuple[SourceRef, ...] = (),
+) -> InvoiceLine:
+    return InvoiceLine(
+        id=line_id,
+        kind=kind,
+        description=text,
+        quantity=Decimal(1),
+        unit_price=amount,
+        amount=amount,
+        tax=tax,
+        sources=sources,
+        tax_code_id=tax_code.id if tax_code else None,
+    )
