@@ -162,6 +162,10 @@ class JournalLine:
     credit: Money
     memo: str = ""
     cost_centre_id: str | None = None
+    # A journal translated into the entity's functional currency keeps, per line, the
+    # document's signed amount (debit positive) and the rate the line was translated at.
+    document_amount: Money | None = None
+    fx_rate: Decimal | None = None
 
     def __post_init__(self) -> None:
         require(bool(self.account.strip()), "account", "must not be blank")

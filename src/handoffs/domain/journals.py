@@ -9,8 +9,10 @@ Rules (ASC 606 / IFRS 15 contract position, worked in docs/billing-and-revenue.m
   liability (billed ahead), the rest to the contract asset. Negative amounts (credit notes,
   downward catch-ups) mirror both rules.
 * A reimbursable expense claim: Dr project expense, Cr reimbursement payable.
-* Each entry is in the document's currency and posted per ``periods.PeriodCalendar``: a
-  late item lands in the next open period and the reason is written on the entry's memo.
+* Each entry is built in the document's currency and posted per ``periods.PeriodCalendar``:
+  a late item lands in the next open period and the reason is written on the entry's memo.
+  ``translation.translate`` puts one in the legal entity's functional currency when the
+  document is in another (the hub does so before storing it).
 * Accounts come from a ``ChartOfAccounts`` built from configuration by the caller.
 """
 
@@ -49,6 +51,7 @@ ACCOUNT_ROLES = (
     "tax_payable",
     "reimbursement_payable",
     "project_expense",
+    "fx_difference",
 )
 
 
@@ -78,6 +81,7 @@ DEFAULT_ACCOUNTS = {
     "reimbursement_payable": "2100",
     "revenue": "4000",
     "project_expense": "5100",
+    "fx_difference": "7900",
 }
 
 

@@ -79,7 +79,7 @@ def run_billing(
             position=ctx.position,
         )
         if entry is not None:
-            uow.finance.add_journal(entry)
+            ctx.add_journal(entry)
         ctx.documents.append(invoice)
     _journal_claims(ctx, period_bounds(period)[1])
     return invoice
@@ -118,7 +118,7 @@ def _book_revenue(ctx: BillingContext, event: RevenueEvent) -> None:
     )
     ctx.uow.finance.add_revenue_event(event)
     if entry is not None:
-        ctx.uow.finance.add_journal(entry)
+        ctx.add_journal(entry)
     ctx.events.append(event)
 
 

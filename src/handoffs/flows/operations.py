@@ -80,7 +80,7 @@ def _book(uow: Any, ports: Ports, ctx: BillingContext, document: Invoice) -> Non
         document, entry_id=f"JE-{document.id}", chart=ctx.chart, calendar=ctx.calendar, position=ctx.position
     )
     if entry is not None:
-        uow.finance.add_journal(entry)
+        ctx.add_journal(entry)
     ctx.documents.append(document)
     uow.publish(
         InvoiceGenerated(
