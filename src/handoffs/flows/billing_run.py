@@ -27,8 +27,7 @@ from handoffs.domain.journals import (
 )
 from handoffs.domain.money import Money
 from handoffs.domain.periods import PeriodCalendar, next_period, period_of
-from handoffs.domain.pricing import assemble_invoice, period_bounds
-from handoffs.domain.retainers import retainer_invoiced, retainer_lines
+from handoffs.domain.pricing import period_bounds
 from handoffs.domain.revenue import (
     cost_to_date,
     recognise_as_delivered,
@@ -37,6 +36,7 @@ from handoffs.domain.revenue import (
 )
 from handoffs.domain.work import Expense, Project
 from handoffs.flows.billing_context import BillingContext
+from handoffs.flows.billing_retainer import retainer_due, with_retainer
 
 __all__ = ["BillingContext", "open_period", "run_billing"]
 
@@ -93,16 +93,7 @@ def _has_work(ctx: BillingContext, period: str) -> bool:
         or entries.has_unrecognised(ctx.project.id, last)
         or _unrecognised_expenses(ctx, last)
         or _unbilled_expenses(ctx, last)
-        or _retainer_due(ctx, last)
-    )
-
-
-def _retainer_due(ctx: BillingContext, last: date) -> bool:
-    retainer = ctx.contract.retainer
-    return (
-        retainer is not None
-        and retainer.invoice_on <= last
-        and not retainer_invoiced(ctx.documents, ctx.contract)
+        or retainer_due(ctx, last)
     )
 
 
@@ -267,33 +258,7 @@ def _invoice(ctx: BillingContext, period: str, issue_date: date | None) -> Invoi
         uow.time_entries.set_state(already, "billed")
     if run.time.write_down is not None:
         _propose_write_down(ctx, run.time.write_down, period)
-    return _store(ctx, _with_retainer(ctx, run.invoice, invoice_id, period, issue_date))
-
-
-def _with_retainer(
-    ctx: BillingContext, invoice: Invoice | None, invoice_id: str, period: str, issue_date: date | None
-) -> Invoice | None:
-    """The invoice with the retainer's advance (when due) and its draw-down."""
-    billed = list(invoice.lines) if invoice else []
-    extra = retainer_lines(
-        invoice_id=invoice_id,
-        contract=ctx.contract,
-        period_end=period_bounds(period)[1],
-        billed=billed,
-        documents=ctx.documents,
-        tax_code=ctx.tax_code,
-        rounding=ctx.rounding,
-    )
-    if not extra:
-        return invoice
-    return assemble_invoice(
-        invoice_id=invoice_id,
-        contract=ctx.contract,
-        project_id=ctx.project.id,
-        period=period,
-        lines=[*billed, *extra],
-        issue_date=issue_date,
-    )
+    return _store(ctx, with_retainer(ctx, run.invoice, invoice_id, period, issue_date))
 
 
 def _propose_write_down(ctx: BillingContext, proposal: Any, period: str) -> None:
