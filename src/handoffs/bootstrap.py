@@ -210,6 +210,7 @@ def build(
         routing=systems.routing if systems is not None else None,
         cutovers=lambda uow: read_cutovers(uow.connection),
         write_backs=write_backs,
+        business_date=settings.as_of,
     )
     uow = UowFactory(engine, registry.subscriptions, clock)
     metrics.watch_store(uow)

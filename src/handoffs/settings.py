@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from handoffs.engine.egress import ALLOW_ENV, parse_networks
 from handoffs.store.db import DEFAULT_URL
@@ -25,6 +26,8 @@ class Settings:
         max_attempts: attempts before a transient failure becomes a dead letter.
         webhook_allow_networks: networks (CIDR) that webhook subscribers may be in besides
             public addresses, e.g. ``("127.0.0.1/32",)`` for a local demo; none by default.
+        as_of: the business date billing decides with (which periods have ended, the date of
+            invoices, credit notes and approved proposals); None: the machine's date.
     """
 
     database_url: str = DEFAULT_URL
@@ -34,6 +37,7 @@ class Settings:
     max_attempts: int = 8
     backoff_base: float = 0.5
     webhook_allow_networks: tuple[str, ...] = ()
+    as_of: date | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -46,6 +50,7 @@ class Settings:
             "max_attempts": int(env.get("HANDOFFS_MAX_ATTEMPTS", "8")),
             "backoff_base": float(env.get("HANDOFFS_BACKOFF_BASE", "0.5")),
             "webhook_allow_networks": tuple(str(n) for n in parse_networks(env.get(ALLOW_ENV, ""))),
+            "as_of": date.fromisoformat(env["HANDOFFS_AS_OF"]) if env.get("HANDOFFS_AS_OF") else None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

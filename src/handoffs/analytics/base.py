@@ -213,6 +213,18 @@ class Context:
     def fx(self) -> FxTable:
         return FxTable(self.objects("fx_rate", FxRate).values())
 
+    @cached_property
+    def posted(self) -> dict[str, str]:
+        """The period each journalled document or revenue event was posted to, by its id.
+
+        An item dated in a period closed by then is posted in the next open one; reports
+        count it there, so a closed month never changes and nothing late is lost.
+        """
+        query = select(objects.c.id, self.json_text(objects.c.doc, "period")).where(
+            objects.c.type == "journal_entry", objects.c.id.like("JE-%")
+        )
+        return {entry_id[3:]: period for entry_id, period in self.conn.execute(query)}
+
     def project_entity(self, project_id: str | None) -> str:
         project = self.projects.get(project_id or "")
         return project.legal_entity_id if project else UNATTRIBUTED

@@ -129,14 +129,15 @@ def wip(ctx: Context) -> Product:
     balance is WIP; a negative one is deferred revenue.
     """
     events: dict[str, list[tuple[str, Decimal, str, str]]] = defaultdict(list)
+    posted = ctx.posted
     for e in ctx.revenue_events:
-        events[e.contract_id].append((e.period, e.amount.amount, e.legal_entity_id, e.amount.currency))
+        when = posted.get(e.id, e.period)
+        events[e.contract_id].append((when, e.amount.amount, e.legal_entity_id, e.amount.currency))
     bills: dict[str, list[tuple[str, Decimal, str, str]]] = defaultdict(list)
     for r in ctx.invoice_rows:
         if r.status != "imported":
-            bills[r.contract_id].append(
-                (r.issue_date.isoformat()[:7], r.subtotal, r.legal_entity_id, r.currency)
-            )
+            when = posted.get(r.id, r.issue_date.isoformat()[:7])
+            bills[r.contract_id].append((when, r.subtotal, r.legal_entity_id, r.currency))
     product = Product("wip", WIP)
     contracts = sorted(set(events) | set(bills))
     for period in ctx.periods:
@@ -223,7 +224,7 @@ def project_margin(ctx: Context) -> Product:
     """
     revenue: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for e in ctx.revenue_events:
-        revenue[(e.project_id, e.period)] += e.amount.amount
+        revenue[(e.project_id, ctx.posted.get(e.id, e.period))] += e.amount.amount
     hours: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     cost: dict[tuple[str, str], list[Money]] = defaultdict(list)
     for project_id, resource_id, period, _, _, h in ctx.approved_time:

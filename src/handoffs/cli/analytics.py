@@ -52,22 +52,16 @@ def _compute(
     group_currency: str | None = None,
 ) -> Any:
     from handoffs.analytics import Scope, compute
-    from handoffs.analytics.base import Context
-    from handoffs.analytics.group import consolidate
     from handoffs.domain.errors import ValidationError
 
     hub = open_app(database_url, erp="none")
     require_schema(hub)
     try:
         with hub.engine.connect() as conn:
-            scope = Scope(period_from, period_to, entity)
-            products = compute(conn, scope)
-            if group_currency is not None:
-                try:
-                    products |= consolidate(products, Context(conn, scope).fx, group_currency.upper())
-                except ValidationError as exc:
-                    raise typer.BadParameter(str(exc), param_hint="--group-currency") from None
-            return products
+            try:
+                return compute(conn, Scope(period_from, period_to, entity), group_currency=group_currency)
+            except ValidationError as exc:
+                raise typer.BadParameter(str(exc), param_hint="--group-currency") from None
     finally:
         hub.close()
 

@@ -20,8 +20,10 @@ from handoffs.cli.common import (
     operator_name,
     print_json,
 )
+from handoffs.cli.dates import AsOfOption, as_of_date
 from handoffs.domain.errors import ValidationError
 from handoffs.flows.operations import decide_proposal, issue_credit_note, request_billing
+from handoffs.flows.ports import business_today
 
 proposals_app = typer.Typer(
     help="Write-downs and credit-and-rebills waiting for a decision.", no_args_is_help=True
@@ -32,8 +34,10 @@ def bill(
     period: Annotated[str, typer.Option(help="The billing period to close, YYYY-MM.", callback=check_period)],
     project: Annotated[str | None, typer.Option(help="Only this project.")] = None,
     issue_date: Annotated[
-        str | None, typer.Option(help="Invoice date YYYY-MM-DD (default: the period's last day).")
+        str | None,
+        typer.Option(help="Invoice date YYYY-MM-DD (default: the --as-of date, else the period's last day)."),
     ] = None,
+    as_of: AsOfOption = None,
     by: ByOption = None,
     database_url: DbOption = None,
     as_json: JsonOption = False,
@@ -42,10 +46,11 @@ def bill(
 
     Each run recognises revenue, invoices what is due and journals both; run the worker after.
     """
-    with opened(database_url) as hub:
+    with opened(database_url, as_of=as_of_date(as_of)) as hub:
         try:
             with hub.uow() as uow:
-                day = date.fromisoformat(issue_date) if issue_date else None
+                day = date.fromisoformat(issue_date) if issue_date else hub.ports.business_date
+                issue_date = day.isoformat() if day else None
                 queued = request_billing(uow, hub.ports, period, project, day)
                 after = {"project": project, "issue_date": issue_date, "queued": queued}
                 audit(uow, "cli.bill", f"period:{period}", by=by, after=after)
@@ -64,14 +69,17 @@ def bill(
 def credit_note_(
     invoice_id: Annotated[str, typer.Argument(help="The invoice to credit in full.")],
     reason: Annotated[str, typer.Option(help="Why: recorded on the credit note and its journal.")],
-    issue_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: today).")] = None,
+    issue_date: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD (default: the --as-of date, else today).")
+    ] = None,
+    as_of: AsOfOption = None,
     by: ByOption = None,
     database_url: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Credit an invoice. What it billed is released and billed again by the next billing run."""
-    with opened(database_url) as hub:
-        day = date.fromisoformat(issue_date) if issue_date else hub.ports.clock.now().date()
+    with opened(database_url, as_of=as_of_date(as_of)) as hub:
+        day = date.fromisoformat(issue_date) if issue_date else business_today(hub.ports)
         try:
             with hub.uow() as uow:
                 note = issue_credit_note(uow, hub.ports, invoice_id, reason, day)
@@ -123,13 +131,23 @@ def list_proposals(
     console.print(table)
 
 
-def _decide(proposal_id: str, approve: bool, reason: str, by: str | None, database_url: str | None) -> None:
+def _decide(
+    proposal_id: str,
+    approve: bool,
+    reason: str,
+    by: str | None,
+    database_url: str | None,
+    as_of: str | None = None,
+) -> None:
     state = "approved" if approve else "rejected"
-    with opened(database_url) as hub:
+    with opened(database_url, as_of=as_of_date(as_of)) as hub:
         try:
             with hub.uow() as uow:
                 who = operator_name(by)
-                decide_proposal(uow, hub.ports, proposal_id, approve=approve, by=who, reason=reason)
+                day = hub.ports.business_date
+                decide_proposal(
+                    uow, hub.ports, proposal_id, approve=approve, by=who, reason=reason, issue_date=day
+                )
                 after = {"state": state, "reason": reason}
                 action = f"cli.{'approve' if approve else 'reject'}_proposal"
                 audit(uow, action, f"proposal:{proposal_id}", by=who, before={"state": "open"}, after=after)
@@ -144,11 +162,16 @@ def _decide(proposal_id: str, approve: bool, reason: str, by: str | None, databa
 def approve(
     proposal_id: Annotated[str, typer.Argument(help="The proposal's id.")],
     reason: Annotated[str, typer.Option(help="Why it is approved (kept with the decision).")],
+    as_of: AsOfOption = None,
     by: ByOption = None,
     database_url: DbOption = None,
 ) -> None:
-    """Approve: a write-down writes the hours off; a credit-and-rebill issues both documents."""
-    _decide(proposal_id, True, reason, by, database_url)
+    """Approve: a write-down writes the hours off; a credit-and-rebill issues both documents.
+
+    With ``--as-of`` (or HANDOFFS_AS_OF) the documents are dated that business date, not the
+    date the proposal was made.
+    """
+    _decide(proposal_id, True, reason, by, database_url, as_of)
 
 
 @proposals_app.command("reject")

@@ -47,15 +47,23 @@ def invoice_line(
     rate = data["rate_card_version"]
     if rate:
         tree.add(f"rate card v{rate['version']} effective {rate['effective_from']}: {rate['rates']}")
-    if data["fx"]:
-        tree.add(f"FX {data['fx']['rate_id']} at {data['fx']['rate']}")
+    fx = data["fx"]
+    if fx and fx["cost"]:
+        cost, conv = fx["cost"], fx["converted_cost"]
+        via = f" at {fx['rate']} ({fx['rate_id']})" if fx["rate_id"] else ""
+        tree.add(
+            f"cost {cost['amount']} {cost['currency']}{via} = {conv['amount']} {conv['currency']}, "
+            f"markup {fx['markup']}"
+        )
+    elif fx:
+        tree.add(f"FX {fx['rate_id']} at {fx['rate']}")
     tax = data["tax_rule"]
     tree.add(f"tax {tax.get('id', '-')} at {tax['rate']}")
     tree.add(f"policy version: {data['policy_version'] or 'none applied (no policy files configured)'}")
     sources = tree.add(f"bills {len(data['sources'])} source record(s)")
     for s in data["sources"]:
         label = f"{s['type']} {s['id']}"
-        if s.get("approval"):
+        if s["type"] == "time_entry" and s.get("approval"):
             a = s["approval"]
             label += (
                 f": {s['hours']} h on {s['work_date']} by {s['resource_id']}, {a['status']} by "
@@ -63,6 +71,12 @@ def invoice_line(
             )
             if s["system_ids"]:
                 label += f"; ids {s['system_ids']}"
+        elif s.get("amount"):
+            a = s["approval"]
+            label += (
+                f": {s['amount']['amount']} {s['amount']['currency']} on {s['incurred_on']} by "
+                f"{s['resource_id']}, {a['status']}{', with receipt' if a['has_receipt'] else ''}"
+            )
         sources.add(label)
     journal = data["journal"]
     if journal:

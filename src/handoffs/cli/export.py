@@ -80,9 +80,13 @@ def credit_notes(
 
 @app.command("revenue")
 def revenue(database_url: DbOption = None, fmt: FormatOption = Format.json, out: OutOption = None) -> None:
-    """Every revenue event: contract, period, method, amount and basis."""
+    """Every revenue event: contract, period, method, amount and basis.
+
+    ``period`` is the period the revenue was posted to (reported in), ``delivered_period``
+    the one it was earned in: they differ for late revenue of a period already closed.
+    """
     with opened(database_url) as hub, hub.uow() as uow:
-        rows = [encode(e) for e in uow.finance.revenue_events()]
+        rows = revenue_rows(uow)
     if fmt is Format.json:
         _write_json(rows, out)
         return
@@ -102,6 +106,7 @@ def revenue(database_url: DbOption = None, fmt: FormatOption = Format.json, out:
             "project_id",
             "legal_entity_id",
             "period",
+            "delivered_period",
             "recognised_on",
             "method",
             "amount",
@@ -150,6 +155,19 @@ def journals(database_url: DbOption = None, fmt: FormatOption = Format.json, out
         ],
         out,
     )
+
+
+def revenue_rows(uow: Any) -> list[dict[str, Any]]:
+    """Revenue events as reported: ``period`` posted to, ``delivered_period`` earned in."""
+    posted = {
+        j.source.id: j.period
+        for j in uow.finance.journal_entries()
+        if j.source and j.source.type == "revenue_event"
+    }
+    return [
+        {**encode(e), "period": posted.get(e.id, e.period), "delivered_period": e.period}
+        for e in uow.finance.revenue_events()
+    ]
 
 
 def _write_rows(rows: list[dict[str, Any]], columns: list[str], out: Path | None) -> None:

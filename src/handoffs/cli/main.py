@@ -20,6 +20,7 @@ from handoffs.cli import (
     generate,
     init,
     load,
+    period,
     policy,
     readiness,
     reconcile,
@@ -57,6 +58,7 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(explain.app, name="explain")
 app.add_typer(billing.proposals_app, name="proposals")
+app.add_typer(period.app, name="period")
 app.command("bill")(billing.bill)
 app.command("reconcile")(reconcile.reconcile)
 app.command("credit-note")(billing.credit_note_)

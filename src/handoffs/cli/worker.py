@@ -23,6 +23,7 @@ from handoffs.cli.common import (
     print_json,
     require_schema,
 )
+from handoffs.cli.dates import AsOfOption, as_of_date
 from handoffs.engine.replay import replay as replay_messages
 
 if TYPE_CHECKING:
@@ -62,16 +63,25 @@ def worker(
             min=1.0, help="Seconds a silent puller keeps a system before another worker takes it over."
         ),
     ] = 60.0,
+    as_of: AsOfOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Process queued work: price, invoice, deliver; run scheduled pulls when due.
 
     Stops on SIGTERM or Ctrl-C after the batch in hand (a pull stops at its next page,
-    its cursor unmoved). Systems with a
-    ``schedule`` in the systems file are pulled by one worker at a time (a lease in the
-    database); each pull is recorded as a sync run (``sync_runs``: started, finished, counts, error).
+    its cursor unmoved). Systems with a ``schedule`` in the systems file are pulled by one
+    worker at a time (a lease in the database); each pull is recorded as a sync run
+    (``sync_runs``: started, finished, counts, error). Approved time of a period that has
+    ended by the business date (``--as-of``, else today) is billed as it arrives; time of a
+    running period waits for ``handoffs bill``.
     """
-    hub = open_app(database_url, systems=systems, batch_size=batch_size, lease_seconds=lease_seconds)
+    hub = open_app(
+        database_url,
+        systems=systems,
+        batch_size=batch_size,
+        lease_seconds=lease_seconds,
+        as_of=as_of_date(as_of),
+    )
     require_schema(hub)
     scheduler = _scheduler(hub, pulls, until_idle, pull_lease_seconds)
     stopping = False

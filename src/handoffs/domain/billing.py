@@ -22,9 +22,18 @@ __all__ = [
 ]
 
 SourceType = Literal[
-    "time_entry", "expense", "installment", "milestone", "invoice_line", "invoice", "revenue_event"
+    "time_entry",
+    "expense",
+    "installment",
+    "milestone",
+    "invoice_line",
+    "invoice",
+    "revenue_event",
+    "retainer",
 ]
-LineKind = Literal["time", "expense", "fee", "milestone", "adjustment"]
+# ``retainer``: a retainer invoiced in advance; ``retainer_applied``: the part of its balance
+# a later invoice draws down (a negative line: the amount due is the invoice's total).
+LineKind = Literal["time", "expense", "fee", "milestone", "adjustment", "retainer", "retainer_applied"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -56,6 +65,11 @@ class InvoiceLine:
     tax_code_id: str | None = None
     fx_rate: Decimal | None = None  # source-to-invoice currency rate applied (expenses)
     fx_rate_id: str | None = None  # the FxRate record that rate came from
+    # Expense lines: the expense's own cost, that cost in the invoice currency (not rounded),
+    # and the contract's markup applied on top (amount = converted_cost x (1 + markup), rounded).
+    cost: Money | None = None
+    converted_cost: Money | None = None
+    markup: Decimal | None = None
 
     def __post_init__(self) -> None:
         check_id(self.id)
@@ -98,7 +112,9 @@ class Invoice:
             require(
                 line.amount.currency == self.currency, f"lines[{i}].amount", f"must be in {self.currency}"
             )
-            if self.kind == "invoice":
+            if self.kind == "invoice" and line.kind == "retainer_applied":
+                require(line.amount.amount <= 0, f"lines[{i}].amount", "a retainer applied is not positive")
+            elif self.kind == "invoice":
                 check_non_negative(line.amount, f"lines[{i}].amount")
                 check_non_negative(line.tax, f"lines[{i}].tax")
             else:
@@ -146,6 +162,10 @@ class JournalLine:
     credit: Money
     memo: str = ""
     cost_centre_id: str | None = None
+    # A journal translated into the entity's functional currency keeps, per line, the
+    # document's signed amount (debit positive) and the rate the line was translated at.
+    document_amount: Money | None = None
+    fx_rate: Decimal | None = None
 
     def __post_init__(self) -> None:
         require(bool(self.account.strip()), "account", "must not be blank")

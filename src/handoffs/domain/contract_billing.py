@@ -184,12 +184,16 @@ def bill_installments(
     """
     _require_model(contract, "fixed_fee", "fixed-fee installments")
     _, last = period_bounds(period)
-    due = sorted((i for i in contract.installments if i.due_date <= last), key=lambda i: (i.due_date, i.id))
+    due = sorted(
+        (i for i in contract.installments if i.due_date is not None and i.due_date <= last),
+        key=lambda i: (i.due_date or last, i.id),
+    )
     items: list[tuple[Installment | Milestone, SourceRef, str]] = [
         (
             i,
             SourceRef(type="installment", id=i.id),
-            f"Fixed fee installment {i.id} due {i.due_date.isoformat()}",
+            f"Fixed fee installment {i.id} due {i.due_date.isoformat() if i.due_date else ''}"
+            + (f" ({i.due_on.replace(':', ' of ')})" if i.due_on else ""),
         )
         for i in due
     ]

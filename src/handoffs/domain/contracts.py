@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -12,7 +12,15 @@ from handoffs.domain.errors import NoEffectiveRate
 from handoffs.domain.money import Money, check_currency
 from handoffs.domain.rules import check_id, check_non_negative, check_range, require
 
-__all__ = ["BillingModel", "Contract", "Installment", "Milestone", "RateCardVersion"]
+__all__ = [
+    "BillingModel",
+    "Contract",
+    "EstimateRevision",
+    "Installment",
+    "Milestone",
+    "RateCardVersion",
+    "Retainer",
+]
 
 BillingModel = Literal["time_and_materials", "fixed_fee", "milestone"]
 
@@ -35,15 +43,29 @@ class RateCardVersion:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Installment:
-    """One scheduled fixed-fee invoice."""
+    """One scheduled fixed-fee invoice, due on a date or on an event.
+
+    ``due_on`` names the event: ``completion`` (the project is closed; due on its end date)
+    or ``acceptance:<milestone id>`` (due when that milestone of the contract is accepted).
+    Until the event happens the installment has no ``due_date`` and is not billed.
+    """
 
     id: str
-    due_date: date
     amount: Money
+    due_date: date | None = None
+    due_on: str | None = None
 
     def __post_init__(self) -> None:
         check_id(self.id)
         check_non_negative(self.amount, "amount")
+        require(
+            self.due_date is not None or self.due_on is not None, "due_date", "a date or an event (due_on)"
+        )
+        require(
+            self.due_on is None or self.due_on == "completion" or self.due_on.startswith("acceptance:"),
+            "due_on",
+            "must be completion or acceptance:<milestone id>",
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -58,6 +80,26 @@ class Milestone:
     def __post_init__(self) -> None:
         check_id(self.id)
         check_non_negative(self.amount, "amount")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EstimateRevision:
+    """A revised cost estimate of a fixed fee, in force from ``effective_from``."""
+
+    effective_from: date
+    estimated_cost: Money
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Retainer:
+    """An amount invoiced in advance, on the first invoice on or after ``invoice_on``, that
+    later invoices of the contract draw down (see ``retainers.py``)."""
+
+    amount: Money
+    invoice_on: date
+
+    def __post_init__(self) -> None:
+        require(self.amount.amount > 0, "retainer.amount", "must be positive")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -80,6 +122,9 @@ class Contract:
     expense_markup: Decimal = Decimal(0)
     tax_code_id: str | None = None
     payment_terms_days: int = 30
+    retainer: Retainer | None = None
+    # Later estimates, each from its date (the one in force at a period's end is used there).
+    estimate_revisions: tuple[EstimateRevision, ...] = ()
 
     def __post_init__(self) -> None:
         check_id(self.id)
@@ -101,11 +146,31 @@ class Contract:
             if amount is not None:
                 require(amount.currency == self.currency, name, f"must be in {self.currency}")
                 check_non_negative(amount, name)
+        names = {m.id for m in self.milestones}
+        for i, inst in enumerate(self.installments):
+            if inst.due_on and inst.due_on.startswith("acceptance:"):
+                require(
+                    inst.due_on[11:] in names,
+                    f"installments[{i}].due_on",
+                    "names no milestone of the contract",
+                )
         schedule: list[Installment | Milestone] = [*self.installments, *self.milestones]
         for i, item in enumerate(schedule):
             require(item.amount.currency == self.currency, f"schedule[{i}]", f"must be in {self.currency}")
         require(self.expense_markup >= 0, "expense_markup", "must not be negative")
         require(self.payment_terms_days >= 0, "payment_terms_days", "must not be negative")
+        for i, rev in enumerate(self.estimate_revisions):
+            require(
+                rev.estimated_cost.currency == self.currency,
+                f"estimate_revisions[{i}]",
+                f"must be in {self.currency}",
+            )
+            check_non_negative(rev.estimated_cost, f"estimate_revisions[{i}]")
+        if self.retainer is not None:
+            require(self.retainer.amount.currency == self.currency, "retainer", f"must be in {self.currency}")
+            require(
+                self.billing_model == "time_and_materials", "retainer", "is drawn down by time and materials"
+            )
         self._check_model()
 
     def _check_model(self) -> None:
@@ -118,6 +183,28 @@ class Contract:
             require(total == self.fixed_fee, "installments", "must add up to the fixed fee")
         else:
             require(bool(self.milestones), "milestones", "a milestone contract needs milestones")
+
+    def with_event_dates(self, completed_on: date | None) -> Contract:
+        """The contract with each event installment dated by its event, if it has happened.
+
+        Args:
+            completed_on: the project's completion date (its end date once closed), or None.
+        """
+        accepted = {m.id: m.accepted_on for m in self.milestones}
+
+        def dated(inst: Installment) -> Installment:
+            if inst.due_on is None:
+                return inst
+            day = completed_on if inst.due_on == "completion" else accepted.get(inst.due_on[11:])
+            return replace(inst, due_date=day)
+
+        return replace(self, installments=tuple(dated(i) for i in self.installments))
+
+    def estimate_on(self, day: date) -> Money | None:
+        """The cost estimate in force on ``day``: the latest revision from on or before it, else
+        ``estimated_cost``."""
+        found = [r for r in self.estimate_revisions if r.effective_from <= day]
+        return max(found, key=lambda r: r.effective_from).estimated_cost if found else self.estimated_cost
 
     def rate_version_on(self, day: date) -> RateCardVersion:
         """The rate-card version in force on ``day`` (latest ``effective_from`` not after it)."""

@@ -122,6 +122,9 @@ def expense_lines(
             tax_code_id=tax_code.id if tax_code else None,
             fx_rate=conversion.rate if conversion.rate_id else None,
             fx_rate_id=conversion.rate_id,
+            cost=expense.amount,
+            converted_cost=conversion.converted,
+            markup=markup,
         )
         lines.append(line)
         dispositions.append(ExpenseDisposition(expense.id, line.id, "billed"))

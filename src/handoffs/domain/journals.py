@@ -9,8 +9,10 @@ Rules (ASC 606 / IFRS 15 contract position, worked in docs/billing-and-revenue.m
   liability (billed ahead), the rest to the contract asset. Negative amounts (credit notes,
   downward catch-ups) mirror both rules.
 * A reimbursable expense claim: Dr project expense, Cr reimbursement payable.
-* Each entry is in the document's currency and posted per ``periods.PeriodCalendar``: a
-  late item lands in the next open period and the reason is written on the entry's memo.
+* Each entry is built in the document's currency and posted per ``periods.PeriodCalendar``:
+  a late item lands in the next open period and the reason is written on the entry's memo.
+  ``translation.translate`` puts one in the legal entity's functional currency when the
+  document is in another (the hub does so before storing it).
 * Accounts come from a ``ChartOfAccounts`` built from configuration by the caller.
 """
 
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 
 from handoffs.domain.billing import Invoice, JournalEntry, JournalLine, RevenueEvent, SourceRef
 from handoffs.domain.errors import CurrencyMismatch, ValidationError
+from handoffs.domain.fx import Conversion
 from handoffs.domain.money import Money
 from handoffs.domain.periods import PeriodCalendar, Posting
 from handoffs.domain.reference import GlAccount
@@ -48,6 +51,7 @@ ACCOUNT_ROLES = (
     "tax_payable",
     "reimbursement_payable",
     "project_expense",
+    "fx_difference",
 )
 
 
@@ -77,6 +81,7 @@ DEFAULT_ACCOUNTS = {
     "reimbursement_payable": "2100",
     "revenue": "4000",
     "project_expense": "5100",
+    "fx_difference": "7900",
 }
 
 
@@ -267,15 +272,22 @@ def journal_for_expense_claim(
     chart: ChartOfAccounts,
     calendar: PeriodCalendar,
     rounding: str = "half_up",
+    conversion: Conversion | None = None,
 ) -> JournalEntry | None:
     """Dr project expense, Cr reimbursement payable for an approved reimbursable expense.
 
     Returns None for expenses that are not approved or not reimbursable. The entry is in the
-    expense's own currency, dated the day it was incurred (or the next open period).
+    legal entity's functional currency: ``conversion`` is the expense's amount converted into
+    it (its rate and rate record are written on the memo); without one, the expense's own
+    currency. It is dated the day the expense was incurred (or the next open period).
     """
     if expense.status != "approved" or not expense.reimbursable:
         return None
+    fx = ""
     amount = expense.amount.rounded(rounding)
+    if conversion is not None and conversion.rate_id is not None:
+        amount = conversion.converted.rounded(rounding)
+        fx = f" ({expense.amount} at {conversion.rate} {conversion.rate_id})"
     posting = calendar.posting_for(legal_entity_id, expense.incurred_on, f"expense {expense.id}")
     lines = [
         _line(chart.account(legal_entity_id, "project_expense"), amount, f"{expense.id} {expense.category}"),
@@ -285,7 +297,7 @@ def journal_for_expense_claim(
             f"{expense.id} owed to {expense.resource_id}",
         ),
     ]
-    memo = f"expense claim {expense.id}"
+    memo = f"expense claim {expense.id}{fx}"
     return _entry(
         entry_id,
         legal_entity_id,

@@ -2,7 +2,8 @@
 
 Rule: a posting dated in a closed period lands on the first day of the next open period of
 the same legal entity, and the posting carries the reason. A period is closed when it is
-on or before the entity's ``closed_through`` period, or is listed as closed explicitly.
+on or before the entity's ``closed_through`` period, or is listed as closed explicitly
+(``handoffs period close``), and not reopened explicitly (``handoffs period reopen``).
 """
 
 from __future__ import annotations
@@ -50,10 +51,12 @@ class PeriodCalendar:
     Attributes:
         closed_through: per legal entity id, the last closed period (all before it are closed).
         closed: per legal entity id, further periods closed out of sequence.
+        reopened: per legal entity id, periods a person reopened (open whatever the above say).
     """
 
     closed_through: Mapping[str, str] = field(default_factory=dict)
     closed: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    reopened: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for period in self.closed_through.values():
@@ -67,8 +70,23 @@ class PeriodCalendar:
         """A calendar from the legal entities' ``closed_through`` fields."""
         return cls({e.id: e.closed_through for e in entities if e.closed_through is not None})
 
+    def with_closes(self, closes: Iterable[tuple[str, str, bool]]) -> PeriodCalendar:
+        """This calendar with periods closed or reopened by a person: ``(entity, period, closed)``."""
+        closed = {k: set(v) for k, v in self.closed.items()}
+        reopened = {k: set(v) for k, v in self.reopened.items()}
+        for entity, period, is_closed in closes:
+            (closed if is_closed else reopened).setdefault(entity, set()).add(period)
+            (reopened if is_closed else closed).get(entity, set()).discard(period)
+        return PeriodCalendar(
+            self.closed_through,
+            {k: frozenset(v) for k, v in closed.items()},
+            {k: frozenset(v) for k, v in reopened.items()},
+        )
+
     def is_closed(self, legal_entity_id: str, period: str) -> bool:
         """Whether ``period`` is closed for the legal entity."""
+        if period in self.reopened.get(legal_entity_id, frozenset()):
+            return False
         through = self.closed_through.get(legal_entity_id)
         return (through is not None and period <= through) or period in self.closed.get(
             legal_entity_id, frozenset()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import orjson
 
-from handoffs.domain.billing import Invoice, RevenueEvent
+from handoffs.domain.billing import Invoice, JournalEntry, RevenueEvent
 from handoffs.domain.codec import encode
 from handoffs.domain.contracts import Contract
 from handoffs.domain.errors import DomainError
@@ -16,9 +17,12 @@ from handoffs.domain.ledger import BillingLedger
 from handoffs.domain.money import Money
 from handoffs.domain.periods import PeriodCalendar
 from handoffs.domain.tax import resolve_tax_code
+from handoffs.domain.translation import translate
 from handoffs.domain.work import Project
 
 __all__ = ["BillingContext"]
+
+_CARRIED = ("unbilled_receivable", "deferred_revenue")
 
 
 class BillingContext:
@@ -31,7 +35,8 @@ class BillingContext:
         entities = uow.objects.all("legal_entity")
         self.entity = next(e for e in entities if e.id == contract.legal_entity_id)
         self.rounding: str = self.entity.rounding
-        self.calendar = PeriodCalendar.from_entities(entities)
+        # Closed by the entity's own closed_through, and by a person (handoffs period close/reopen).
+        self.calendar = PeriodCalendar.from_entities(entities).with_closes(uow.periods.states())
         self.chart: ChartOfAccounts = chart_from_accounts(uow.objects.all("gl_account"))
         customer = uow.objects.get("customer", contract.customer_id)
         tax_codes = {t.id: t for t in uow.objects.all("tax_code")}
@@ -62,6 +67,32 @@ class BillingContext:
             Money.sum([d.subtotal for d in self.documents], currency),
         )
 
+    def add_journal(self, entry: JournalEntry) -> None:
+        """Store a document's journal, in the legal entity's functional currency (translation.py)."""
+        if entry.currency != self.entity.currency:
+            rate = self.fx.convert(Money(Decimal(1), entry.currency), self.entity.currency, entry.entry_date)
+            entry = translate(
+                entry,
+                currency=self.entity.currency,
+                rate=rate.rate,
+                rate_id=rate.rate_id,
+                carried=self._carried(),
+                fx_account=self.chart.account(self.entity.id, "fx_difference"),
+                rounding=self.rounding,
+            )
+        self.uow.finance.add_journal(entry)
+
+    def _carried(self) -> dict[str, tuple[Decimal, Decimal]]:
+        """The contract asset and liability of the contract so far, in both currencies."""
+        carried = {self.chart.account(self.entity.id, r): [Decimal(0), Decimal(0)] for r in _CARRIED}
+        for source_id in [e.id for e in self.events] + [d.id for d in self.documents]:
+            journal = self.uow.finance.journal(f"JE-{source_id}")
+            for line in journal.lines if journal else ():
+                if line.account in carried and line.document_amount is not None:
+                    carried[line.account][0] += line.document_amount.amount
+                    carried[line.account][1] += line.debit.amount - line.credit.amount
+        return {k: (v[0], v[1]) for k, v in carried.items()}
+
     def ledger(self) -> BillingLedger:
         return BillingLedger.from_documents(self.documents, self.uow.finance.held_hours(self.contract.id))
 
@@ -79,13 +110,14 @@ class BillingContext:
                 try:
                     self.fx.convert(x.amount, self.contract.currency, x.incurred_on)
                 except DomainError as exc:
-                    self._unconvertible(x, str(exc))
+                    self.unconvertible(x, str(exc))
                     continue
                 usable.append(x)
             self._expenses = usable
         return self._expenses
 
-    def _unconvertible(self, expense: Any, reason: str) -> None:
+    def unconvertible(self, expense: Any, reason: str) -> None:
+        """Raise an expense that cannot be converted as an exception (once per expense and currency)."""
         self.uow.exceptions.add(
             category="validation",
             source=f"billing:{self.project.id}",

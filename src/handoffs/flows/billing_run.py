@@ -18,6 +18,7 @@ from typing import Any
 from handoffs.domain.billing import Invoice, RevenueEvent
 from handoffs.domain.contract_billing import bill_installments, bill_milestones, bill_time_and_materials
 from handoffs.domain.contracts import Contract
+from handoffs.domain.errors import DomainError
 from handoffs.domain.expenses import expense_charge
 from handoffs.domain.journals import (
     journal_for_expense_claim,
@@ -35,6 +36,7 @@ from handoffs.domain.revenue import (
 )
 from handoffs.domain.work import Expense, Project
 from handoffs.flows.billing_context import BillingContext
+from handoffs.flows.billing_retainer import retainer_due, with_retainer
 
 __all__ = ["BillingContext", "open_period", "run_billing"]
 
@@ -59,6 +61,8 @@ def run_billing(
     uow: Any, project: Project, contract: Contract, period: str, issue_date: date | None = None
 ) -> Invoice | None:
     """Recognise, invoice and journal what is due for ``project`` up to ``period``'s end."""
+    # Installments due on an event: on completion (the project closed), on a milestone's acceptance.
+    contract = contract.with_event_dates(project.end_date if project.status == "closed" else None)
     ctx = BillingContext(uow, project, contract)
     period = open_period(ctx.calendar, contract.legal_entity_id, period)
     if contract.billing_model == "time_and_materials" and not _has_work(ctx, period):
@@ -75,7 +79,7 @@ def run_billing(
             position=ctx.position,
         )
         if entry is not None:
-            uow.finance.add_journal(entry)
+            ctx.add_journal(entry)
         ctx.documents.append(invoice)
     _journal_claims(ctx, period_bounds(period)[1])
     return invoice
@@ -89,6 +93,7 @@ def _has_work(ctx: BillingContext, period: str) -> bool:
         or entries.has_unrecognised(ctx.project.id, last)
         or _unrecognised_expenses(ctx, last)
         or _unbilled_expenses(ctx, last)
+        or retainer_due(ctx, last)
     )
 
 
@@ -104,7 +109,7 @@ def _book_revenue(ctx: BillingContext, event: RevenueEvent) -> None:
     )
     ctx.uow.finance.add_revenue_event(event)
     if entry is not None:
-        ctx.uow.finance.add_journal(entry)
+        ctx.add_journal(entry)
     ctx.events.append(event)
 
 
@@ -136,6 +141,7 @@ def _recognise(ctx: BillingContext, period: str) -> list[RevenueEvent]:
         poc = recognise_percent_complete(
             event_id=event_id,
             contract=contract,
+            estimated_cost=contract.estimate_on(last),  # in force at the period's end
             project_id=project.id,
             period=period,
             cost=cost,
@@ -203,9 +209,20 @@ def _journal_claims(ctx: BillingContext, last: date) -> None:
         if ctx.uow.finance.journal(entry_id) is None:
             resource = ctx.uow.objects.get("resource", expense.resource_id)
             entity = resource.legal_entity_id if resource else ctx.contract.legal_entity_id
+            functional = ctx.uow.objects.get("legal_entity", entity)
+            try:  # the claim is journalled in the claimant's entity's functional currency
+                conversion = ctx.fx.convert(expense.amount, functional.currency, expense.incurred_on)
+            except DomainError as exc:
+                ctx.unconvertible(expense, str(exc))
+                continue
             ctx.uow.finance.add_journal(
                 journal_for_expense_claim(
-                    expense, entry_id=entry_id, legal_entity_id=entity, chart=ctx.chart, calendar=ctx.calendar
+                    expense,
+                    entry_id=entry_id,
+                    legal_entity_id=entity,
+                    chart=ctx.chart,
+                    calendar=ctx.calendar,
+                    conversion=conversion,
                 )
             )
 
@@ -241,7 +258,7 @@ def _invoice(ctx: BillingContext, period: str, issue_date: date | None) -> Invoi
         uow.time_entries.set_state(already, "billed")
     if run.time.write_down is not None:
         _propose_write_down(ctx, run.time.write_down, period)
-    return _store(ctx, run.invoice)
+    return _store(ctx, with_retainer(ctx, run.invoice, invoice_id, period, issue_date))
 
 
 def _propose_write_down(ctx: BillingContext, proposal: Any, period: str) -> None:

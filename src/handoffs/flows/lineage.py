@@ -42,7 +42,7 @@ def invoice_line_lineage(uow: Any, line_id: str) -> dict[str, Any] | None:
             {"type": t, "id": i, "released_by": r} for t, i, r in uow.invoices.sources_of_line(line_id)
         ],
         "rate_card_version": encode(version) if version else None,
-        "fx": {"rate": str(line.fx_rate), "rate_id": line.fx_rate_id} if line.fx_rate_id else None,
+        "fx": _fx(line),
         "tax_rule": encode(tax) if tax else {"rate": "0", "note": "no tax code applies"},
         "policy_version": None,  # policies (approval, billable, GL rules) arrive as versioned files
         "journal": encode(journal) if journal else None,
@@ -79,9 +79,30 @@ def _source(uow: Any, kind: str, source_id: str) -> dict[str, Any]:
             "recognised_by": meta.get("recognised_by"),
         }
     obj = uow.objects.get(kind, source_id) if kind in ("expense",) else None
-    return {
+    found: dict[str, Any] = {
         "type": kind,
         "id": source_id,
         "record": encode(obj) if obj else None,
         "system_ids": uow.xrefs.for_object(kind, source_id),
+    }
+    if kind == "expense" and obj is not None:
+        found |= {
+            "amount": {"amount": str(obj.amount.amount), "currency": obj.amount.currency},
+            "incurred_on": obj.incurred_on.isoformat(),
+            "resource_id": obj.resource_id,
+            "approval": {"status": obj.status, "has_receipt": obj.has_receipt},
+        }
+    return found
+
+
+def _fx(line: Any) -> dict[str, Any] | None:
+    """The conversion of an expense line: rate and record, cost, converted cost, markup."""
+    if not line.fx_rate_id and line.cost is None:
+        return None
+    money = {k: getattr(line, k) for k in ("cost", "converted_cost")}
+    return {
+        "rate": str(line.fx_rate) if line.fx_rate_id else None,
+        "rate_id": line.fx_rate_id,
+        **{k: {"amount": str(v.amount), "currency": v.currency} if v else None for k, v in money.items()},
+        "markup": str(line.markup) if line.markup is not None else None,
     }

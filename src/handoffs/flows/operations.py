@@ -7,6 +7,7 @@ like any other.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -20,6 +21,7 @@ from handoffs.domain.credit_notes import credit_note
 from handoffs.domain.errors import DomainError, ValidationError
 from handoffs.domain.journals import journal_for_invoice
 from handoffs.domain.messages import BilledTimeChanged, ContractAmended, GenerateInvoice, InvoiceGenerated
+from handoffs.domain.periods import period_of
 from handoffs.domain.pricing import PricedEntry, period_bounds
 from handoffs.domain.work import TimeEntry
 from handoffs.engine.errors import TerminalError
@@ -78,7 +80,7 @@ def _book(uow: Any, ports: Ports, ctx: BillingContext, document: Invoice) -> Non
         document, entry_id=f"JE-{document.id}", chart=ctx.chart, calendar=ctx.calendar, position=ctx.position
     )
     if entry is not None:
-        uow.finance.add_journal(entry)
+        ctx.add_journal(entry)
     ctx.documents.append(document)
     uow.publish(
         InvoiceGenerated(
@@ -111,9 +113,19 @@ def issue_credit_note(uow: Any, ports: Ports, invoice_id: str, reason: str, issu
     return note
 
 
-def decide_proposal(uow: Any, ports: Ports, proposal_id: str, *, approve: bool, by: str, reason: str) -> None:
-    """Approve or reject an open proposal. Approving a credit-and-rebill issues both documents as proposed;
-    approving a write-down writes the held hours off for good."""
+def decide_proposal(
+    uow: Any,
+    ports: Ports,
+    proposal_id: str,
+    *,
+    approve: bool,
+    by: str,
+    reason: str,
+    issue_date: date | None = None,
+) -> None:
+    """Approve or reject an open proposal. Approving a credit-and-rebill issues both documents as proposed
+    (dated ``issue_date`` when given: the business date of the approval); approving a write-down writes
+    the held hours off for good."""
     [proposal] = [p for p in uow.finance.proposals() if p.id == proposal_id] or [None]
     if proposal is None or proposal.state != "open":
         raise ValidationError("proposal", f"{proposal_id} is not an open proposal")
@@ -124,13 +136,24 @@ def decide_proposal(uow: Any, ports: Ports, proposal_id: str, *, approve: bool, 
     uow.finance.decide(proposal_id, "approved" if approve else "rejected", by, reason)
     if not approve or proposal.kind != "credit_and_rebill":
         return
-    note: Invoice = decode(Invoice, proposal.doc["credit_note"])
+    note: Invoice = _dated(decode(Invoice, proposal.doc["credit_note"]), issue_date)
     ctx = _context(uow, note)
     _book(uow, ports, ctx, note)
     if proposal.doc.get("entry_update"):  # the held change to billed time applies now
         uow.time_entries.apply_held_change(decode(TimeEntry, orjson.loads(proposal.doc["entry_update"])))
     if proposal.doc.get("rebill"):
-        _book(uow, ports, ctx, decode(Invoice, proposal.doc["rebill"]))
+        _book(uow, ports, ctx, _dated(decode(Invoice, proposal.doc["rebill"]), issue_date))
+
+
+def _dated(document: Invoice, day: date | None) -> Invoice:
+    """The document issued on ``day`` (its payment terms kept), or as it is when no day is set."""
+    if day is None or day == document.issue_date:
+        return document
+    due = document.due_date and day + (document.due_date - document.issue_date)
+    period = (
+        period_of(day) if document.kind == "credit_note" else document.period
+    )  # a note's period is its date's
+    return replace(document, issue_date=day, due_date=due, period=period)
 
 
 def reprice_amended_contract(events: list[ContractAmended], uow: Any, ports: Ports) -> None:
@@ -235,7 +258,7 @@ def propose_adjustment(events: list[BilledTimeChanged], uow: Any, ports: Ports) 
                 contract=contract,
                 entries=list(others.values()),
                 ledger=ledger,
-                issue_date=event.occurred_at.date(),
+                issue_date=ports.business_date or event.occurred_at.date(),
                 reason=reason,
                 roles={r.id: r.role for r in uow.objects.all("resource")},
                 tax_code=ctx.tax_code,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
 from handoffs.domain.billing import Invoice
@@ -14,7 +14,16 @@ from handoffs.domain.ports import Clock, ErpPort, ExternalRef, Guard, IdFactory,
 from handoffs.domain.pricing import PricedEntry
 from handoffs.domain.routing import ONLY_WHEN_ROUTED, Cutover, Routing
 
-__all__ = ["ErpPort", "ExternalRef", "Guard", "Ports", "UnitOfWork", "WriteBackPort", "erp_targets"]
+__all__ = [
+    "ErpPort",
+    "ExternalRef",
+    "Guard",
+    "Ports",
+    "UnitOfWork",
+    "WriteBackPort",
+    "business_today",
+    "erp_targets",
+]
 
 T = TypeVar("T")
 
@@ -94,6 +103,13 @@ class Ports:
     cutovers: Callable[[Any], tuple[Cutover, ...]] | None = None
     # Source systems told what became of their records (handoffs.yaml ``write_back``).
     write_backs: dict[str, WriteBackPort] = field(default_factory=dict)
+    # The business date billing decides with (``--as-of``, HANDOFFS_AS_OF); None: the clock's.
+    business_date: date | None = None
+
+
+def business_today(ports: Ports) -> date:
+    """The business date: the one set for the run, else today by the clock."""
+    return ports.business_date or ports.clock.now().date()
 
 
 def erp_targets(

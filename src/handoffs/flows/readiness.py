@@ -9,7 +9,9 @@ period, such as a problem with its contract). Reasons (codes are stable):
     no_approved_effort  unapproved_time      unpriced_time           rejected_time
     milestone_not_accepted                   no_installment_due      open_exceptions
 
-A project with an invoice for the period and nothing left to bill is "invoiced".
+A project with an invoice for the period and nothing left to bill is "invoiced"; one whose
+legal entity has closed the period is "closed" (anything still to bill for it is billed,
+and posted, in the next open period), with the reasons that would have held it kept.
 """
 
 from __future__ import annotations
@@ -21,15 +23,16 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from handoffs.domain.contracts import Contract
+from handoffs.domain.periods import PeriodCalendar
 from handoffs.domain.pricing import period_bounds
 from handoffs.domain.work import Project
 from handoffs.flows.ports import Ports
 from handoffs.flows.validation import policy_for
 from handoffs.policies.model import Policy, ReadinessRules
 
-__all__ = ["Readiness", "Reason", "assess", "parse_period", "period_readiness"]
+__all__ = ["Readiness", "Reason", "assess", "contract_of", "parse_period", "period_readiness"]
 
-Status = Literal["ready", "blocked", "invoiced"]
+Status = Literal["ready", "blocked", "invoiced", "closed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +81,7 @@ def _terms(contract: Contract, first: Any, last: Any, rules: ReadinessRules) -> 
         if not accepted:
             reasons.append(Reason("milestone_not_accepted", f"awaiting acceptance: {', '.join(waiting)}"))
     if contract.billing_model == "fixed_fee" and not any(
-        first <= i.due_date <= last for i in contract.installments
+        i.due_date is not None and first <= i.due_date <= last for i in contract.installments
     ):
         reasons.append(
             Reason("no_installment_due", f"no installment of {contract.id} falls due in the period")
@@ -95,6 +98,7 @@ def assess(
     invoiced: bool,
     policy: Policy | None,
     policies_configured: bool = False,
+    closed: bool = False,
 ) -> Readiness:
     """Decide one project's readiness for ``period`` (pure: everything it reads is passed in)."""
     first, last = parse_period(period)
@@ -133,11 +137,20 @@ def assess(
         reasons.append(Reason("open_exceptions", f"{len(open_exceptions)} open: {listed}"))
     left = any(t.billing_state == "priced" for t in approved)
     status: Status = "blocked" if reasons else ("invoiced" if invoiced and not left else "ready")
+    if closed:
+        status = "closed"
     return Readiness(project.id, period, status, tuple(reasons), hours, policy.ref if policy else None)
 
 
 def _few(ids: Sequence[str], n: int = 3) -> str:
     return ", ".join(ids[:n]) + (", ..." if len(ids) > n else "")
+
+
+def contract_of(uow: Any, project: Project) -> Contract | None:
+    """The project's contract, its event installments dated by the events that happened."""
+    contract: Contract | None = uow.objects.get("contract", project.contract_id or "")
+    closed = project.end_date if project.status == "closed" else None
+    return contract.with_event_dates(closed) if contract is not None else None
 
 
 def period_readiness(uow: Any, reads: Any, ports: Ports, period: str) -> list[Readiness]:
@@ -148,6 +161,7 @@ def period_readiness(uow: Any, reads: Any, ports: Ports, period: str) -> list[Re
     """
     first, last = parse_period(period)
     time, problems, invoiced = reads.time(period), reads.open_exceptions(period), reads.invoiced(period)
+    calendar = PeriodCalendar.from_entities(uow.objects.all("legal_entity")).with_closes(uow.periods.states())
     out = []
     for project in uow.objects.all("project"):
         if (
@@ -157,7 +171,7 @@ def period_readiness(uow: Any, reads: Any, ports: Ports, period: str) -> list[Re
         ):
             continue
         policy = policy_for(ports.policies, uow.objects, project, last) if ports.policies else None
-        contract = uow.objects.get("contract", project.contract_id or "")
+        contract = contract_of(uow, project)
         out.append(
             assess(
                 project,
@@ -168,6 +182,7 @@ def period_readiness(uow: Any, reads: Any, ports: Ports, period: str) -> list[Re
                 project.id in invoiced,
                 policy,
                 ports.policies is not None,
+                calendar.is_closed(project.legal_entity_id, period),
             )
         )
     return out

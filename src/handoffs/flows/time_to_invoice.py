@@ -32,8 +32,9 @@ from handoffs.domain.pricing import PricedEntry, period_bounds, price_entry
 from handoffs.domain.work import Project, TimeEntry, check_entry_in_schedule
 from handoffs.engine.errors import TerminalError, TransientError
 from handoffs.engine.registry import Handler
+from handoffs.flows.billing_gate import hold_if_not_ready
 from handoffs.flows.billing_run import run_billing
-from handoffs.flows.ports import ExternalRef, Ports, UnitOfWork, erp_targets
+from handoffs.flows.ports import ExternalRef, Ports, UnitOfWork, business_today, erp_targets
 from handoffs.flows.validation import screen_time
 
 __all__ = ["delivery_key", "handlers"]
@@ -49,7 +50,7 @@ def price_approved_time(events: list[TimeEntryApproved], uow: UnitOfWork, ports:
     Time of a period still running waits for the period's close (``handoffs bill``), so a
     project gets one invoice per period rather than one per approval batch.
     """
-    today = ports.clock.now().date()
+    today = business_today(ports)
     due: dict[tuple[str, str], TimeEntryApproved] = {}
     stored = uow.time_entries.get_many([e.entry_id for e in events])  # one query for the batch
     _prime(uow, [s.entry for s in stored.values()])
@@ -152,7 +153,7 @@ def generate_invoices(commands: list[GenerateInvoice], uow: UnitOfWork, ports: P
         project: Project | None = uow.objects.get("project", cmd.project_id)
         if project is None:
             raise TerminalError(f"project {cmd.project_id} is not in the store", category="missing_reference")
-        if not project.billable:
+        if not project.billable or hold_if_not_ready(uow, ports, project, cmd.period) is not None:
             continue
         try:
             invoice = run_billing(uow, project, _contract(uow, project), cmd.period, cmd.issue_date)

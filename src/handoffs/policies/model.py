@@ -109,6 +109,8 @@ class ReadinessRules:
     require_milestone_acceptance: bool = True
     block_on_open_exceptions: bool = True
     block_on_unapproved_time: bool = True
+    # Hold a project's billing run (no revenue, invoice or journal) while it is blocked.
+    hold_billing_until_ready: bool = False
 
 
 @dataclass(frozen=True, slots=True)

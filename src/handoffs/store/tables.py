@@ -44,6 +44,7 @@ __all__ = [
     "object_history",
     "objects",
     "pending_writes",
+    "period_closes",
     "proposals",
     "pull_leases",
     "rate_limits",
@@ -219,6 +220,22 @@ pending_writes = Table(
     Column("state", String(16), nullable=False),  # uncertain | job
     Column("job", String(500)),  # the job's Location, for an asynchronous write
     Column("since", UtcDateTime, nullable=False),
+)
+
+# A legal entity's period closed by a person (migration 0915): who closed or reopened it and
+# when, and ``reported``: the period's reported figures at close (JSON), which every report
+# shows while the period stays closed.
+period_closes = Table(
+    "period_closes",
+    metadata,
+    Column("legal_entity_id", String(128), primary_key=True),
+    Column("period", String(7), primary_key=True),
+    Column("closed", Boolean, nullable=False),
+    Column("closed_by", String(255), nullable=False),
+    Column("closed_at", UtcDateTime, nullable=False),
+    Column("reopened_by", String(255)),
+    Column("reopened_at", UtcDateTime),
+    Column("reported", Text, nullable=False),
 )
 
 messages = Table(

@@ -16,6 +16,8 @@ from handoffs.store.repositories.finance import FinanceRepository
 from handoffs.store.repositories.invoices import InvoiceRepository
 from handoffs.store.repositories.messages import Inbox, MessageLog, WorkQueue
 from handoffs.store.repositories.objects import ObjectRepository
+from handoffs.store.repositories.periods import PeriodRepository
+from handoffs.store.repositories.readiness import ReadinessReads
 from handoffs.store.repositories.time_entries import TimeEntryRepository
 from handoffs.store.repositories.xrefs import XrefRepository
 
@@ -36,6 +38,8 @@ class SqlUnitOfWork:
     deliveries: DeliveryRepository
     exceptions: ExceptionRepository
     finance: FinanceRepository
+    periods: PeriodRepository
+    readiness: ReadinessReads
     messages: MessageLog
     queue: WorkQueue
     inbox: Inbox
@@ -68,6 +72,8 @@ class SqlUnitOfWork:
         self.deliveries = DeliveryRepository(conn, now)
         self.exceptions = ExceptionRepository(conn, now)
         self.finance = FinanceRepository(conn, now, self.objects)
+        self.periods = PeriodRepository(conn, now)
+        self.readiness = ReadinessReads(conn)
         self.messages = MessageLog(conn, now, now_s)
         self.queue = WorkQueue(conn)
         self.inbox = Inbox(conn, now)

@@ -385,7 +385,12 @@ def run_expense_fx_markup() -> dict[str, Any]:
     )
     assert run.invoice is not None
     claim = journal_for_expense_claim(
-        hotel, entry_id="JE-CLAIM-E-501", legal_entity_id="LE-FR", chart=CHART, calendar=firm.calendar
+        hotel,
+        entry_id="JE-CLAIM-E-501",
+        legal_entity_id="LE-FR",
+        chart=CHART,
+        calendar=firm.calendar,
+        conversion=conversion,  # into LE-FR's functional currency, EUR
     )
     return {
         "conversion": {

@@ -42,6 +42,7 @@ RUNBOOKS = {
     "read_back": "docs/runbooks.md#read-back",
     "uncertain": "docs/runbooks.md#uncertain",
     "write_back": "docs/runbooks.md#write-back",
+    "billing_held": "docs/runbooks.md#billing-held",
 }
 
 

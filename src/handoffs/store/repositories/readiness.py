@@ -13,9 +13,10 @@ from sqlalchemy import Connection, select
 
 from handoffs.store.tables import exceptions, invoices, time_entries
 
-__all__ = ["OpenException", "ReadinessReads", "TimeRow"]
+__all__ = ["HELD", "OpenException", "ReadinessReads", "TimeRow"]
 
 _OPEN = ("open", "in_progress", "retrying")
+HELD = "billing_held"  # the exception category of a billing run held until the project is ready
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -40,12 +41,14 @@ class ReadinessReads:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def time(self, period: str) -> dict[str, list[TimeRow]]:
+    def time(self, period: str, project_id: str | None = None) -> dict[str, list[TimeRow]]:
         """Every time entry of ``period`` by project, whatever its approval or billing state."""
         te = time_entries.c
         query = select(te.project_id, te.id, te.status, te.billable, te.billing_state, te.hours).where(
             te.period == period
         )
+        if project_id is not None:
+            query = query.where(te.project_id == project_id)
         found: dict[str, list[TimeRow]] = defaultdict(list)
         for r in self._conn.execute(query.order_by(te.id)):
             found[r.project_id].append(TimeRow(r.id, r.status, bool(r.billable), r.billing_state, r.hours))
@@ -61,7 +64,9 @@ class ReadinessReads:
         query = select(
             c.id, c.category, c.reason, c.detail, c.raw, c.correlation_id, c.object_type, c.object_id
         )
-        rows = list(self._conn.execute(query.where(c.state.in_(_OPEN)).order_by(c.id)))
+        # A run held by readiness is the result of the other reasons, not one of them.
+        query = query.where(c.state.in_(_OPEN), c.category != HELD)
+        rows = list(self._conn.execute(query.order_by(c.id)))
         entries = {r.object_id for r in rows if r.object_type == "time_entry"} if period else set()
         periods = self._entry_periods(entries)
         found: dict[str, list[OpenException]] = defaultdict(list)
