@@ -22,6 +22,8 @@ from handoffs.store.types import exact_sum, read_exact_sum
 
 __all__ = ["BillingCheck", "check_billing", "held_entries"]
 
+_HOUR_STEP = Decimal("0.0001")
+
 
 @dataclass(slots=True)
 class BillingCheck:
@@ -128,9 +130,15 @@ def _check_lines(conn: Connection, result: BillingCheck) -> None:
             # A line bills exactly its entries' hours; fewer only where a cap split one (held).
             worked = hours.get(line.id)
             off = worked is not None and line.quantity != worked
-            if off and worked is not None and line.quantity < worked and _sources(conn, line.id) & held:
-                off = False
-            if expected != line.amount or off:
+            split = (
+                off and worked is not None and line.quantity < worked and bool(_sources(conn, line.id) & held)
+            )
+            if split:  # bills the money left under the cap: within 0.0001 h of its quantity
+                step = Money(_HOUR_STEP * line.unit_price, line.currency).rounded("half_up").amount
+                off = abs(line.amount - expected) > step
+            elif expected != line.amount:
+                off = True
+            if off:
                 result.lines_rate_mismatch.append(line.id)
     for row in headers.values():
         result.invoices += 1
