@@ -25,7 +25,7 @@ from handoffs.cli.main import app
 ROOT = Path(__file__).parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "billing"
 DOC = ROOT / "docs" / "billing-and-revenue.md"
-EXAMPLES = ["cap-to-the-cent"]
+EXAMPLES = ["cap-to-the-cent", "partial-credit", "stale-proposal"]
 
 
 def cli(url: str, erp: Path, *args: str, code: int = 0) -> str:
@@ -40,6 +40,15 @@ def section(title: str) -> str:
     start = text.index(title)
     end = text.find("\n### ", start + len(title))
     return text[start : end if end > 0 else len(text)]
+
+
+def _fill(arg: str, url: str, erp: Path, want: dict[str, Any]) -> str:
+    """Placeholders in an example's commands: its fixture, the fixtures folder, the open proposal."""
+    arg = arg.replace("{fixture}", str(FIXTURES / want["fixture"])).replace("{dir}", str(FIXTURES))
+    if arg == "{proposal}":
+        [proposal] = [p["id"] for p in json.loads(cli(url, erp, "proposals", "list", "--json"))]
+        return str(proposal)
+    return arg
 
 
 def _lines(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -94,14 +103,20 @@ def test_controller_example_through_the_commands(database_url: str, tmp_path: Pa
     want = json.loads((FIXTURES / f"{name}.expected.json").read_text())
     erp = tmp_path / "erp.db"
     for step in want["steps"]:
-        args = [a.replace("{fixture}", str(FIXTURES / want["fixture"])) for a in step]
-        cli(database_url, erp, *args)
+        args, code = (step["args"], step["exit"]) if isinstance(step, dict) else (step, 0)
+        cli(database_url, erp, *[_fill(a, database_url, erp, want) for a in args], code=code)
     assert _documents(database_url, erp) == want["invoices"]
     proposals = json.loads(cli(database_url, erp, "proposals", "list", "--json"))
     write_downs = [
         {"hours": p["detail"]["hours"], "amount": p["amount"]} for p in proposals if p["kind"] == "write_down"
     ]
     assert write_downs == want.get("write_downs", [])
+    others = [
+        {"kind": p["kind"], "state": p["state"], "amount": p["amount"]}
+        for p in proposals
+        if p["kind"] != "write_down"
+    ]
+    assert others == want.get("proposals", [])
     revenue = [e["amount"]["amount"] for e in json.loads(cli(database_url, erp, "export", "revenue"))]
     assert revenue == want["revenue"]
     balances = _balances(database_url, erp)

@@ -1,0 +1,67 @@
+"""Credit notes that stay consistent with every other document on the invoice.
+
+* Issuing a credit note withdraws the open credit-and-rebill proposals on that invoice: they
+  were computed against documents that no longer hold (approving one would credit the same
+  line a second time). A withdrawn adjustment's held change to billed time is proposed again
+  against the current documents, or applied at once when the credit note released the entry.
+* Approving a proposal re-checks its documents against the current ones first.
+* A credit of an amount on a time-and-materials contract is a price concession: it lowers
+  revenue recognised as delivered by the same amount, so no stray balance stays in the
+  contract asset.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from handoffs.domain.billing import Invoice, RevenueEvent
+from handoffs.domain.errors import ValidationError
+from handoffs.domain.ledger import AlreadyBilled, BillingLedger
+
+__all__ = ["concession", "recheck", "tax_rates", "withdraw_open_proposals"]
+
+
+def tax_rates(uow: Any) -> dict[str, Decimal]:
+    """Every tax code's rate by id."""
+    return {t.id: t.rate for t in uow.objects.all("tax_code")}
+
+
+def withdraw_open_proposals(uow: Any, invoice_id: str, document_id: str) -> list[Any]:
+    """Withdraw every open credit-and-rebill proposal on ``invoice_id``; returns them."""
+    withdrawn = []
+    for p in uow.finance.proposals(state="open"):
+        if p.kind == "credit_and_rebill" and p.doc.get("invoice_id") == invoice_id:
+            why = f"withdrawn: {document_id} credited {invoice_id} after this proposal was made"
+            uow.finance.decide(p.id, "withdrawn", "handoffs", why)
+            withdrawn.append(p)
+    return withdrawn
+
+
+def recheck(ledger: BillingLedger, proposal_id: str, *documents: Invoice) -> None:
+    """Refuse to issue a proposal's documents if the current documents contradict them."""
+    try:
+        ledger.with_documents(*documents)
+    except AlreadyBilled as exc:
+        raise ValidationError(
+            "proposal", f"{proposal_id} no longer matches the invoice's current documents: {exc}"
+        ) from None
+
+
+def concession(note: Invoice, event_id: str, method: str) -> RevenueEvent | None:
+    """The revenue given back by a credit note's credits of an amount (None when it has none)."""
+    lines = [ln for ln in note.lines if ln.kind == "adjustment"]
+    if not lines or method != "time_and_materials":
+        return None
+    amount = sum((ln.amount for ln in lines[1:]), lines[0].amount)
+    return RevenueEvent(
+        id=event_id,
+        contract_id=note.contract_id,
+        project_id=note.project_id,
+        legal_entity_id=note.legal_entity_id,
+        period=note.period,
+        recognised_on=note.issue_date,
+        amount=amount,
+        method="as_delivered",
+        basis=f"price concession on {note.id} (credit of an amount on {note.credits_invoice_id})",
+    )
