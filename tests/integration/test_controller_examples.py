@@ -129,3 +129,56 @@ def test_controller_example_through_the_commands(database_url: str, tmp_path: Pa
     text = section(want["doc"])
     missing = sorted(f for f in _figures(want) if f not in text)
     assert not missing, f"figures not written in the doc's example: {missing}"
+
+
+def test_reconcile_reports_an_understated_journal_and_a_doubly_credited_line(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Both are written around the hub (its ledger and the database key refuse them), as a bug
+    or a hand edit would; ``handoffs reconcile`` must still find them, by amount."""
+    from dataclasses import replace
+
+    from sqlalchemy import insert, select, update
+
+    from handoffs.domain.billing import Invoice, JournalEntry, JournalLine
+    from handoffs.domain.money import Money
+    from handoffs.store.db import make_engine
+    from handoffs.store.serde import from_doc, to_doc
+    from handoffs.store.tables import invoices, objects
+
+    erp = tmp_path / "erp.db"
+    cli(database_url, erp, "load", str(FIXTURES / "stale-proposal.jsonl"))
+    cli(database_url, erp, "worker", "--until-idle")
+    report = json.loads(cli(database_url, erp, "reconcile", "--period", "2026-04", "--json"))
+    assert (report["unexplained"], report["checked"]["documents_by_amount"]) == (0, 1)
+    cli(
+        database_url, erp, "credit-note", "INV-P-STALE-2026-04-01", "--entry", "T-932", "--reason", "disputed"
+    )
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        je_id = "JE-INV-P-STALE-2026-04-01"
+        je = from_doc(
+            JournalEntry, conn.execute(select(objects.c.doc).where(objects.c.id == je_id)).scalar_one()
+        )
+        eur = lambda v: Money.of(v, "EUR")  # noqa: E731
+        lines = (  # balanced, but 100.00 short of the invoice's 2880.00
+            JournalLine(account="411000", debit=eur("2780.00"), credit=eur(0)),
+            JournalLine(account="445710", debit=eur(0), credit=eur("480.00")),
+            JournalLine(account="418100", debit=eur(0), credit=eur("2300.00")),
+        )
+        conn.execute(
+            update(objects).where(objects.c.id == je_id).values(doc=to_doc(replace(je, lines=lines)))
+        )
+        row = conn.execute(select(invoices).where(invoices.c.id == "CN-INV-P-STALE-2026-04-01")).one()
+        twice = replace(from_doc(Invoice, row.doc), id="CN-TWICE")
+        conn.execute(insert(invoices).values({**row._asdict(), "id": "CN-TWICE", "doc": to_doc(twice)}))
+    engine.dispose()
+    report = json.loads(cli(database_url, erp, "reconcile", "--period", "2026-04", "--json", code=1))
+    found = {(b["code"], b["source"]) for b in report["details"] if not b["explained"]}
+    assert found == {
+        ("amount", "invoice:INV-P-STALE-2026-04-01"),
+        ("amount", "account:LE-FR:411000"),
+        ("credited_twice", "invoice_line:INV-P-STALE-2026-04-01-L0001"),
+    }
+    [double] = [b for b in report["details"] if b["code"] == "credited_twice"]
+    assert double["detail"] == "credited 2400.00 of 2400.00; time_entry:T-932 credited twice"
