@@ -24,7 +24,7 @@ from handoffs.domain.money import Money
 from handoffs.domain.periods import period_of
 from handoffs.domain.pricing import line_id
 
-__all__ = ["amount_credit_note", "credit_note", "released_sources"]
+__all__ = ["amount_credit_note", "credit_note", "is_current", "released_sources"]
 
 
 def _neg(money: Money) -> Money:
@@ -144,6 +144,42 @@ def amount_credit_note(
         tax_code_id=line.tax_code_id,
     )
     return _document(credit_note_id, invoice, issue_date, [credit])
+
+
+def is_current(
+    note: Invoice,
+    invoice: Invoice,
+    ledger: BillingLedger,
+    hours: Mapping[str, Decimal] | None = None,
+    tax_rates: Mapping[str, Decimal] | None = None,
+    rounding: str = "half_up",
+) -> bool:
+    """Whether a credit note prepared earlier (on a proposal) is what crediting the same
+    sources of ``invoice`` gives against the current documents: False when another document
+    has credited any of them, or changed what stays billed on their lines since."""
+    released = [
+        s.id for ln in note.lines if ln.kind != "adjustment" for s in ln.sources if s.type != "invoice_line"
+    ]
+    if not released:
+        return True
+    try:
+        now = credit_note(
+            credit_note_id=note.id,
+            invoice=invoice,
+            ledger=ledger,
+            issue_date=note.issue_date,
+            reason="re-check",
+            sources=released,
+            hours=hours,
+            tax_rates=tax_rates,
+            rounding=rounding,
+        )
+    except (AlreadyBilled, ValidationError):
+        return False
+    figures = sorted((ln.sources, ln.quantity, ln.amount, ln.tax) for ln in now.lines)
+    return figures == sorted(
+        (ln.sources, ln.quantity, ln.amount, ln.tax) for ln in note.lines if ln.kind != "adjustment"
+    )
 
 
 def _check(invoice: Invoice, reason: str) -> None:

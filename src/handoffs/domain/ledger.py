@@ -75,6 +75,14 @@ class BillingLedger:
             if doc.kind == "credit_note":
                 for line in doc.lines:
                     _credit(line, doc, lines, credited, money)
+        for target_id, done in credited.items():
+            billed = lines[target_id][1]
+            left = billed.amount + money[target_id][0], billed.tax + money[target_id][1]
+            if len(done) == len(billed.sources) and not (left[0].is_zero and left[1].is_zero):
+                raise AlreadyBilled(
+                    f"credit note rule: every source of line {target_id} is credited, but its credits "
+                    f"leave {left[0]} and tax {left[1]} of it (a credit computed on other documents)"
+                )
         billing: dict[SourceKey, list[str]] = defaultdict(list)
         for doc in docs:
             if doc.kind != "invoice":

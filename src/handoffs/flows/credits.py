@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from handoffs.domain.billing import Invoice, RevenueEvent
+from handoffs.domain.credit_notes import is_current
 from handoffs.domain.errors import ValidationError
 from handoffs.domain.ledger import AlreadyBilled, BillingLedger
 
@@ -38,14 +39,22 @@ def withdraw_open_proposals(uow: Any, invoice_id: str, document_id: str) -> list
     return withdrawn
 
 
-def recheck(ledger: BillingLedger, proposal_id: str, *documents: Invoice) -> None:
-    """Refuse to issue a proposal's documents if the current documents contradict them."""
+def recheck(uow: Any, ledger: BillingLedger, proposal_id: str, note: Invoice, *documents: Invoice) -> None:
+    """Refuse to issue a proposal's documents if the invoice's current documents contradict
+    them: a source credited since, or a credit that would now come out at another amount."""
+    invoice = uow.invoices.get(note.credits_invoice_id or "")
+    billed = [s.id for s in (invoice.sources if invoice else []) if s.type == "time_entry"]
+    hours = {i: e.entry.hours for i in billed if (e := uow.time_entries.get(i)) is not None}
+    rounding = next(
+        (e.rounding for e in uow.objects.all("legal_entity") if e.id == note.legal_entity_id), "half_up"
+    )
+    stale = f"{proposal_id} no longer matches the invoice's current documents"
+    if invoice is None or not is_current(note, invoice, ledger, hours, tax_rates(uow), rounding):
+        raise ValidationError("proposal", f"{stale}: reject it; a fresh proposal is needed")
     try:
-        ledger.with_documents(*documents)
+        ledger.with_documents(note, *documents)
     except AlreadyBilled as exc:
-        raise ValidationError(
-            "proposal", f"{proposal_id} no longer matches the invoice's current documents: {exc}"
-        ) from None
+        raise ValidationError("proposal", f"{stale}: {exc}") from None
 
 
 def concession(note: Invoice, event_id: str, method: str) -> RevenueEvent | None:

@@ -135,7 +135,7 @@ def decide_proposal(uow: Any, ports: Ports, proposal_id: str, *, approve: bool, 
     note: Invoice = decode(Invoice, proposal.doc["credit_note"])
     rebill = decode(Invoice, proposal.doc["rebill"]) if proposal.doc.get("rebill") else None
     ctx = context_for(uow, note)
-    recheck(ctx.ledger(), proposal_id, note, *([rebill] if rebill else []))
+    recheck(uow, ctx.ledger(), proposal_id, note, *([rebill] if rebill else []))
     uow.finance.decide(proposal_id, "approved", by, reason)
     book_document(uow, ports, ctx, note)
     if proposal.doc.get("entry_update"):  # the held change to billed time applies now
