@@ -60,6 +60,7 @@ def bill_time_and_materials(
     tax_code: TaxCode | None = None,
     rounding: str = "half_up",
     issue_date: date | None = None,
+    tax_codes: Mapping[str, TaxCode] | None = None,
 ) -> TmInvoice:
     """Invoice a time-and-materials project for a period.
 
@@ -92,6 +93,7 @@ def bill_time_and_materials(
         tax_code=tax_code,
         rounding=rounding,
         first_line=len(time.lines) + 1,
+        tax_codes=tax_codes,
     )
     lines = [*time.lines, *spent.lines]
     invoice = None
@@ -120,6 +122,7 @@ def _schedule_invoice(
     tax_code: TaxCode | None,
     rounding: str,
     issue_date: date | None,
+    tax_codes: Mapping[str, TaxCode] | None = None,
 ) -> Invoice | None:
     lines: list[InvoiceLine] = []
     for item, ref, text in items:
@@ -150,6 +153,7 @@ def _schedule_invoice(
         tax_code=tax_code,
         rounding=rounding,
         first_line=len(lines) + 1,
+        tax_codes=tax_codes,
     )
     lines.extend(spent.lines)
     if not lines:
@@ -176,6 +180,7 @@ def bill_installments(
     tax_code: TaxCode | None = None,
     rounding: str = "half_up",
     issue_date: date | None = None,
+    tax_codes: Mapping[str, TaxCode] | None = None,
 ) -> Invoice | None:
     """Invoice every unbilled fixed-fee installment due on or before the period's last day.
 
@@ -205,6 +210,7 @@ def bill_installments(
         tax_code=tax_code,
         rounding=rounding,
         issue_date=issue_date,
+        tax_codes=tax_codes,
     )
 
 
@@ -220,6 +226,7 @@ def bill_milestones(
     tax_code: TaxCode | None = None,
     rounding: str = "half_up",
     issue_date: date | None = None,
+    tax_codes: Mapping[str, TaxCode] | None = None,
 ) -> Invoice | None:
     """Invoice every unbilled milestone accepted on or before the period's last day.
 
@@ -247,4 +254,5 @@ def bill_milestones(
         tax_code=tax_code,
         rounding=rounding,
         issue_date=issue_date,
+        tax_codes=tax_codes,
     )

@@ -162,6 +162,7 @@ class Expense:
     has_receipt: bool = True
     status: ApprovalStatus = "submitted"
     description: str | None = None
+    tax_code_id: str | None = None  # its own tax code (zero-rated, exempt); None: the contract's chain
 
     def __post_init__(self) -> None:
         check_id(self.id)

@@ -226,6 +226,7 @@ def _invoice(ctx: BillingContext, period: str, issue_date: date | None) -> Invoi
         tax_code=ctx.tax_code,
         rounding=ctx.rounding,
         issue_date=issue_date,
+        tax_codes=ctx.tax_codes,
     )
     if contract.billing_model == "fixed_fee":
         return _store(ctx, bill_installments(**common))
