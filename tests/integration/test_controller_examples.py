@@ -25,7 +25,7 @@ from handoffs.cli.main import app
 ROOT = Path(__file__).parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "billing"
 DOC = ROOT / "docs" / "billing-and-revenue.md"
-EXAMPLES = ["cap-to-the-cent", "partial-credit", "stale-proposal", "tax-per-line"]
+EXAMPLES = ["cap-to-the-cent", "partial-credit", "stale-proposal", "tax-per-line", "discount"]
 
 
 def cli(url: str, erp: Path, *args: str, code: int = 0) -> str:

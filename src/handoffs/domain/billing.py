@@ -24,7 +24,7 @@ __all__ = [
 SourceType = Literal[
     "time_entry", "expense", "installment", "milestone", "invoice_line", "invoice", "revenue_event"
 ]
-LineKind = Literal["time", "expense", "fee", "milestone", "adjustment"]
+LineKind = Literal["time", "expense", "fee", "milestone", "adjustment", "discount"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -98,7 +98,11 @@ class Invoice:
             require(
                 line.amount.currency == self.currency, f"lines[{i}].amount", f"must be in {self.currency}"
             )
-            if self.kind == "invoice":
+            if line.kind == "discount":  # a discount line takes money off; crediting it gives it back
+                sign = "not positive" if self.kind == "invoice" else "not negative"
+                off = line.amount.amount <= 0 and line.tax.amount <= 0
+                require(off == (self.kind == "invoice"), f"lines[{i}].amount", f"a discount line is {sign}")
+            elif self.kind == "invoice":
                 check_non_negative(line.amount, f"lines[{i}].amount")
                 check_non_negative(line.tax, f"lines[{i}].tax")
             else:

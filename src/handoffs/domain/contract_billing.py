@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from handoffs.domain.billing import Invoice, InvoiceLine, SourceRef
 from handoffs.domain.contracts import Contract, Installment, Milestone
+from handoffs.domain.discounts import discount_line
 from handoffs.domain.errors import ValidationError
 from handoffs.domain.expenses import ExpenseBilling, expense_lines
 from handoffs.domain.fx import FxTable
@@ -82,6 +83,15 @@ def bill_time_and_materials(
         rounding=rounding,
         fee_billed=fee,
     )
+    off = discount_line(
+        invoice_id=invoice_id,
+        number=len(time.lines) + 1,
+        contract=contract,
+        time_lines=time.lines,
+        tax_code=tax_code,
+        rounding=rounding,
+    )
+    discounts = [off] if off is not None and time.lines else []
     spent = expense_lines(
         invoice_id=invoice_id,
         contract=contract,
@@ -92,10 +102,10 @@ def bill_time_and_materials(
         fx=fx or FxTable(),
         tax_code=tax_code,
         rounding=rounding,
-        first_line=len(time.lines) + 1,
+        first_line=len(time.lines) + len(discounts) + 1,
         tax_codes=tax_codes,
     )
-    lines = [*time.lines, *spent.lines]
+    lines = [*time.lines, *discounts, *spent.lines]
     invoice = None
     if lines:
         invoice = assemble_invoice(

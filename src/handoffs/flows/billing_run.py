@@ -35,6 +35,7 @@ from handoffs.domain.revenue import (
 )
 from handoffs.domain.work import Expense, Project
 from handoffs.flows.billing_context import BillingContext
+from handoffs.flows.credits import discount_revenue
 
 __all__ = ["BillingContext", "open_period", "run_billing"]
 
@@ -67,6 +68,9 @@ def run_billing(
         _book_revenue(ctx, event)
     invoice = _invoice(ctx, period, issue_date)
     if invoice is not None:
+        given = discount_revenue(invoice, f"REV-{invoice.id}-DISCOUNT", contract.billing_model)
+        if given is not None:  # revenue is net of the discount
+            _book_revenue(ctx, given)
         entry = journal_for_invoice(
             invoice,
             entry_id=f"JE-{invoice.id}",

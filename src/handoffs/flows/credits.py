@@ -20,7 +20,7 @@ from handoffs.domain.credit_notes import is_current
 from handoffs.domain.errors import ValidationError
 from handoffs.domain.ledger import AlreadyBilled, BillingLedger
 
-__all__ = ["concession", "recheck", "tax_rates", "withdraw_open_proposals"]
+__all__ = ["concession", "discount_revenue", "recheck", "tax_rates", "withdraw_open_proposals"]
 
 
 def tax_rates(uow: Any) -> dict[str, Decimal]:
@@ -58,19 +58,31 @@ def recheck(uow: Any, ledger: BillingLedger, proposal_id: str, note: Invoice, *d
 
 
 def concession(note: Invoice, event_id: str, method: str) -> RevenueEvent | None:
-    """The revenue given back by a credit note's credits of an amount (None when it has none)."""
-    lines = [ln for ln in note.lines if ln.kind == "adjustment"]
+    """The revenue a credit note changes: less its credits of an amount, plus the discount it
+    credits back (None when it has neither, or the contract is not time and materials)."""
+    return _revenue_of(note, event_id, method, f"credit note {note.id} of {note.credits_invoice_id}")
+
+
+def discount_revenue(invoice: Invoice, event_id: str, method: str) -> RevenueEvent | None:
+    """The revenue an invoice's discount lines take off (revenue is net of discount)."""
+    return _revenue_of(invoice, event_id, method, f"discount on {invoice.id}")
+
+
+def _revenue_of(doc: Invoice, event_id: str, method: str, basis: str) -> RevenueEvent | None:
+    lines = [ln for ln in doc.lines if ln.kind in ("adjustment", "discount")]
     if not lines or method != "time_and_materials":
         return None
     amount = sum((ln.amount for ln in lines[1:]), lines[0].amount)
+    if amount.is_zero:
+        return None
     return RevenueEvent(
         id=event_id,
-        contract_id=note.contract_id,
-        project_id=note.project_id,
-        legal_entity_id=note.legal_entity_id,
-        period=note.period,
-        recognised_on=note.issue_date,
+        contract_id=doc.contract_id,
+        project_id=doc.project_id,
+        legal_entity_id=doc.legal_entity_id,
+        period=doc.period,
+        recognised_on=doc.issue_date,
         amount=amount,
         method="as_delivered",
-        basis=f"price concession on {note.id} (credit of an amount on {note.credits_invoice_id})",
+        basis=basis,
     )
