@@ -12,14 +12,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from handoffs.domain.billing import Invoice, RevenueEvent
+from handoffs.domain.billing import Invoice
 from handoffs.domain.credit_notes import amount_credit_note, credit_note
 from handoffs.domain.errors import ValidationError
-from handoffs.domain.journals import journal_for_revenue
 from handoffs.domain.ledger import AlreadyBilled
 from handoffs.domain.money import Money
-from handoffs.flows.billing_context import BillingContext
-from handoffs.flows.credits import concession, tax_rates
+from handoffs.flows.billing_run import book_revenue
+from handoffs.flows.credits import billed_hours, concession, tax_rates
 from handoffs.flows.operations import book_document, context_for, revisit_proposals
 from handoffs.flows.ports import Ports
 
@@ -46,53 +45,28 @@ def issue_credit_note(
     ctx = context_for(uow, invoice)
     number = sum(1 for d in ctx.documents if d.credits_invoice_id == invoice_id) + 1
     note_id = f"CN-{invoice_id}" if number == 1 else f"CN-{invoice_id}-{number:02d}"
-    rates = tax_rates(uow)
+    common: dict[str, Any] = dict(
+        credit_note_id=note_id,
+        invoice=invoice,
+        ledger=ctx.ledger(),
+        issue_date=issue_date,
+        reason=reason,
+        tax_rates=tax_rates(uow),
+        rounding=ctx.rounding,
+    )
     try:
         if amount is not None:
             if line is None:
                 raise ValidationError("line", "credit note rule: a credit of an amount names its line")
-            note = amount_credit_note(
-                credit_note_id=note_id,
-                invoice=invoice,
-                ledger=ctx.ledger(),
-                issue_date=issue_date,
-                reason=reason,
-                line_id_=line,
-                amount=Money(amount, invoice.currency),
-                tax_rates=rates,
-                rounding=ctx.rounding,
-            )
+            note = amount_credit_note(line_id_=line, amount=Money(amount, invoice.currency), **common)
         else:
-            billed = [s.id for s in invoice.sources if s.type == "time_entry"]
-            stored = [(i, uow.time_entries.get(i)) for i in billed] if entries else []
-            hours = {i: e.entry.hours for i, e in stored if e is not None}
-            note = credit_note(
-                credit_note_id=note_id,
-                invoice=invoice,
-                ledger=ctx.ledger(),
-                issue_date=issue_date,
-                reason=reason,
-                line_ids=[line] if line else None,
-                sources=entries,
-                hours=hours,
-                tax_rates=rates,
-                rounding=ctx.rounding,
-            )
+            hours = billed_hours(uow, invoice) if entries else {}
+            note = credit_note(line_ids=[line] if line else None, sources=entries, hours=hours, **common)
     except AlreadyBilled as exc:
         raise ValidationError("invoice", str(exc)) from None
     event = concession(note, f"REV-{note.id}", ctx.contract.billing_model)
     if event is not None:
-        _book_concession(uow, ctx, event)
+        book_revenue(ctx, event)
     book_document(uow, ports, ctx, note)
     revisit_proposals(uow, ports, invoice_id, note)
     return note
-
-
-def _book_concession(uow: Any, ctx: BillingContext, event: RevenueEvent) -> None:
-    entry = journal_for_revenue(
-        event, entry_id=f"JE-{event.id}", chart=ctx.chart, calendar=ctx.calendar, position=ctx.position
-    )
-    uow.finance.add_revenue_event(event)
-    if entry is not None:
-        uow.finance.add_journal(entry)
-    ctx.events.append(event)

@@ -20,12 +20,25 @@ from handoffs.domain.credit_notes import is_current
 from handoffs.domain.errors import ValidationError
 from handoffs.domain.ledger import AlreadyBilled, BillingLedger
 
-__all__ = ["concession", "discount_revenue", "recheck", "tax_rates", "withdraw_open_proposals"]
+__all__ = [
+    "billed_hours",
+    "concession",
+    "discount_revenue",
+    "recheck",
+    "tax_rates",
+    "withdraw_open_proposals",
+]
 
 
 def tax_rates(uow: Any) -> dict[str, Decimal]:
     """Every tax code's rate by id."""
     return {t.id: t.rate for t in uow.objects.all("tax_code")}
+
+
+def billed_hours(uow: Any, invoice: Invoice) -> dict[str, Decimal]:
+    """The hours of the time entries an invoice billed (to value what stays on a line)."""
+    billed = [s.id for s in invoice.sources if s.type == "time_entry"]
+    return {i: e.entry.hours for i in billed if (e := uow.time_entries.get(i)) is not None}
 
 
 def withdraw_open_proposals(uow: Any, invoice_id: str, document_id: str) -> list[Any]:
@@ -43,8 +56,7 @@ def recheck(uow: Any, ledger: BillingLedger, proposal_id: str, note: Invoice, *d
     """Refuse to issue a proposal's documents if the invoice's current documents contradict
     them: a source credited since, or a credit that would now come out at another amount."""
     invoice = uow.invoices.get(note.credits_invoice_id or "")
-    billed = [s.id for s in (invoice.sources if invoice else []) if s.type == "time_entry"]
-    hours = {i: e.entry.hours for i in billed if (e := uow.time_entries.get(i)) is not None}
+    hours = billed_hours(uow, invoice) if invoice else {}
     rounding = next(
         (e.rounding for e in uow.objects.all("legal_entity") if e.id == note.legal_entity_id), "half_up"
     )
