@@ -23,7 +23,7 @@ from handoffs.bench.datagen import ROLES
 from handoffs.bootstrap import App
 from handoffs.domain.codec import decode
 from handoffs.domain.contracts import Contract
-from handoffs.flows.operations import issue_credit_note
+from handoffs.flows.crediting import issue_credit_note
 from handoffs.store.tables import exceptions, invoices
 from tests.support.flow import drain, firm_lines, load
 

@@ -21,7 +21,8 @@ import pytest
 
 from handoffs.bootstrap import App
 from handoffs.domain.codec import encode
-from handoffs.flows.operations import decide_proposal, issue_credit_note, request_billing
+from handoffs.flows.crediting import issue_credit_note
+from handoffs.flows.operations import decide_proposal, request_billing
 from tests.support.flow import drain, load
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "billing"

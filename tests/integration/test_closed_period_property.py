@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from handoffs.analytics import compute, reported_at_close
 from handoffs.bootstrap import App, build
 from handoffs.cli.export import revenue_rows
-from handoffs.flows.operations import decide_proposal, issue_credit_note, request_billing
+from handoffs.flows.crediting import issue_credit_note
+from handoffs.flows.operations import decide_proposal, request_billing
 from handoffs.settings import Settings
 from handoffs.store.db import make_engine
 from handoffs.store.migrate import upgrade

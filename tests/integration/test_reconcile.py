@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, select, update
 
 from handoffs.bootstrap import App
 from handoffs.engine.replay import replay
-from handoffs.flows.operations import issue_credit_note
+from handoffs.flows.crediting import issue_credit_note
 from handoffs.reconcile.controls import reconcile, record_breaks
 from handoffs.store.tables import billed_sources, deliveries, invoice_lines, invoices, objects, time_entries
 from tests.integration.test_billing_examples import FixedClock, bill, lines

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 import typer
@@ -22,7 +23,8 @@ from handoffs.cli.common import (
 )
 from handoffs.cli.dates import AsOfOption, as_of_date
 from handoffs.domain.errors import ValidationError
-from handoffs.flows.operations import decide_proposal, issue_credit_note, request_billing
+from handoffs.flows.crediting import issue_credit_note
+from handoffs.flows.operations import decide_proposal, request_billing
 from handoffs.flows.ports import business_today
 
 proposals_app = typer.Typer(
@@ -67,23 +69,48 @@ def bill(
 
 
 def credit_note_(
-    invoice_id: Annotated[str, typer.Argument(help="The invoice to credit in full.")],
+    invoice_id: Annotated[str, typer.Argument(help="The invoice to credit (in full by default).")],
     reason: Annotated[str, typer.Option(help="Why: recorded on the credit note and its journal.")],
     issue_date: Annotated[
         str | None, typer.Option(help="YYYY-MM-DD (default: the --as-of date, else today).")
     ] = None,
     as_of: AsOfOption = None,
+    entry: Annotated[
+        list[str] | None,
+        typer.Option(help="Credit only this time entry or expense (repeat for more); the rest stays billed."),
+    ] = None,
+    line: Annotated[
+        str | None, typer.Option(help="Credit only this invoice line (what is left of it).")
+    ] = None,
+    amount: Annotated[
+        str | None, typer.Option(help="Credit this amount of --line (a price concession); releases nothing.")
+    ] = None,
     by: ByOption = None,
     database_url: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Credit an invoice. What it billed is released and billed again by the next billing run."""
+    """Credit an invoice, a line, some entries or an amount. What it releases is billed again by
+    the next billing run; open credit-and-rebill proposals on the invoice are withdrawn."""
+    try:
+        money = Decimal(amount) if amount is not None else None
+    except InvalidOperation:
+        err_console.print(f"[red]--amount {amount!r} is not a decimal amount[/red]")
+        raise typer.Exit(2) from None
     with opened(database_url, as_of=as_of_date(as_of)) as hub:
         day = date.fromisoformat(issue_date) if issue_date else business_today(hub.ports)
         try:
             with hub.uow() as uow:
-                note = issue_credit_note(uow, hub.ports, invoice_id, reason, day)
-                after = {"credit_note": note.id, "reason": reason, "total": str(note.total.amount)}
+                note = issue_credit_note(
+                    uow, hub.ports, invoice_id, reason, day, entries=entry or None, line=line, amount=money
+                )
+                after = {
+                    "credit_note": note.id,
+                    "reason": reason,
+                    "total": str(note.total.amount),
+                    "entries": entry or None,
+                    "line": line,
+                    "amount": amount,
+                }
                 audit(uow, "cli.credit_note", f"invoice:{invoice_id}", by=by, after=after)
                 uow.commit()
         except ValidationError as exc:
@@ -92,12 +119,14 @@ def credit_note_(
     if as_json:
         print_json({"credit_note": note.id, "total": str(note.total.amount), "currency": note.currency})
     else:
-        console.print(f"Issued {note.id} for {note.total}. It is delivered by the worker.")
+        console.print(
+            f"Issued {note.id} for {note.total.amount:,.2f} {note.currency}. It is delivered by the worker."
+        )
 
 
 @proposals_app.command("list")
 def list_proposals(
-    state: Annotated[str | None, typer.Option(help="open, approved or rejected.")] = None,
+    state: Annotated[str | None, typer.Option(help="open, approved, rejected or withdrawn.")] = None,
     database_url: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:

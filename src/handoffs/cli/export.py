@@ -12,6 +12,7 @@ import typer
 
 from handoffs.cli.common import DbOption, opened, print_json
 from handoffs.domain.codec import encode
+from handoffs.domain.tax import tax_totals
 
 app = typer.Typer(help="Export finance documents.", no_args_is_help=True)
 
@@ -55,7 +56,12 @@ _CSV_COLUMNS = [
 def _documents(database_url: str | None, kind: str) -> list[dict[str, Any]]:
     with opened(database_url) as hub, hub.uow() as uow:
         docs = [
-            {**encode(inv), "status": status, "external_ids": uow.xrefs.for_object("invoice", inv.id)}
+            {
+                **encode(inv),
+                "tax_totals": [encode(t) for t in tax_totals(inv)],
+                "status": status,
+                "external_ids": uow.xrefs.for_object("invoice", inv.id),
+            }
             for inv, status in uow.invoices.iter_all()
             if inv.kind == kind
         ]

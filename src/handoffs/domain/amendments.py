@@ -112,25 +112,33 @@ def credit_and_rebill(
     roles: Mapping[str, str] | None = None,
     tax_code: TaxCode | None = None,
     rounding: str = "half_up",
+    entry_ids: Iterable[str] | None = None,
 ) -> CreditAndRebill:
     """Propose crediting time lines of an invoice and rebilling their entries as they are now.
 
     Entries are taken in their current version (``entries`` must hold every entry of the
     credited lines); one that is no longer approved billable time is credited and not rebilled.
+    With ``entry_ids``, only those entries are credited and rebilled (the others stay billed
+    on their line at their own value); ``line_ids`` is then ignored.
     Ids: the credit note is ``<proposal_id>-CN``, the rebill ``<proposal_id>-RB``.
     """
+    all_entries = list(entries)
     note = credit_note(
         credit_note_id=f"{proposal_id}-CN",
         invoice=invoice,
         ledger=ledger,
         issue_date=issue_date,
         reason=reason,
-        line_ids=line_ids,
+        line_ids=None if entry_ids is not None else line_ids,
+        sources=entry_ids,
+        hours={e.id: e.hours for e in all_entries},
+        tax_rates={tax_code.id: tax_code.rate} if tax_code else None,
+        rounding=rounding,
     )
     released = released_sources(note)
     if any(ref.type != "time_entry" for ref in released):
         raise ValidationError("line_ids", "credit-and-rebill rule: only time lines can be rebilled here")
-    current = {e.id: e for e in entries}
+    current = {e.id: e for e in all_entries}
     missing = sorted(ref.id for ref in released if ref.id not in current)
     if missing:
         raise ValidationError("entries", f"credit-and-rebill rule: entries missing: {', '.join(missing)}")

@@ -32,8 +32,11 @@ SourceType = Literal[
     "retainer",
 ]
 # ``retainer``: a retainer invoiced in advance; ``retainer_applied``: the part of its balance
-# a later invoice draws down (a negative line: the amount due is the invoice's total).
-LineKind = Literal["time", "expense", "fee", "milestone", "adjustment", "retainer", "retainer_applied"]
+# a later invoice draws down (a negative line: the amount due is the invoice's total);
+# ``discount``: a contract's discount on time (a negative line on an invoice).
+LineKind = Literal[
+    "time", "expense", "fee", "milestone", "adjustment", "retainer", "retainer_applied", "discount"
+]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -114,6 +117,10 @@ class Invoice:
             )
             if self.kind == "invoice" and line.kind == "retainer_applied":
                 require(line.amount.amount <= 0, f"lines[{i}].amount", "a retainer applied is not positive")
+            elif line.kind == "discount":  # a discount line takes money off; crediting it gives it back
+                sign = "not positive" if self.kind == "invoice" else "not negative"
+                off = line.amount.amount <= 0 and line.tax.amount <= 0
+                require(off == (self.kind == "invoice"), f"lines[{i}].amount", f"a discount line is {sign}")
             elif self.kind == "invoice":
                 check_non_negative(line.amount, f"lines[{i}].amount")
                 check_non_negative(line.tax, f"lines[{i}].tax")

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from handoffs.domain.billing import Invoice, InvoiceLine, SourceRef
 from handoffs.domain.contracts import Contract, Installment, Milestone
+from handoffs.domain.discounts import discount_line
 from handoffs.domain.errors import ValidationError
 from handoffs.domain.expenses import ExpenseBilling, expense_lines
 from handoffs.domain.fx import FxTable
@@ -60,6 +61,7 @@ def bill_time_and_materials(
     tax_code: TaxCode | None = None,
     rounding: str = "half_up",
     issue_date: date | None = None,
+    tax_codes: Mapping[str, TaxCode] | None = None,
 ) -> TmInvoice:
     """Invoice a time-and-materials project for a period.
 
@@ -81,6 +83,15 @@ def bill_time_and_materials(
         rounding=rounding,
         fee_billed=fee,
     )
+    off = discount_line(
+        invoice_id=invoice_id,
+        number=len(time.lines) + 1,
+        contract=contract,
+        time_lines=time.lines,
+        tax_code=tax_code,
+        rounding=rounding,
+    )
+    discounts = [off] if off is not None and time.lines else []
     spent = expense_lines(
         invoice_id=invoice_id,
         contract=contract,
@@ -91,9 +102,10 @@ def bill_time_and_materials(
         fx=fx or FxTable(),
         tax_code=tax_code,
         rounding=rounding,
-        first_line=len(time.lines) + 1,
+        first_line=len(time.lines) + len(discounts) + 1,
+        tax_codes=tax_codes,
     )
-    lines = [*time.lines, *spent.lines]
+    lines = [*time.lines, *discounts, *spent.lines]
     invoice = None
     if lines:
         invoice = assemble_invoice(
@@ -120,6 +132,7 @@ def _schedule_invoice(
     tax_code: TaxCode | None,
     rounding: str,
     issue_date: date | None,
+    tax_codes: Mapping[str, TaxCode] | None = None,
 ) -> Invoice | None:
     lines: list[InvoiceLine] = []
     for item, ref, text in items:
@@ -150,6 +163,7 @@ def _schedule_invoice(
         tax_code=tax_code,
         rounding=rounding,
         first_line=len(lines) + 1,
+        tax_codes=tax_codes,
     )
     lines.extend(spent.lines)
     if not lines:
@@ -176,6 +190,7 @@ def bill_installments(
     tax_code: TaxCode | None = None,
     rounding: str = "half_up",
     issue_date: date | None = None,
+    tax_codes: Mapping[str, TaxCode] | None = None,
 ) -> Invoice | None:
     """Invoice every unbilled fixed-fee installment due on or before the period's last day.
 
@@ -209,6 +224,7 @@ def bill_installments(
         tax_code=tax_code,
         rounding=rounding,
         issue_date=issue_date,
+        tax_codes=tax_codes,
     )
 
 
@@ -224,6 +240,7 @@ def bill_milestones(
     tax_code: TaxCode | None = None,
     rounding: str = "half_up",
     issue_date: date | None = None,
+    tax_codes: Mapping[str, TaxCode] | None = None,
 ) -> Invoice | None:
     """Invoice every unbilled milestone accepted on or before the period's last day.
 
@@ -251,4 +268,5 @@ def bill_milestones(
         tax_code=tax_code,
         rounding=rounding,
         issue_date=issue_date,
+        tax_codes=tax_codes,
     )

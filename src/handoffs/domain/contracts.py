@@ -125,6 +125,8 @@ class Contract:
     retainer: Retainer | None = None
     # Later estimates, each from its date (the one in force at a period's end is used there).
     estimate_revisions: tuple[EstimateRevision, ...] = ()
+    time_discount: Decimal = Decimal(0)  # a fraction of each invoice's time (0.10 = 10 %)
+    time_discount_amount: Money | None = None  # or a fixed amount off each invoice's time
 
     def __post_init__(self) -> None:
         check_id(self.id)
@@ -141,7 +143,13 @@ class Contract:
         require(len(set(versions)) == len(versions), "rate_card", "version numbers must be unique")
         starts = [v.effective_from for v in self.rate_card]
         require(len(set(starts)) == len(starts), "rate_card", "two versions start on one date")
-        for name in ("cap", "fixed_fee", "estimated_cost"):
+        require(Decimal(0) <= self.time_discount < 1, "time_discount", "must be a fraction from 0 to below 1")
+        require(
+            not (self.time_discount and self.time_discount_amount),
+            "time_discount",
+            "a percentage or an amount",
+        )
+        for name in ("cap", "fixed_fee", "estimated_cost", "time_discount_amount"):
             amount = getattr(self, name)
             if amount is not None:
                 require(amount.currency == self.currency, name, f"must be in {self.currency}")

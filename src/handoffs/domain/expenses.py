@@ -9,7 +9,7 @@ rounded on its own. Tax is the rounded charge times the tax rate, rounded once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -20,7 +20,7 @@ from handoffs.domain.ledger import BillingLedger
 from handoffs.domain.money import Money
 from handoffs.domain.pricing import line_id, period_bounds
 from handoffs.domain.reference import TaxCode
-from handoffs.domain.tax import tax_on
+from handoffs.domain.tax import line_tax_code, tax_on
 from handoffs.domain.work import Expense
 
 __all__ = ["ExpenseBilling", "ExpenseDisposition", "expense_charge", "expense_lines"]
@@ -80,6 +80,7 @@ def expense_lines(
     tax_code: TaxCode | None = None,
     rounding: str = "half_up",
     first_line: int = 1,
+    tax_codes: Mapping[str, TaxCode] | None = None,
 ) -> ExpenseBilling:
     """One invoice line per billable expense, in the contract's currency.
 
@@ -92,6 +93,7 @@ def expense_lines(
         ledger: current billing state; billed expenses are skipped.
         fx: dated FX table used when an expense is in another currency.
         tax_code: tax code for the lines, None for no tax.
+        tax_codes: known tax codes by id, for an expense that names its own (``tax_code_id``).
         rounding: the legal entity's rounding mode.
         first_line: number of the first line (to follow the time lines).
     """
@@ -104,6 +106,7 @@ def expense_lines(
             dispositions.append(ExpenseDisposition(expense.id, None, reason))
             continue
         conversion, charge = expense_charge(expense, contract, fx, rounding)
+        code = line_tax_code(expense.tax_code_id, tax_code, tax_codes or {}, contract.legal_entity_id)
         text = f"{expense.category} {expense.incurred_on.isoformat()}: {expense.amount}"
         if conversion.rate_id is not None:
             text += f" at {conversion.rate} = {conversion.converted}"
@@ -116,10 +119,10 @@ def expense_lines(
             quantity=Decimal(1),
             unit_price=charge,
             amount=charge,
-            tax=tax_on(charge, tax_code, rounding),
+            tax=tax_on(charge, code, rounding),
             sources=(SourceRef(type="expense", id=expense.id),),
             resource_id=expense.resource_id,
-            tax_code_id=tax_code.id if tax_code else None,
+            tax_code_id=code.id if code else None,
             fx_rate=conversion.rate if conversion.rate_id else None,
             fx_rate_id=conversion.rate_id,
             cost=expense.amount,

@@ -10,8 +10,9 @@ Rules (worked through in docs/billing-and-revenue.md):
   rounded once; the invoice total is the sum of line amounts plus the sum of line taxes.
 * Not-to-exceed cap: entries are taken in work-date order while the time billed on the
   contract (rounded line amounts) stays within the cap. The entry that crosses it is billed
-  for the hours that still fit (rounded down to 0.0001 h) on a line of its own; its
-  remaining hours and every later entry are held on a write-down proposal, never billed.
+  on a line of its own for exactly the money left under the cap (its quantity is that money
+  / rate, rounded down to 0.0001 h); its remaining hours and every later entry are held on
+  a write-down proposal worth their delivered value less that money, never billed.
   Every approved billable hour is therefore billed once or held with a reason.
 """
 
@@ -145,9 +146,10 @@ def _line(
     code: TaxCode | None,
     rounding: str,
     note: str = "",
+    amount: Money | None = None,
 ) -> InvoiceLine:
     first = items[0]
-    amount = (first.rate * hours).rounded(rounding)
+    amount = amount if amount is not None else (first.rate * hours).rounded(rounding)
     return InvoiceLine(
         id=lid,
         kind="time",
@@ -163,6 +165,15 @@ def _line(
         rate_card_version=first.rate_card_version,
         tax_code_id=code.id if code else None,
     )
+
+
+def _hours_that_fit(p: PricedEntry, residue: Money) -> Decimal:
+    """Hours of the crossing entry billed under the cap: the money left / rate, rounded down to
+    0.0001 h (at least 0.0001 h while money is left, at most the entry's hours)."""
+    if residue.amount <= 0 or p.rate.amount <= 0:
+        return Decimal(0)
+    fit = (residue.amount / p.rate.amount).quantize(_HOUR_STEP, rounding=ROUND_DOWN)
+    return min(p.hours, max(fit, _HOUR_STEP))
 
 
 def time_lines(
@@ -211,6 +222,7 @@ def time_lines(
     headroom = None if contract.cap is None else contract.cap - before
     groups: dict[GroupKey, list[PricedEntry]] = {}
     partial: tuple[PricedEntry, Decimal] | None = None
+    money_left = Money.zero(currency)
     held: list[tuple[PricedEntry, Decimal]] = []
     for p in priced:
         if held or partial is not None:
@@ -222,11 +234,10 @@ def time_lines(
             groups = trial
             continue
         residue = headroom - _group_total(groups, currency, rounding)
-        fit = Decimal(0)
-        if residue.amount > 0 and p.rate.amount > 0:
-            fit = min(p.hours, (residue.amount / p.rate.amount).quantize(_HOUR_STEP, rounding=ROUND_DOWN))
+        fit = _hours_that_fit(p, residue)
         if fit > 0:
             partial = (p, fit)
+            money_left = residue
         held.append((p, p.hours - fit))
     lines: list[InvoiceLine] = []
     line_of: dict[str, str] = {}
@@ -242,7 +253,10 @@ def time_lines(
     if held:
         wd_items = tuple(WriteDownItem(p.entry_id, h, p.rate, p.rate_card_version) for p, h in held if h > 0)
         wd_hours = sum((i.hours for i in wd_items), Decimal(0))
-        wd_amount = Money.sum([i.rate * i.hours for i in wd_items], currency).rounded(rounding)
+        # What the overflow is worth: the crossing entry and every later one at their rates,
+        # less the money billed on the crossing line, so billed + written down = delivered.
+        worth = Money.sum([p.rate * p.hours for p, _ in held], currency).rounded(rounding)
+        wd_amount = max(worth - money_left, Money.zero(currency))
         reason = (
             f"cap reached: contract {contract.id} is capped at {contract.cap}; time billed before this "
             f"invoice {before}; {wd_hours} h worth {wd_amount} "
@@ -265,9 +279,8 @@ def time_lines(
     if partial is not None:
         p, fit = partial
         note = f"; {fit} of {p.hours} h billed, cap reached"
-        lines.append(
-            _line(line_id(invoice_id, first_line + len(lines)), [p], fit, period, tax_code, rounding, note)
-        )
+        lid = line_id(invoice_id, first_line + len(lines))
+        lines.append(_line(lid, [p], fit, period, tax_code, rounding, note, amount=money_left))
         rest = p.hours - fit
         why = "billed" if rest == 0 else (write_down.reason if write_down else "billed")
         dispositions.append(Disposition(p.entry_id, p.hours, fit, rest, lines[-1].id, why))

@@ -2,11 +2,12 @@
 
 Rule "billed exactly once": a time entry, expense, installment or milestone is billed by at
 most one *live* invoice line. A credit note line lists the invoice line it credits (source
-type ``invoice_line``) and, with it, every source of that line; crediting a line releases
-those sources so that a later invoice may bill them again. The ledger is computed from the
-set of documents, not their arrival order, so a replay in any order gives the same answer.
-Hours held on a write-down proposal (cap overflow) are taken out of billing: only an entry's
-hours less its held hours can ever be billed.
+type ``invoice_line``) and the sources of that line it releases (all of them, some of them,
+or none for a credit of an amount); a later invoice may bill released sources again. No
+source of a line is credited twice and no line is credited for more than it billed. The
+ledger is computed from the set of documents, not their arrival order, so a replay in any
+order gives the same answer. Hours held on a write-down proposal (cap overflow) are taken
+out of billing: only an entry's hours less its held hours can ever be billed.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class BillingLedger:
     held: Mapping[str, Decimal]  # time entry id -> hours held on write-down proposals
     _live: dict[SourceKey, str]
     _lines: dict[str, tuple[Invoice, InvoiceLine]]
-    _credited: dict[str, str]  # credited invoice line id -> credit note line id
+    _credited: dict[str, dict[SourceKey, str]]  # invoice line id -> its credited sources -> credit line
+    _credited_money: dict[str, tuple[Money, Money]]  # invoice line id -> (amount, tax) credited so far
 
     @classmethod
     def from_documents(
@@ -64,45 +66,38 @@ class BillingLedger:
         """
         docs = tuple(sorted(documents, key=lambda d: d.id))
         lines: dict[str, tuple[Invoice, InvoiceLine]] = {}
-        credited: dict[str, str] = {}
+        credited: dict[str, dict[SourceKey, str]] = defaultdict(dict)
+        money: dict[str, tuple[Money, Money]] = {}
         for doc in docs:
             for line in doc.lines:
                 lines[line.id] = (doc, line)
         for doc in docs:
-            if doc.kind != "credit_note":
-                continue
-            for line in doc.lines:
-                for ref in line.sources:
-                    if ref.type != "invoice_line":
-                        continue
-                    target = lines.get(ref.id)
-                    if target is None or target[0].id != doc.credits_invoice_id:
-                        raise AlreadyBilled(
-                            f"credit note rule: {line.id} credits {ref.id}, "
-                            f"which is not a line of invoice {doc.credits_invoice_id}"
-                        )
-                    if ref.id in credited:
-                        raise AlreadyBilled(
-                            f"credit note rule: line {ref.id} is credited twice "
-                            f"({credited[ref.id]} and {line.id})"
-                        )
-                    credited[ref.id] = line.id
+            if doc.kind == "credit_note":
+                for line in doc.lines:
+                    _credit(line, doc, lines, credited, money)
+        for target_id, done in credited.items():
+            billed = lines[target_id][1]
+            left = billed.amount + money[target_id][0], billed.tax + money[target_id][1]
+            if len(done) == len(billed.sources) and not (left[0].is_zero and left[1].is_zero):
+                raise AlreadyBilled(
+                    f"credit note rule: every source of line {target_id} is credited, but its credits "
+                    f"leave {left[0]} and tax {left[1]} of it (a credit computed on other documents)"
+                )
         billing: dict[SourceKey, list[str]] = defaultdict(list)
         for doc in docs:
             if doc.kind != "invoice":
                 continue
             for line in doc.lines:
-                if line.id in credited:
-                    continue
                 for ref in line.sources:
-                    billing[_key(ref)].append(line.id)
+                    if _key(ref) not in credited.get(line.id, {}):
+                        billing[_key(ref)].append(line.id)
         for key, line_ids in billing.items():
             if len(line_ids) > 1:
                 raise AlreadyBilled(
                     f"billed exactly once: {key[0]} {key[1]} is billed on lines {', '.join(sorted(line_ids))}"
                 )
         live = {key: ids[0] for key, ids in billing.items()}
-        return cls(docs, dict(held or {}), live, lines, credited)
+        return cls(docs, dict(held or {}), live, lines, dict(credited), money)
 
     def with_documents(self, *documents: Invoice, held: Mapping[str, Decimal] | None = None) -> BillingLedger:
         """A new ledger that also counts ``documents`` and more ``held`` hours."""
@@ -124,8 +119,22 @@ class BillingLedger:
         return _key(ref) in self._live
 
     def is_credited(self, line_id: str) -> bool:
-        """Whether an invoice line has been credited."""
-        return line_id in self._credited
+        """Whether an invoice line has been credited in full (every source, or its whole amount)."""
+        _, line = self.line(line_id)
+        done = self._credited.get(line_id, {})
+        if line.sources and all(_key(ref) in done for ref in line.sources):
+            return True
+        return line_id in self._credited_money and self.uncredited(line_id)[0].is_zero
+
+    def credited_sources(self, line_id: str) -> set[SourceKey]:
+        """The sources of an invoice line that credit notes have released so far."""
+        return set(self._credited.get(line_id, {}))
+
+    def uncredited(self, line_id: str) -> tuple[Money, Money]:
+        """The amount and tax of an invoice line not credited yet."""
+        _, line = self.line(line_id)
+        amount, tax = self._credited_money.get(line_id, (Money.zero(line.amount.currency),) * 2)
+        return line.amount + amount, line.tax + tax
 
     def line(self, line_id: str) -> tuple[Invoice, InvoiceLine]:
         """The document and line with this id."""
@@ -144,6 +153,50 @@ class BillingLedger:
             line = self.line_billing(ref)
             if line is not None:
                 raise AlreadyBilled(f"billed exactly once: {ref.type} {ref.id} is already billed on {line}")
+
+
+def _credit(
+    line: InvoiceLine,
+    doc: Invoice,
+    lines: Mapping[str, tuple[Invoice, InvoiceLine]],
+    credited: dict[str, dict[SourceKey, str]],
+    money: dict[str, tuple[Money, Money]],
+) -> None:
+    """Count one credit note line against the invoice line it credits, refusing a second
+    credit of any source of that line or more money than the line billed."""
+    targets = [ref.id for ref in line.sources if ref.type == "invoice_line"]
+    for target_id in targets:
+        target = lines.get(target_id)
+        if target is None or target[0].id != doc.credits_invoice_id:
+            raise AlreadyBilled(
+                f"credit note rule: {line.id} credits {target_id}, "
+                f"which is not a line of invoice {doc.credits_invoice_id}"
+            )
+        billed = target[1]
+        own = {_key(ref) for ref in billed.sources}
+        done = credited[target_id]
+        for ref in line.sources:
+            if ref.type == "invoice_line":
+                continue
+            if _key(ref) not in own:
+                raise AlreadyBilled(
+                    f"credit note rule: {line.id} releases {ref.id}, not billed on {target_id}"
+                )
+            if _key(ref) in done:
+                raise AlreadyBilled(
+                    f"credit note rule: line {target_id} is credited twice "
+                    f"({ref.type} {ref.id} on {done[_key(ref)]} and {line.id})"
+                )
+            done[_key(ref)] = line.id
+        zero = Money.zero(billed.amount.currency)
+        amount, tax = money.get(target_id, (zero, zero))
+        amount, tax = amount + line.amount, tax + line.tax
+        if (billed.amount + amount).is_negative or (billed.tax + tax).is_negative:
+            raise AlreadyBilled(
+                f"credit note rule: line {target_id} is credited twice: credits of {-amount} "
+                f"exceed its amount {billed.amount}"
+            )
+        money[target_id] = (amount, tax)
 
 
 def fee_billed_to_date(documents: Iterable[Invoice], contract_id: str, currency: str) -> Money:

@@ -9,14 +9,16 @@ legal entity's rounding mode.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
+from handoffs.domain.billing import Invoice
 from handoffs.domain.contracts import Contract
 from handoffs.domain.errors import ValidationError
 from handoffs.domain.money import Money
 from handoffs.domain.parties import Customer
 from handoffs.domain.reference import LegalEntity, TaxCode
 
-__all__ = ["resolve_tax_code", "tax_on"]
+__all__ = ["TaxTotal", "line_tax_code", "resolve_tax_code", "tax_on", "tax_totals"]
 
 
 def resolve_tax_code(
@@ -75,3 +77,45 @@ def tax_on(net: Money, code: TaxCode | None, rounding: str = "half_up") -> Money
     if code is None:
         return Money.zero(net.currency).rounded(rounding)
     return (net.rounded(rounding) * code.rate).rounded(rounding)
+
+
+def line_tax_code(
+    own: str | None, fallback: TaxCode | None, tax_codes: Mapping[str, TaxCode], legal_entity_id: str
+) -> TaxCode | None:
+    """A line's tax code: its source's own (a zero-rated disbursement, an exempt item), else
+    the contract's, customer's or entity's (``fallback``, from :func:`resolve_tax_code`).
+
+    Raises:
+        ValidationError: the own code is unknown or belongs to another legal entity.
+    """
+    if own is None:
+        return fallback
+    code = tax_codes.get(own)
+    if code is None:
+        raise ValidationError("tax_code_id", f"tax rule: a line names unknown tax code {own!r}")
+    if code.legal_entity_id != legal_entity_id:
+        raise ValidationError(
+            "tax_code_id",
+            f"tax rule: tax code {own} belongs to {code.legal_entity_id}, not {legal_entity_id}",
+        )
+    return code
+
+
+@dataclass(frozen=True, slots=True)
+class TaxTotal:
+    """The lines of one document taxed at one code: their net amount and their tax."""
+
+    tax_code_id: str | None
+    net: Money
+    tax: Money
+
+
+def tax_totals(invoice: Invoice) -> tuple[TaxTotal, ...]:
+    """Net and tax per tax code on a document (exact sums of its lines' rounded figures), in
+    the order the codes first appear; they add up to the document's subtotal and tax."""
+    totals: dict[str | None, TaxTotal] = {}
+    for line in invoice.lines:
+        zero = Money.zero(invoice.currency)
+        was = totals.get(line.tax_code_id, TaxTotal(line.tax_code_id, zero, zero))
+        totals[line.tax_code_id] = TaxTotal(line.tax_code_id, was.net + line.amount, was.tax + line.tax)
+    return tuple(totals.values())

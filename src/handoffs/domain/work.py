@@ -169,6 +169,7 @@ class Expense:
     status: ApprovalStatus = "submitted"
     description: str | None = None
     report_id: str | None = None  # the report the line came on, where the tool groups lines so
+    tax_code_id: str | None = None  # its own tax code (zero-rated, exempt); None: the contract's chain
 
     def __post_init__(self) -> None:
         check_id(self.id)

@@ -39,8 +39,8 @@ class BillingContext:
         self.calendar = PeriodCalendar.from_entities(entities).with_closes(uow.periods.states())
         self.chart: ChartOfAccounts = chart_from_accounts(uow.objects.all("gl_account"))
         customer = uow.objects.get("customer", contract.customer_id)
-        tax_codes = {t.id: t for t in uow.objects.all("tax_code")}
-        self.tax_code = resolve_tax_code(contract, self.entity, tax_codes, customer)
+        self.tax_codes = {t.id: t for t in uow.objects.all("tax_code")}
+        self.tax_code = resolve_tax_code(contract, self.entity, self.tax_codes, customer)
         self.fx = FxTable(uow.objects.all("fx_rate"))
         self._documents: list[Invoice] | None = None
         self._expenses: list[Any] | None = None

@@ -37,6 +37,7 @@ from handoffs.domain.revenue import (
 from handoffs.domain.work import Expense, Project
 from handoffs.flows.billing_context import BillingContext
 from handoffs.flows.billing_retainer import retainer_due, with_retainer
+from handoffs.flows.credits import discount_revenue
 
 __all__ = ["BillingContext", "open_period", "run_billing"]
 
@@ -68,9 +69,12 @@ def run_billing(
     if contract.billing_model == "time_and_materials" and not _has_work(ctx, period):
         return None  # asked again by a later approval batch: nothing new since the last run
     for event in _recognise(ctx, period):
-        _book_revenue(ctx, event)
+        book_revenue(ctx, event)
     invoice = _invoice(ctx, period, issue_date)
     if invoice is not None:
+        given = discount_revenue(invoice, f"REV-{invoice.id}-DISCOUNT", contract.billing_model)
+        if given is not None:  # revenue is net of the discount
+            book_revenue(ctx, given)
         entry = journal_for_invoice(
             invoice,
             entry_id=f"JE-{invoice.id}",
@@ -103,7 +107,7 @@ def _unbilled_expenses(ctx: BillingContext, last: date) -> list[str]:
     return [x for x in due if x not in billed]
 
 
-def _book_revenue(ctx: BillingContext, event: RevenueEvent) -> None:
+def book_revenue(ctx: BillingContext, event: RevenueEvent) -> None:
     entry = journal_for_revenue(
         event, entry_id=f"JE-{event.id}", chart=ctx.chart, calendar=ctx.calendar, position=ctx.position
     )
@@ -243,6 +247,7 @@ def _invoice(ctx: BillingContext, period: str, issue_date: date | None) -> Invoi
         tax_code=ctx.tax_code,
         rounding=ctx.rounding,
         issue_date=issue_date,
+        tax_codes=ctx.tax_codes,
     )
     if contract.billing_model == "fixed_fee":
         return _store(ctx, bill_installments(**common))

@@ -1,4 +1,4 @@
-"""What a person does to billing: close a period, credit an invoice, decide a proposal, amend.
+"""What a person does to billing: close a period, decide a proposal, amend (credit notes: crediting.py).
 
 Each function takes a unit of work and ports, changes the books in that one transaction,
 and publishes ``InvoiceGenerated`` for every new document so it is delivered to the ERP
@@ -17,7 +17,6 @@ from handoffs.domain.amendments import credit_and_rebill, guard_billed_edit, rep
 from handoffs.domain.billing import Invoice, SourceRef
 from handoffs.domain.codec import decode, encode
 from handoffs.domain.contracts import Contract
-from handoffs.domain.credit_notes import credit_note
 from handoffs.domain.errors import DomainError, ValidationError
 from handoffs.domain.journals import journal_for_invoice
 from handoffs.domain.messages import BilledTimeChanged, ContractAmended, GenerateInvoice, InvoiceGenerated
@@ -27,10 +26,18 @@ from handoffs.domain.work import TimeEntry
 from handoffs.engine.errors import TerminalError
 from handoffs.engine.registry import Handler
 from handoffs.flows.billing_context import BillingContext
+from handoffs.flows.credits import recheck, withdraw_open_proposals
 from handoffs.flows.ingest import correlation_for_project
 from handoffs.flows.ports import Ports
 
-__all__ = ["decide_proposal", "handlers", "issue_credit_note", "request_billing"]
+__all__ = [
+    "book_document",
+    "context_for",
+    "decide_proposal",
+    "handlers",
+    "request_billing",
+    "revisit_proposals",
+]
 
 
 def request_billing(
@@ -65,13 +72,13 @@ def request_billing(
     return queued
 
 
-def _context(uow: Any, invoice: Invoice) -> BillingContext:
+def context_for(uow: Any, invoice: Invoice) -> BillingContext:
     project = uow.objects.get("project", invoice.project_id)
     contract = uow.objects.get("contract", invoice.contract_id)
     return BillingContext(uow, project, contract)
 
 
-def _book(uow: Any, ports: Ports, ctx: BillingContext, document: Invoice) -> None:
+def book_document(uow: Any, ports: Ports, ctx: BillingContext, document: Invoice) -> None:
     """Store a document, release or bill its time, journal it, and send it to the ERP."""
     uow.invoices.add(document, correlation_for_project(document.project_id))
     time = [s.id for s in document.sources if s.type == "time_entry"]
@@ -96,21 +103,21 @@ def _book(uow: Any, ports: Ports, ctx: BillingContext, document: Invoice) -> Non
     )
 
 
-def issue_credit_note(uow: Any, ports: Ports, invoice_id: str, reason: str, issue_date: date) -> Invoice:
-    """Credit a whole invoice; what it billed may be billed again by the next billing run."""
-    invoice = uow.invoices.get(invoice_id)
-    if invoice is None or invoice.kind != "invoice":
-        raise ValidationError("invoice", f"{invoice_id} is not an issued invoice")
-    ctx = _context(uow, invoice)
-    taken = {d.id for d in ctx.documents}
-    number = sum(1 for d in ctx.documents if d.credits_invoice_id == invoice_id) + 1
-    note_id = f"CN-{invoice_id}" if number == 1 else f"CN-{invoice_id}-{number:02d}"
-    assert note_id not in taken
-    note = credit_note(
-        credit_note_id=note_id, invoice=invoice, ledger=ctx.ledger(), issue_date=issue_date, reason=reason
-    )
-    _book(uow, ports, ctx, note)
-    return note
+def revisit_proposals(uow: Any, ports: Ports, invoice_id: str, note: Invoice) -> None:
+    """Withdraw the open proposals on the invoice; a withdrawn held change to billed time
+    applies now if the note released its entry, else it is proposed again."""
+    for proposal in withdraw_open_proposals(uow, invoice_id, note.id):
+        change = proposal.doc.get("entry_update")
+        if not change:
+            continue
+        after = decode(TimeEntry, orjson.loads(change))
+        stored = uow.time_entries.get(after.id)
+        if stored is None:
+            continue
+        if not uow.invoices.billed("time_entry", [after.id]):
+            uow.time_entries.apply_held_change(after)
+        else:
+            _propose(uow, ports, stored.entry, change, f"{proposal.id}|{note.id}", note.issue_date)
 
 
 def decide_proposal(
@@ -123,9 +130,10 @@ def decide_proposal(
     reason: str,
     issue_date: date | None = None,
 ) -> None:
-    """Approve or reject an open proposal. Approving a credit-and-rebill issues both documents as proposed
-    (dated ``issue_date`` when given: the business date of the approval); approving a write-down writes
-    the held hours off for good."""
+    """Approve or reject an open proposal. Approving a credit-and-rebill re-checks it against the
+    invoice's current documents, then issues both documents as proposed (dated ``issue_date``
+    when given: the business date of the approval); approving a write-down writes the held
+    hours off for good."""
     [proposal] = [p for p in uow.finance.proposals() if p.id == proposal_id] or [None]
     if proposal is None or proposal.state != "open":
         raise ValidationError("proposal", f"{proposal_id} is not an open proposal")
@@ -133,16 +141,22 @@ def decide_proposal(
         raise ValidationError(
             "proposal", "held cap overflow cannot be billed: a write-down can only be approved"
         )
-    uow.finance.decide(proposal_id, "approved" if approve else "rejected", by, reason)
     if not approve or proposal.kind != "credit_and_rebill":
+        uow.finance.decide(proposal_id, "approved" if approve else "rejected", by, reason)
         return
     note: Invoice = _dated(decode(Invoice, proposal.doc["credit_note"]), issue_date)
-    ctx = _context(uow, note)
-    _book(uow, ports, ctx, note)
+    rebill = (
+        _dated(decode(Invoice, proposal.doc["rebill"]), issue_date) if proposal.doc.get("rebill") else None
+    )
+    ctx = context_for(uow, note)
+    recheck(uow, ctx.ledger(), proposal_id, note, *([rebill] if rebill else []))
+    uow.finance.decide(proposal_id, "approved", by, reason)
+    book_document(uow, ports, ctx, note)
     if proposal.doc.get("entry_update"):  # the held change to billed time applies now
         uow.time_entries.apply_held_change(decode(TimeEntry, orjson.loads(proposal.doc["entry_update"])))
-    if proposal.doc.get("rebill"):
-        _book(uow, ports, ctx, _dated(decode(Invoice, proposal.doc["rebill"]), issue_date))
+    if rebill is not None:
+        book_document(uow, ports, ctx, rebill)
+    revisit_proposals(uow, ports, note.credits_invoice_id or "", note)
 
 
 def _dated(document: Invoice, day: date | None) -> Invoice:
@@ -229,44 +243,50 @@ def propose_adjustment(events: list[BilledTimeChanged], uow: Any, ports: Ports) 
     """A change to billed time becomes a credit-and-rebill proposal that carries the change."""
     for event in events:
         stored = uow.time_entries.get(event.entry_id)
-        if stored is None:
-            continue
-        after = decode(TimeEntry, orjson.loads(event.entry))
-        project = uow.objects.get("project", after.project_id)
-        contract = uow.objects.get("contract", project.contract_id) if project else None
-        if contract is None:
-            raise TerminalError(f"no contract for the project of {after.id}", category="missing_reference")
-        ctx = BillingContext(uow, project, contract)
-        ledger = ctx.ledger()
-        reason = guard_billed_edit(stored.entry, after, ledger)
-        if reason is None:
-            continue
-        line_id = ledger.line_billing(SourceRef(type="time_entry", id=after.id))
-        if line_id is None:  # guard_billed_edit found it billed, so this cannot happen
-            continue
-        invoice, _ = ledger.line(line_id)
-        others = {e.id: e for e in uow.time_entries.approved_for_project(project.id)}
-        others[after.id] = after
-        proposal_id = f"ADJ-{after.id}-{ports.ids.derive(event.message_id)[:8]}"
-        if uow.finance.count([proposal_id]):
-            continue
-        try:
-            proposal = credit_and_rebill(
-                proposal_id=proposal_id,
-                invoice=invoice,
-                line_ids=[line_id],
-                contract=contract,
-                entries=list(others.values()),
-                ledger=ledger,
-                issue_date=ports.business_date or event.occurred_at.date(),
-                reason=reason,
-                roles={r.id: r.role for r in uow.objects.all("resource")},
-                tax_code=ctx.tax_code,
-                rounding=ctx.rounding,
-            )
-        except DomainError as exc:
-            raise TerminalError(f"adjustment for {after.id}: {exc}", category="validation") from exc
-        _store_proposal(uow, proposal, contract.id, entry_update=event.entry)
+        if stored is not None:
+            day = ports.business_date or event.occurred_at.date()
+            _propose(uow, ports, stored.entry, event.entry, event.message_id, day)
+
+
+def _propose(uow: Any, ports: Ports, before: TimeEntry, change: str, key: str, day: date) -> None:
+    """Propose crediting and rebilling the changed entry alone, carrying its change."""
+    after = decode(TimeEntry, orjson.loads(change))
+    project = uow.objects.get("project", after.project_id)
+    contract = uow.objects.get("contract", project.contract_id) if project else None
+    if contract is None:
+        raise TerminalError(f"no contract for the project of {after.id}", category="missing_reference")
+    ctx = BillingContext(uow, project, contract)
+    ledger = ctx.ledger()
+    reason = guard_billed_edit(before, after, ledger)
+    if reason is None:
+        return
+    line_id = ledger.line_billing(SourceRef(type="time_entry", id=after.id))
+    if line_id is None:  # guard_billed_edit found it billed, so this cannot happen
+        return
+    invoice, _ = ledger.line(line_id)
+    others = {e.id: e for e in uow.time_entries.approved_for_project(project.id)}
+    others[after.id] = after
+    proposal_id = f"ADJ-{after.id}-{ports.ids.derive(key)[:8]}"
+    if uow.finance.count([proposal_id]):
+        return
+    try:
+        proposal = credit_and_rebill(
+            proposal_id=proposal_id,
+            invoice=invoice,
+            line_ids=[line_id],
+            entry_ids=[after.id],
+            contract=contract,
+            entries=list(others.values()),
+            ledger=ledger,
+            issue_date=day,
+            reason=reason,
+            roles={r.id: r.role for r in uow.objects.all("resource")},
+            tax_code=ctx.tax_code,
+            rounding=ctx.rounding,
+        )
+    except DomainError as exc:
+        raise TerminalError(f"adjustment for {after.id}: {exc}", category="validation") from exc
+    _store_proposal(uow, proposal, contract.id, entry_update=change)
 
 
 def handlers() -> list[Handler]:

@@ -24,9 +24,9 @@ from handoffs.domain.messages import BilledTimeChanged, GenerateInvoice
 from handoffs.domain.work import Expense, Project, TimeEntry
 from handoffs.engine.registry import Handler
 from handoffs.flows.billing_run import BillingContext
+from handoffs.flows.crediting import issue_credit_note
 from handoffs.flows.ingest import correlation_for_project
 from handoffs.flows.ingest_reports import fingerprint
-from handoffs.flows.operations import issue_credit_note
 from handoffs.flows.ports import Ports
 from handoffs.policies import (
     Decision,

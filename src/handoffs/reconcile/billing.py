@@ -17,10 +17,20 @@ from sqlalchemy import Connection, case, func, select
 from handoffs.domain.money import Money
 from handoffs.domain.reference import LegalEntity
 from handoffs.store.serde import from_doc
-from handoffs.store.tables import billed_sources, invoice_lines, invoices, objects, proposals, time_entries
+from handoffs.store.tables import (
+    billed_sources,
+    invoice_lines,
+    invoices,
+    line_credits,
+    objects,
+    proposals,
+    time_entries,
+)
 from handoffs.store.types import exact_sum, read_exact_sum
 
 __all__ = ["BillingCheck", "check_billing", "held_entries"]
+
+_HOUR_STEP = Decimal("0.0001")
 
 
 @dataclass(slots=True)
@@ -91,6 +101,7 @@ def _check_lines(conn: Connection, result: BillingCheck) -> None:
     il, inv = invoice_lines, invoices
     hours = _hours_by_line(conn)  # the hours behind each line's live links (a credited line has none)
     held = held_entries(conn)
+    credits = _credits_by_line(conn)
     roundings = _roundings(conn)
     headers = {
         r.id: r
@@ -122,15 +133,11 @@ def _check_lines(conn: Connection, result: BillingCheck) -> None:
     ):
         sums[line.invoice_id] += line.amount
         taxes[line.invoice_id] += line.tax
-        if line.kind == "time":
+        if line.kind == "time" and headers[line.invoice_id].kind == "invoice":
             mode = roundings.get(headers[line.invoice_id].legal_entity_id, "half_up")
-            expected = Money(line.quantity * line.unit_price, line.currency).rounded(mode).amount
-            # A line bills exactly its entries' hours; fewer only where a cap split one (held).
-            worked = hours.get(line.id)
-            off = worked is not None and line.quantity != worked
-            if off and worked is not None and line.quantity < worked and _sources(conn, line.id) & held:
-                off = False
-            if expected != line.amount or off:
+            if _line_off(
+                line, credits.get(line.id), hours.get(line.id), mode, lambda i: _sources(conn, i) & held
+            ):
                 result.lines_rate_mismatch.append(line.id)
     for row in headers.values():
         result.invoices += 1
@@ -139,6 +146,53 @@ def _check_lines(conn: Connection, result: BillingCheck) -> None:
         )
         if sums[row.id] != row.subtotal or taxes[row.id] != row.tax or row.subtotal + row.tax != row.total:
             result.invoices_total_mismatch.append(row.id)
+
+
+def _line_off(
+    line: Any,
+    credited: tuple[Decimal, Decimal, bool] | None,
+    worked: Decimal | None,
+    mode: str,
+    split_by_cap: Any,
+) -> bool:
+    """Whether a time line, net of its credits, bills other than its live entries' hours x rate.
+
+    A line bills exactly its entries' hours; fewer only where a cap split one (held), and then
+    the money left under the cap, within 0.0001 h of its quantity; a credit of an amount only
+    lowers it."""
+    c_qty, c_amount, conceded = credited or (Decimal(0), Decimal(0), False)
+    qty: Decimal = line.quantity + c_qty
+    amount: Decimal = line.amount + c_amount
+    if worked is None:  # no live entries: whole, or wholly credited
+        return credited is not None and not (qty == 0 and amount == 0)
+    expected = Money(qty * line.unit_price, line.currency).rounded(mode).amount
+    if qty != worked:
+        if not (qty < worked and split_by_cap(line.id)):
+            return True
+        step = Money(_HOUR_STEP * line.unit_price, line.currency).rounded("half_up").amount
+        return bool(abs(amount - expected) > step)
+    return bool(amount > expected) if conceded else bool(amount != expected)
+
+
+def _credits_by_line(conn: Connection) -> dict[str, tuple[Decimal, Decimal, bool]]:
+    """Per credited invoice line: the quantity and amount credited, and whether an amount was conceded."""
+    rows = conn.execute(
+        select(
+            line_credits.c.credited_line_id,
+            line_credits.c.credit_line_id,
+            invoice_lines.c.kind,
+            invoice_lines.c.quantity,
+            invoice_lines.c.amount,
+        )
+        .join(invoice_lines, invoice_lines.c.id == line_credits.c.credit_line_id)
+        .distinct()
+    )
+    found: dict[str, tuple[Decimal, Decimal, bool]] = {}
+    for target, _, kind, quantity, amount in rows:
+        qty, total, conceded = found.get(target, (Decimal(0), Decimal(0), False))
+        adjustment = kind == "adjustment"
+        found[target] = (qty + (0 if adjustment else quantity), total + amount, conceded or adjustment)
+    return found
 
 
 def _hours_by_line(conn: Connection) -> dict[str, Decimal]:

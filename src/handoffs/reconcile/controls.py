@@ -19,6 +19,8 @@ period); the rest are unexplained and need a person.
 | ``rate_mismatch`` | the line's rate is not the rate card's rate on the work date | no |
 | ``missing_posting`` | the invoice has no journal, or is not confirmed by the ERP | no |
 | ``posted_twice`` | more than one confirmed delivery or live link for one document | no |
+| ``amount``, ``tax``, ``currency``, ``fx_difference`` | a journal or ERP differs from the document | no |
+| ``credited_twice`` | a line's source credited twice, or credits above the line | no |
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sqlalchemy import Connection, Select, func, select
 
 from handoffs.domain.contracts import Contract
 from handoffs.domain.pricing import period_bounds
+from handoffs.reconcile.amounts import amount_breaks
 from handoffs.reconcile.billing import held_entries
 from handoffs.reconcile.screen import HourlyProject, rate_rows, screen_time
 from handoffs.store.serde import from_doc
@@ -50,7 +53,7 @@ from handoffs.store.tables import (
 
 __all__ = ["CONTROLS", "EXPLAINED", "IN_FLIGHT", "Break", "ReconcileReport", "reconcile", "record_breaks"]
 
-CONTROLS = ("approved_vs_billed", "reimbursable_vs_invoiced", "margin_vs_postings")
+CONTROLS = ("approved_vs_billed", "reimbursable_vs_invoiced", "margin_vs_postings", "documents_vs_journals")
 
 EXPLAINED = frozenset({"write_down", "credit_note", "out_of_period", "exception_open"})
 # Differences that are normal while work is still flowing (approved time not billed yet, an
@@ -158,6 +161,10 @@ def reconcile(
         _expense_control(report, period, scope, expenses, links, released)
     if "margin_vs_postings" in controls:
         _posting_control(conn, report, period, scope, in_flight)
+    if "documents_vs_journals" in controls:
+        compared, found = amount_breaks(conn, period, list(scope), read_back=not in_flight)
+        report.checked["documents_by_amount"] += compared
+        report.breaks.extend(Break("documents_vs_journals", *item) for item in found)
     if in_flight:
         report.breaks = [b for b in report.breaks if b.code not in IN_FLIGHT]
     return report

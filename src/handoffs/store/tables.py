@@ -39,6 +39,7 @@ __all__ = [
     "inbox",
     "invoice_lines",
     "invoices",
+    "line_credits",
     "messages",
     "metadata",
     "object_history",
@@ -180,6 +181,21 @@ billed_sources = Table(
     # Every link with its state and line (migration 0801): reconciliation joins a million
     # entries to their live lines through this index alone, never reading a link's row.
     Index("ix_billed_sources_lookup", "source_type", "source_id", "released_by", "invoice_line_id"),
+)
+
+# One row per source (or amount) of an invoice line that a credit note credits (migration
+# 0914). The primary key is the database's refusal of a second credit of a line's source: a
+# stale credit-and-rebill or a repeated credit note fails its transaction instead of crediting
+# twice. A credit of an amount (which releases nothing) is keyed by its own credit line.
+line_credits = Table(
+    "line_credits",
+    metadata,
+    Column("credited_line_id", Id, ForeignKey("invoice_lines.id"), primary_key=True),
+    Column("source_type", String(16), primary_key=True),  # time_entry ... or amount
+    Column("source_id", Id, primary_key=True),
+    Column("credit_line_id", Id, nullable=False),
+    Column("credit_note_id", Id, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 xrefs = Table(

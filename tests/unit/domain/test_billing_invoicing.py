@@ -129,13 +129,15 @@ def test_cap_reached_earlier_holds_everything_and_held_entries_are_not_proposed_
         entries=[entry("T-1", date(2026, 3, 2), "1.00")],
         ledger=EMPTY,
     )
-    # 100.00 / 150.00 = 0.6666 h (rounded down) x 150.00 = 99.99; 0.3334 h x 150.00 = 50.01 held.
-    # The 0.01 left under the cap is the documented residue (below 0.0001 h at this rate).
-    assert first.invoice is not None and first.invoice.subtotal == eur("99.99")
+    # The crossing line bills exactly the 100.00 left (quantity 100.00 / 150.00 = 0.6666 h,
+    # rounded down); 0.3334 h are held, worth 150.00 - 100.00 = 50.00: the cap is reached to
+    # the cent and billed + written down = delivered.
+    assert first.invoice is not None and first.invoice.subtotal == eur("100.00")
     assert first.invoice.lines[0].quantity == Decimal("0.6666")
-    assert first.time.write_down is not None and first.time.write_down.amount == eur("50.01")
+    assert first.time.write_down is not None and first.time.write_down.amount == eur("50.00")
+    assert first.time.write_down.hours == Decimal("0.3334")
     ledger = BillingLedger.from_documents([first.invoice], held=held_hours([first.time.write_down]))
-    assert fee_billed_to_date(ledger.documents, "C-1", "EUR") == eur("99.99")
+    assert fee_billed_to_date(ledger.documents, "C-1", "EUR") == eur("100.00")
     later = bill_time_and_materials(
         invoice_id="INV-2",
         contract=contract,

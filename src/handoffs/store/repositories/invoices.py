@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from handoffs.domain.billing import Invoice
 from handoffs.store.bulk import insert_many
 from handoffs.store.serde import from_doc, to_doc
-from handoffs.store.tables import billed_sources, invoice_lines, invoices
+from handoffs.store.tables import billed_sources, invoice_lines, invoices, line_credits
 
 __all__ = ["InvoiceRepository"]
 
@@ -75,6 +75,7 @@ class InvoiceRepository:
             fixed = {"invoice_id": invoice.id, "created_at": now}
             insert_many(self._conn, billed_sources, _LINK_COLUMNS, links, fixed)
         if invoice.kind == "credit_note":  # what a credit note credits may be billed again
+            self._credit_lines(invoice)
             for line in invoice.lines:
                 for s in line.sources:
                     self._conn.execute(
@@ -86,6 +87,29 @@ class InvoiceRepository:
                         )
                         .values(released_by=invoice.id)
                     )
+
+    def _credit_lines(self, note: Invoice) -> None:
+        """One row per credited source of each credited line: the primary key refuses a second
+        credit of the same source of a line (raising IntegrityError, failing the transaction)."""
+        rows = []
+        for line in note.lines:
+            released: list[tuple[str, str]] = [
+                (s.type, s.id) for s in line.sources if s.type != "invoice_line"
+            ]
+            for target in (s.id for s in line.sources if s.type == "invoice_line"):
+                for source_type, source_id in released or [("amount", line.id)]:
+                    rows.append(
+                        {
+                            "credited_line_id": target,
+                            "source_type": source_type,
+                            "source_id": source_id,
+                            "credit_line_id": line.id,
+                            "credit_note_id": note.id,
+                            "created_at": self._now,
+                        }
+                    )
+        if rows:
+            self._conn.execute(insert(line_credits), rows)
 
     def count_for(self, project_id: str, period: str) -> int:
         query = select(func.count()).where(invoices.c.project_id == project_id, invoices.c.period == period)

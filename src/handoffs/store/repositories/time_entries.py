@@ -120,6 +120,9 @@ class TimeEntryRepository:
     def apply_held_change(self, entry: TimeEntry) -> None:
         """Apply a change to billed time that a person approved with its credit-and-rebill."""
         row = self._stored([entry.id])[entry.id]
+        priced = self._conn.execute(
+            select(te.c.role, te.c.rate, te.c.currency, te.c.rate_card_version).where(te.c.id == entry.id)
+        ).one()
         values = _values(
             entry,
             CanonicalRecord("time_entry", entry, "handoffs", row["source_version"]),
@@ -127,6 +130,8 @@ class TimeEntryRepository:
             row["version"] + 1,
         )
         values["billing_state"] = row["billing_state"]
+        if entry.role is None:  # keep the role it was priced as, so it can be billed again
+            values.update(priced._asdict())
         self._write([], [values])
 
     def set_priced(self, entry_id: str, priced: PricedEntry) -> None:
