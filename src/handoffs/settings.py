@@ -1,19 +1,35 @@
-"""Settings, read from the environment when the application is built (never at import)."""
+"""Settings, read and validated in one place when the application is built (never at import).
+
+Each field ``name`` is read from ``HANDOFFS_<NAME>`` (pydantic-settings), or from a ``.env``
+file in the working directory when the variable is not set; a value that does not parse is
+a :class:`SettingsError` naming the variable, raised before any work starts.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Annotated, Any
 
-from handoffs.engine.egress import ALLOW_ENV, parse_networks
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from handoffs.engine.egress import parse_networks
 from handoffs.store.db import DEFAULT_URL
 
-__all__ = ["Settings"]
+__all__ = ["ENV_PREFIX", "Settings", "SettingsError"]
+
+ENV_PREFIX = "HANDOFFS_"
+_URL_FORMS = "use sqlite:///PATH or postgresql://USER@HOST:PORT/DB (--database-url or HANDOFFS_DATABASE_URL)"
+_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class SettingsError(ValueError):
+    """A setting that does not parse, e.g. ``HANDOFFS_BATCH_SIZE=abc``."""
+
+
+class Settings(BaseSettings):
     """Where the hub keeps its state and how its worker behaves.
 
     Attributes:
@@ -27,25 +43,65 @@ class Settings:
             public addresses, e.g. ``("127.0.0.1/32",)`` for a local demo; none by default.
     """
 
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True, validate_default=True
+    )
+
     database_url: str = DEFAULT_URL
     erp: str = "file:handoffs-erp.db"
     batch_size: int = 500
     lease_seconds: float = 60.0
     max_attempts: int = 8
     backoff_base: float = 0.5
-    webhook_allow_networks: tuple[str, ...] = ()
+    webhook_allow_networks: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise ValueError(f"not a database URL: {_URL_FORMS}") from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"handoffs keeps its data in SQLite or PostgreSQL, not {backend}: {_URL_FORMS}")
+        return value
+
+    @field_validator("webhook_allow_networks", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> tuple[str, ...]:
+        return tuple(str(n) for n in parse_networks(value or ""))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        env = os.environ if env is None else env
-        values: dict[str, object] = {
-            "database_url": env.get("HANDOFFS_DATABASE_URL", DEFAULT_URL),
-            "erp": env.get("HANDOFFS_ERP", "file:handoffs-erp.db"),
-            "batch_size": int(env.get("HANDOFFS_BATCH_SIZE", "500")),
-            "lease_seconds": float(env.get("HANDOFFS_LEASE_SECONDS", "60")),
-            "max_attempts": int(env.get("HANDOFFS_MAX_ATTEMPTS", "8")),
-            "backoff_base": float(env.get("HANDOFFS_BACKOFF_BASE", "0.5")),
-            "webhook_allow_networks": tuple(str(n) for n in parse_networks(env.get(ALLOW_ENV, ""))),
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        """The settings from ``env`` (default: the process environment and ``.env``).
+
+        ``overrides`` that are not ``None`` win over the environment (command-line options).
+
+        Raises:
+            SettingsError: a value does not parse; the message names the variable.
+        """
+        given = {k: v for k, v in overrides.items() if v is not None}
+        try:
+            if env is None:
+                return cls(**given)  # type: ignore[arg-type]
+            values: dict[str, object] = {
+                name: env[key] for name in cls.model_fields if (key := ENV_PREFIX + name.upper()) in env
+            }
+            return cls.model_validate(values | given)
+        except ValidationError as exc:
+            raise SettingsError(_describe(exc, env if env is not None else os.environ)) from None
+
+
+def _describe(exc: ValidationError, env: Mapping[str, str]) -> str:
+    parts = []
+    for err in exc.errors():
+        name = str(err["loc"][0]) if err["loc"] else "?"
+        var = ENV_PREFIX + name.upper()
+        value = env.get(var, err.get("input"))
+        msg = err["msg"].removeprefix("Value error, ").removeprefix(f"{var}: ")
+        shown = _PASSWORD.sub(r"\1***@", str(value))
+        parts.append(f"{var}={shown} is not valid: {msg}")
+    return "; ".join(parts)

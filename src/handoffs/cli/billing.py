@@ -10,12 +10,12 @@ from rich.table import Table
 
 from handoffs.cli.common import (
     ByOption,
+    CliError,
     DbOption,
     JsonOption,
     audit,
     check_period,
     console,
-    err_console,
     opened,
     operator_name,
     print_json,
@@ -51,8 +51,7 @@ def bill(
                 audit(uow, "cli.bill", f"period:{period}", by=by, after=after)
                 uow.commit()
         except ValidationError as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise CliError(str(exc)) from None
     if as_json:
         print_json({"period": period, "projects": queued})
     else:
@@ -79,8 +78,7 @@ def credit_note_(
                 audit(uow, "cli.credit_note", f"invoice:{invoice_id}", by=by, after=after)
                 uow.commit()
         except ValidationError as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise CliError(str(exc)) from None
     if as_json:
         print_json({"credit_note": note.id, "total": str(note.total.amount), "currency": note.currency})
     else:
@@ -135,8 +133,7 @@ def _decide(proposal_id: str, approve: bool, reason: str, by: str | None, databa
                 audit(uow, action, f"proposal:{proposal_id}", by=who, before={"state": "open"}, after=after)
                 uow.commit()
         except ValidationError as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise CliError(str(exc)) from None
     console.print(f"{proposal_id}: {state}.")
 
 

@@ -14,13 +14,17 @@ import orjson
 import typer
 from rich.console import Console
 
+from handoffs.cli.errors import CliError, NotFound
+
 if TYPE_CHECKING:
     from handoffs.bootstrap import App
 
 __all__ = [
     "ByOption",
+    "CliError",
     "DbOption",
     "JsonOption",
+    "NotFound",
     "audit",
     "check_period",
     "cli_actor",
@@ -77,8 +81,7 @@ def open_app(database_url: str | None, *, systems: Path | None = None, **overrid
         hub.keyring()  # a missing or short master secret is said now, not as a traceback later
     except KeyringError as exc:
         hub.close()
-        err_console.print(f"[red]{exc}[/red] (see docs/security.md: the master secret)")
-        raise typer.Exit(2) from None
+        raise CliError(f"{exc} (see docs/security.md: the master secret)") from None
     return hub
 
 
@@ -100,11 +103,9 @@ def require_schema(app: App) -> None:
     from handoffs.store.db import redact_url
 
     if not inspect(app.engine).has_table("alembic_version"):
-        err_console.print(
-            f"[red]The database at {redact_url(app.settings.database_url)} is not set up.[/red] "
-            "Run: handoffs db upgrade"
+        raise CliError(
+            f"The database at {redact_url(app.settings.database_url)} is not set up. Run: handoffs db upgrade"
         )
-        raise typer.Exit(2)
 
 
 def print_json(data: Any) -> None:

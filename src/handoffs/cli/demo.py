@@ -15,7 +15,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from handoffs.cli.common import JsonOption, console, err_console, open_app, print_json
+from handoffs.cli.common import CliError, JsonOption, console, err_console, open_app, print_json
 
 
 def demo(
@@ -51,8 +51,7 @@ def demo(
 
             run = run_firm(seed, out_dir, size=size, faults=faults, progress=report)
         except ValueError as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise CliError(str(exc)) from None
     if as_json:
         print_json(run.summary)
     else:

@@ -10,12 +10,12 @@ from rich.table import Table
 
 from handoffs.cli.common import (
     ByOption,
+    CliError,
     DbOption,
     JsonOption,
     audit,
     check_period,
     console,
-    err_console,
     print_json,
     require_schema,
 )
@@ -57,8 +57,7 @@ def compare(
     try:
         systems = load_systems(file)
     except (OSError, SystemsConfigError) as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        raise CliError(str(exc)) from None
     legacy = legacy or systems.routing.legacy
     new = new or systems.routing.new
     if not legacy or not new:
@@ -69,15 +68,13 @@ def compare(
     try:
         hub = build(Settings.from_env(database_url=database_url, erp="none"), systems=systems)
     except (SecretError, ValueError) as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        raise CliError(str(exc)) from None
     try:
         require_schema(hub)
         with hub.uow() as uow:
             report = compare_erps(uow.connection, hub.erps, legacy, new)
     except ValueError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        raise CliError(str(exc)) from None
     finally:
         hub.close()
     data = report.as_dict()
@@ -118,8 +115,7 @@ def post_journals(
         systems = load_systems(file)
         hub = build(Settings.from_env(database_url=database_url, erp="none"), systems=systems)
     except (OSError, SystemsConfigError, SecretError, ValueError) as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        raise CliError(str(exc)) from None
     try:
         require_schema(hub)
         with hub.uow() as uow:

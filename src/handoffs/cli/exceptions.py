@@ -11,8 +11,10 @@ from rich.table import Table
 
 from handoffs.cli.common import (
     ByOption,
+    CliError,
     DbOption,
     JsonOption,
+    NotFound,
     audit,
     cli_actor,
     console,
@@ -113,8 +115,7 @@ def show(
     with opened(database_url) as hub, hub.uow() as uow:
         item = assess(uow, exception_id)
     if item is None:
-        err_console.print(f"[red]No exception {exception_id}.[/red]")
-        raise typer.Exit(1)
+        raise NotFound(f"No exception {exception_id}.")
     data = _as_dict(item.exception) | {
         k: v for k, v in item.as_dict().items() if k not in ("id", "category", "state", "owner", "reason")
     }
@@ -153,8 +154,7 @@ def _act(database_url: str | None, action: str, exception_id: int, reason: str, 
         except Exception as exc:  # the commands raise NotFound/Conflict with a message for a person
             if type(exc).__name__ not in ("NotFound", "Conflict"):
                 raise
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise CliError(str(exc)) from None
     console.print(
         f"Exception {exception_id}: {result.body['state']}."
         + (" Its work is queued again; run the worker." if result.body.get("work_requeued") else "")
@@ -215,8 +215,7 @@ def replay(
             with hub.uow() as uow:
                 preview = replay_preview(uow, exception_id, registry=hub.registry, ports=hub.ports)
         except (LookupError, ValueError) as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise CliError(str(exc)) from None
         if as_json and dry_run:
             print_json(preview.as_dict())
             return
@@ -238,8 +237,7 @@ def replay(
                 )
                 uow.commit()
         except (LookupError, ValueError) as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise CliError(str(exc)) from None
     finally:
         hub.close()
     if as_json:

@@ -10,8 +10,8 @@ from rich.tree import Tree
 from handoffs.cli.common import (
     DbOption,
     JsonOption,
+    NotFound,
     console,
-    err_console,
     opened,
     print_json,
 )
@@ -30,8 +30,7 @@ def invoice_line(
     with opened(database_url) as hub, hub.uow() as uow:
         data = invoice_line_lineage(uow, line_id)
     if data is None:
-        err_console.print(f"[red]No invoice line {line_id}.[/red]")
-        raise typer.Exit(1)
+        raise NotFound(f"No invoice line {line_id}.")
     if as_json:
         print_json(data)
         return

@@ -12,6 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from handoffs.cli.common import (
     ByOption,
+    CliError,
     DbOption,
     JsonOption,
     cli_actor,
@@ -21,6 +22,7 @@ from handoffs.cli.common import (
     print_json,
     require_schema,
 )
+from handoffs.cli.errors import EXIT_ATTENTION, EXIT_INTERRUPTED
 from handoffs.engine.replay import replay as replay_messages
 
 
@@ -44,14 +46,19 @@ def worker(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Process queued work: price, invoice, deliver. Stops on SIGTERM or Ctrl-C after the batch."""
+    """Process queued work: price, invoice, deliver. Stops on SIGTERM or Ctrl-C after the batch.
+
+    Exits 1 when this run dead-lettered work (see handoffs exceptions list), 130 after Ctrl-C.
+    """
     hub = open_app(database_url, systems=systems, batch_size=batch_size, lease_seconds=lease_seconds)
     require_schema(hub)
     stopping = False
+    interrupted = False
 
-    def stop(*_: object) -> None:
-        nonlocal stopping
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping, interrupted
         stopping = True
+        interrupted = interrupted or signum == signal.SIGINT
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -88,6 +95,10 @@ def worker(
             f"Worker {w.owner}: processed {stats.processed}, retried {stats.retried}, "
             f"dead-lettered {stats.dead}, in {stats.batches} batches."
         )
+    if interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if stats.dead:
+        raise typer.Exit(EXIT_ATTENTION)
 
 
 def replay(
@@ -119,8 +130,7 @@ def replay(
     from handoffs.flows.replay_preview import preview_messages
 
     if since is None and until is None and correlation_id is None:
-        err_console.print("[red]Say what to replay:[/red] --since/--until and/or --correlation-id.")
-        raise typer.Exit(2)
+        raise CliError("Say what to replay: --since/--until and/or --correlation-id.")
     types = set(message_type) if message_type else None
     hub = open_app(database_url)  # the ERPs as configured, so the preview names the postings
     try:
