@@ -182,3 +182,27 @@ def test_version_and_config_show_mask_secrets(place: tuple[Path, dict[str, str]]
     assert rows["HANDOFFS_DATABASE_URL"]["value"].startswith("postgresql://someone:***@127.0.0.1")
     assert rows["HANDOFFS_ERP"]["source"] == "default"
     assert "hunter2" not in shown.stdout and "k" * 40 not in shown.stdout
+
+
+def test_a_line_that_is_not_utf8_is_one_bad_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from handoffs.bench.datagen import backfill_lines
+    from handoffs.cli.main import app
+
+    lines = [line.rstrip("\n").encode() for line in backfill_lines(entries=12, projects=2)]
+    entry = next(i for i, line in enumerate(lines) if b'"type":"time_entry"' in line)
+    lines[entry] = lines[entry].replace(b'"notes":null', b'"notes":"caf\xe9"')  # Latin-1, not UTF-8
+    firm = tmp_path / "firm.jsonl"
+    firm.write_bytes(b"\n".join(lines) + b"\n")
+    env = {"HANDOFFS_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}"}
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"], env=env).exit_code == 0
+    loaded = runner.invoke(app, ["load", str(firm), "--json"], env=env)
+    assert loaded.exit_code == 1, loaded.output
+    report = orjson.loads(loaded.stdout)
+    assert report["lines"] == len(lines) and report["failed"] == 1
+    assert report["by_type"]["time_entry"] == 11  # the rest of the file loaded
+    (problem,) = orjson.loads(runner.invoke(app, ["exceptions", "list", "--json"], env=env).stdout)
+    assert problem["detail"]["line"] == entry + 1
+    assert "caf\\xe9" in problem["raw"] and "not UTF-8" in problem["reason"]

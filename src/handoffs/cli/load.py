@@ -64,12 +64,11 @@ def load(
     ) as progress:
         task = progress.add_task(path.name, total=size)
 
-        def lines() -> Iterator[str]:
-            with path.open(encoding="utf-8") as fh:
+        def lines() -> Iterator[bytes]:
+            with path.open("rb") as fh:  # bytes: a line that is not UTF-8 is one bad line
                 for line in fh:
-                    data = line.encode()
-                    digest.update(data)
-                    progress.advance(task, len(data))
+                    digest.update(line)
+                    progress.advance(task, len(line))
                     yield line
 
         try:
