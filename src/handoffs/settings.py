@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from handoffs.engine.egress import parse_networks
@@ -41,6 +41,8 @@ class Settings(BaseSettings):
         max_attempts: attempts before a transient failure becomes a dead letter.
         webhook_allow_networks: networks (CIDR) that webhook subscribers may be in besides
             public addresses, e.g. ``("127.0.0.1/32",)`` for a local demo; none by default.
+        progress_seconds: when standard error is not a terminal, long commands write a
+            progress line this often instead of a live bar.
     """
 
     model_config = SettingsConfigDict(
@@ -54,6 +56,7 @@ class Settings(BaseSettings):
     max_attempts: int = 8
     backoff_base: float = 0.5
     webhook_allow_networks: Annotated[tuple[str, ...], NoDecode] = ()
+    progress_seconds: float = Field(default=10.0, ge=0)
 
     @field_validator("database_url")
     @classmethod

@@ -30,9 +30,11 @@ __all__ = [
     "cli_actor",
     "console",
     "err_console",
+    "money",
     "open_app",
     "opened",
     "operator_name",
+    "plain",
     "print_json",
     "require_schema",
 ]
@@ -106,6 +108,44 @@ def require_schema(app: App) -> None:
         raise CliError(
             f"The database at {redact_url(app.settings.database_url)} is not set up. Run: handoffs db upgrade"
         )
+
+
+def money(amount: Any, currency: str | None = None) -> str:
+    """Money as people read it: ``1,234,567.50 EUR`` (a :class:`Money`, or an amount and code).
+
+    The amount keeps its own digits (no rounding here); ``-`` when there is none.
+    """
+    if amount is None:
+        return "-"
+    if currency is None and hasattr(amount, "currency"):
+        amount, currency = amount.amount, amount.currency
+    if isinstance(amount, dict):
+        amount, currency = amount["amount"], amount["currency"]
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        text = f"{Decimal(str(amount)):,}"
+    except InvalidOperation:
+        text = str(amount)
+    return f"{text} {currency}" if currency else text
+
+
+def plain(value: Any) -> str:
+    """A value as text for people, never a Python repr: ``yes``/``no``, ``-`` for none, money
+    with thousands separators, mappings as ``key value, ...`` and lists joined by commas."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        if set(value) == {"amount", "currency"}:
+            return money(value)
+        return ", ".join(f"{k} {plain(v)}" for k, v in value.items()) or "-"
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(plain(v) for v in value) or "-"
+    if hasattr(value, "currency") and hasattr(value, "amount"):
+        return money(value)
+    return str(value)
 
 
 def print_json(data: Any) -> None:

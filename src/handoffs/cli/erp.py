@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from handoffs.cli.common import (
@@ -16,9 +17,12 @@ from handoffs.cli.common import (
     audit,
     check_period,
     console,
+    err_console,
+    plain,
     print_json,
     require_schema,
 )
+from handoffs.cli.progress import progress as progress_display
 
 app = typer.Typer(
     help="ERPs the hub posts to: send journal entries where routed, compare what each accepted.",
@@ -122,7 +126,16 @@ def post_journals(
             queued = request_journal_postings(uow, hub.ports, period)
             audit(uow, "cli.post_journals", f"period:{period}", by=by, after={"queued": queued})
             uow.commit()
-        stats = hub.worker().run(until_idle=True).as_dict()
+        w = hub.worker()
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+        with progress_display(*columns, console=err_console, disable=as_json) as progress:
+            task = progress.add_task(f"posting {queued:,} journal deliveries", total=None)
+
+            def on_batch(_stats: object, outstanding: int) -> None:
+                s = w.stats
+                progress.update(task, description=f"posting: done {s.processed:,}, queued {outstanding:,}")
+
+            stats = w.run(until_idle=True, on_batch=on_batch).as_dict()
         with hub.uow() as uow:
             rows = uow.connection.execute(
                 select(deliveries.c.system, deliveries.c.status, func.count())
@@ -139,7 +152,7 @@ def post_journals(
         print_json(data)
     else:
         console.print(
-            f"{queued} journal deliveries queued for {period}; all journal deliveries: {by_system or 'none'}"
+            f"{queued:,} journal deliveries queued for {period}; all journal deliveries: {plain(by_system)}"
         )
     if any(status != "confirmed" for counts in by_system.values() for status in counts):
         raise typer.Exit(1)

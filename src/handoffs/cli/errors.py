@@ -40,13 +40,16 @@ _DEBUG_HINT = "Run again with --debug (or HANDOFFS_DEBUG=1) for the traceback."
 _URL_HELP = "use sqlite:///PATH or postgresql://USER@HOST:PORT/DB (--database-url or HANDOFFS_DATABASE_URL)"
 
 
-class CliError(Exception):
-    """An error the user can act on: ``message`` (one or two lines) and the exit ``code``."""
+class CliError(ClickException):
+    """An error the user can act on: ``message`` (one or two lines) and the exit ``code``.
+
+    A click exception, so that click itself prints ``Error: message`` and exits with ``code``
+    wherever the command runs (typer's test runner too), not only under :func:`run`.
+    """
 
     def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
         super().__init__(message)
-        self.message = message
-        self.code = code
+        self.code = self.exit_code = code
 
 
 class NotFound(CliError):

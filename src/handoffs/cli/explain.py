@@ -12,7 +12,9 @@ from handoffs.cli.common import (
     JsonOption,
     NotFound,
     console,
+    money,
     opened,
+    plain,
     print_json,
 )
 from handoffs.flows.lineage import invoice_line_lineage
@@ -36,8 +38,8 @@ def invoice_line(
         return
     line, inv = data["line"], data["invoice"]
     tree = Tree(
-        f"[bold]{line['id']}[/bold]: {line['quantity']} x {line['unit_price']['amount']} = "
-        f"{line['amount']['amount']} + tax {line['tax']['amount']} {inv['currency']}"
+        f"[bold]{line['id']}[/bold]: {line['quantity']} x {money(line['unit_price'])} = "
+        f"{money(line['amount'])} + tax {money(line['tax'])}"
     )
     tree.add(
         f"invoice {inv['id']} ({inv['kind']}, {inv['status']}), period {inv['period']}, "
@@ -45,7 +47,7 @@ def invoice_line(
     )
     rate = data["rate_card_version"]
     if rate:
-        tree.add(f"rate card v{rate['version']} effective {rate['effective_from']}: {rate['rates']}")
+        tree.add(f"rate card v{rate['version']} effective {rate['effective_from']}: {plain(rate['rates'])}")
     if data["fx"]:
         tree.add(f"FX {data['fx']['rate_id']} at {data['fx']['rate']}")
     tax = data["tax_rule"]
@@ -61,13 +63,13 @@ def invoice_line(
                 f"{a['approved_by']} at {a['approved_at']}; from {s['source_system']} v{s['source_version']}"
             )
             if s["system_ids"]:
-                label += f"; ids {s['system_ids']}"
+                label += f"; ids {plain(s['system_ids'])}"
         sources.add(label)
     journal = data["journal"]
     if journal:
         j = tree.add(f"journal {journal['id']} in {journal['period']}")
         for jl in journal["lines"]:
-            j.add(f"{jl['account']}: debit {jl['debit']['amount']} credit {jl['credit']['amount']}")
+            j.add(f"{jl['account']}: debit {money(jl['debit'])} credit {money(jl['credit'])}")
     for d in data["deliveries"]:
         tree.add(
             f"delivery to {d['system']}: {d['status']} after {d['attempts']} attempt(s), "

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from handoffs.cli.common import (
     ByOption,
@@ -23,6 +23,7 @@ from handoffs.cli.common import (
     require_schema,
 )
 from handoffs.cli.errors import EXIT_ATTENTION, EXIT_INTERRUPTED
+from handoffs.cli.progress import progress as progress_display
 from handoffs.engine.replay import replay as replay_messages
 
 
@@ -67,13 +68,12 @@ def worker(
 
         start_http_server(metrics_port, addr="127.0.0.1", registry=hub.metrics.registry)
     w = hub.worker()
-    with Progress(
+    with progress_display(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=err_console,
         disable=as_json,
-        transient=True,
     ) as progress:
         task = progress.add_task("working", total=None)
 
