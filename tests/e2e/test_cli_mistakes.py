@@ -87,6 +87,7 @@ CASES = [
     ),
     ("no-exception", ["exceptions", "show", "424242"], {}, 2, ["No exception 424242"]),
     ("no-line", ["explain", "invoice-line", "INV-NOPE-L0001"], {}, 2, ["No invoice line INV-NOPE-L0001"]),
+    ("no-owner", ["exceptions", "assign", "424242", "--owner", "ana"], {}, 2, ["No exception 424242"]),
     ("no-key", ["apikey", "revoke", "hk_nope"], {}, 2, ["hk_nope"]),
     ("no-user", ["console", "password", "nobody", "--password-stdin"], {}, 2, ["nobody"]),
     ("bad-period", ["reconcile", "--period", "2026-13"], {}, 2, ["--period", "YYYY-MM"]),

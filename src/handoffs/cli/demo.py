@@ -17,7 +17,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from handoffs.cli.common import CliError, JsonOption, console, err_console, money, open_app, print_json
+from handoffs.cli.common import CliError, JsonOption, console, err_console, money, open_app, plain, print_json
 from handoffs.cli.progress import LineProgress
 from handoffs.cli.progress import progress as progress_display
 from handoffs.telemetry.logs import configure_logging
@@ -102,7 +102,8 @@ def _print(s: dict[str, Any], out_dir: Path) -> None:
         for currency, amount in amounts.items():
             table.add_row(f"{entity}: revenue recognised", money(amount, currency))
     if "journals_balanced" in s:
-        table.add_row("journal entries, all balanced", f"{s['journal_entries']}, {s['journals_balanced']}")
+        balanced = plain(s["journals_balanced"])
+        table.add_row("journal entries, all balanced", f"{s['journal_entries']:,}, {balanced}")
         table.add_row("unexplained reconciliation breaks", str(s["unexplained_reconciliation_breaks"]))
     for period, r in s.get("billing_readiness_before_close", {}).items():
         why = ", ".join(f"{k} {v}" for k, v in r["blocked_by_reason"].items()) or "-"

@@ -312,9 +312,8 @@ def assign(
 
     with opened(database_url) as hub:
         outcome = assign_owner(hub, operator_name(by), exception_id, owner, via="cli")
-    if not outcome.ok:
-        err_console.print(outcome.message, markup=False)
-        raise typer.Exit(1)
+    if not outcome.ok:  # not found, or refused as given: nothing was done
+        raise CliError(outcome.message)
     console.print(f"Exception {exception_id} is owned by {owner}.")
 
 
@@ -330,7 +329,6 @@ def fix(
 
     with opened(database_url) as hub:
         outcome = fix_record(hub, operator_name(by), exception_id, raw, via="cli")
-    if not outcome.ok:
-        err_console.print(outcome.message, markup=False)
-        raise typer.Exit(1)
+    if not outcome.ok:  # not found, or refused as given: nothing was done
+        raise CliError(outcome.message)
     console.print(f"Exception {exception_id} resolved: the corrected record is loaded. Run the worker.")
