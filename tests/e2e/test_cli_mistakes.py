@@ -42,13 +42,14 @@ def _handoffs(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Complete
 def place(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """A working directory with an upgraded SQLite database and no handoffs.yaml."""
     cwd = tmp_path_factory.mktemp("mistakes")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HANDOFFS_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HANDOFFS_", "NETSUITE_"))}
     env |= {"HANDOFFS_DATABASE_URL": f"sqlite:///{cwd / 'hub.db'}", "COLUMNS": "100"}
     done = _handoffs("db", "upgrade", env=env, cwd=cwd)
     assert done.returncode == 0, done.stderr
     return cwd, env
 
 
+EXAMPLE_YAML = str(Path(__file__).resolve().parents[2] / "handoffs.yaml")  # credentials from env: refs
 UNREACHABLE = f"postgresql://someone:hunter2@127.0.0.1:{_free_port()}/hub"
 
 # (id, arguments, extra environment, exit code, words that name the problem)
@@ -75,6 +76,7 @@ CASES = [
         2,
         ["HANDOFFS_BATCH_SIZE=abc"],
     ),
+    ("no-credential", ["worker", "--until-idle", "--systems", EXAMPLE_YAML], {}, 2, ["is not set"]),
     ("no-yaml", ["systems", "check"], {}, 2, ["handoffs.yaml", "not found", "handoffs init"]),
     ("no-yaml-erp", ["erp", "compare"], {}, 2, ["handoffs.yaml", "handoffs init"]),
     ("short-secret", ["exceptions", "list"], {"HANDOFFS_SECRET_KEY": "short"}, 2, ["at least 32"]),

@@ -66,12 +66,13 @@ def describe(exc: BaseException) -> tuple[str, int] | None:
     from sqlalchemy import exc as sa
 
     from handoffs.config.systems import SystemsConfigError
+    from handoffs.connectors.secrets import SecretError
     from handoffs.keyring import KeyringError
     from handoffs.settings import SettingsError
 
     if isinstance(exc, CliError):
         return exc.message, exc.code
-    if isinstance(exc, SettingsError | SystemsConfigError):
+    if isinstance(exc, SettingsError | SystemsConfigError | SecretError):
         return str(exc), EXIT_USAGE
     if isinstance(exc, KeyringError):
         return f"{exc} (see docs/security.md: the master secret)", EXIT_USAGE
