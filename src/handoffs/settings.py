@@ -32,17 +32,23 @@ class SettingsError(ValueError):
 class Settings(BaseSettings):
     """Where the hub keeps its state and how its worker behaves.
 
-    Attributes:
-        database_url: ``sqlite:///path`` (the embedded default) or ``postgresql://...``.
-        erp: the ERP the first flow posts to: ``file:PATH`` (a fake ERP in its own SQLite
-            file, shared across processes), ``memory`` (in-process fake), or ``none``.
-        batch_size: work items a worker claims at a time.
-        lease_seconds: how long a claim lasts before another worker may take it over.
-        max_attempts: attempts before a transient failure becomes a dead letter.
-        webhook_allow_networks: networks (CIDR) that webhook subscribers may be in besides
-            public addresses, e.g. ``("127.0.0.1/32",)`` for a local demo; none by default.
-        progress_seconds: when standard error is not a terminal, long commands write a
-            progress line this often instead of a live bar.
+    Attributes (each read from the variable named after it):
+        database_url: ``HANDOFFS_DATABASE_URL``, ``sqlite:///path`` (the embedded default) or
+            ``postgresql://...``.
+        erp: ``HANDOFFS_ERP``, the ERP the first flow posts to: ``file:PATH`` (a fake ERP in
+            its own SQLite file, shared across processes), ``memory`` (in-process fake), or
+            ``none``.
+        batch_size: ``HANDOFFS_BATCH_SIZE``, work items a worker claims at a time.
+        lease_seconds: ``HANDOFFS_LEASE_SECONDS``, how long a claim lasts before another
+            worker may take it over.
+        max_attempts: ``HANDOFFS_MAX_ATTEMPTS``, attempts before a transient failure becomes
+            a dead letter.
+        backoff_base: ``HANDOFFS_BACKOFF_BASE``, the first retry delay in seconds.
+        webhook_allow_networks: ``HANDOFFS_WEBHOOK_ALLOW_NETWORKS``, networks (CIDR) that
+            webhook subscribers may be in besides public addresses, e.g. ``127.0.0.1/32`` for
+            a local demo; none by default.
+        progress_seconds: ``HANDOFFS_PROGRESS_SECONDS``: when standard error is not a
+            terminal, long commands write a progress line this often instead of a live bar.
     """
 
     model_config = SettingsConfigDict(

@@ -296,7 +296,8 @@ def test_exceptions_by_priority_grouped_and_replayed_after_a_preview(
     contract["source_version"] = 99
     (tmp_path / "rate.jsonl").write_text(orjson.dumps(contract).decode() + "\n")
     run("load", str(tmp_path / "rate.jsonl"), env=env)
-    run("worker", "--until-idle", env=env)
+    repriced = run("worker", "--until-idle", env=env, check=False)
+    assert repriced.returncode == 1  # the amendment's repricing dead-letters too: exit 1 says so
     previewed = orjson.loads(
         run("exceptions", "replay", str(dead["id"]), "--dry-run", "--json", env=env).stdout
     )

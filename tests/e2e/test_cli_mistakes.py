@@ -19,6 +19,8 @@ import httpx
 import orjson
 import pytest
 
+from tests.support.cli import handoffs
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -27,15 +29,7 @@ def _free_port() -> int:
 
 
 def _handoffs(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "handoffs.cli.main", *args],
-        env=env,
-        cwd=cwd,
-        input="a long and unusual passphrase 42\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return handoffs(*args, env=env, cwd=cwd, stdin="a long and unusual passphrase 42\n", timeout=120)
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from decimal import Decimal
 
 import orjson
@@ -13,16 +11,7 @@ import pytest
 from handoffs.bench.datagen import backfill_lines
 from handoffs.cli.common import money, plain
 from handoffs.domain.money import Money
-
-
-def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "handoffs.cli.main", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from tests.support.cli import handoffs
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +22,8 @@ def hub_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env |= {"HANDOFFS_DATABASE_URL": f"sqlite:///{tmp / 'hub.db'}", "HANDOFFS_ERP": "none", "COLUMNS": "80"}
     firm = tmp / "firm.jsonl"
     firm.write_text("\n".join(backfill_lines(entries=30, projects=2, malformed=1)) + "\n")
-    assert _run("db", "upgrade", env=env).returncode == 0
-    loaded = _run("load", str(firm), env=env | {"HANDOFFS_PROGRESS_SECONDS": "0"})
+    assert handoffs("db", "upgrade", env=env).returncode == 0
+    loaded = handoffs("load", str(firm), env=env | {"HANDOFFS_PROGRESS_SECONDS": "0"})
     assert loaded.returncode == 1  # the malformed line
     # standard error is not a terminal here: progress comes as plain lines, the last one "done"
     progress = [line for line in loaded.stderr.splitlines() if line.startswith("loading firm.jsonl")]
@@ -53,33 +42,33 @@ def test_money_and_plain_values() -> None:
 
 
 def test_reconcile_summarises_by_code_with_limit_and_only_breaks(hub_env: dict[str, str]) -> None:
-    shown = _run("reconcile", "--period", "2026-01", "--limit", "2", env=hub_env)
+    shown = handoffs("reconcile", "--period", "2026-01", "--limit", "2", env=hub_env)
     assert shown.returncode == 1  # unexplained breaks need a person
     out = shown.stdout
     assert "variance code" in out and "not_billed" in out
     assert "28 more not listed" in out  # 30 approved entries, two listed
     assert all(len(line) <= 80 for line in out.splitlines()), out
     # the first run opened an exception per break: now each is explained by it, none is a break
-    again = _run("reconcile", "--period", "2026-01", "--json", env=hub_env)
+    again = handoffs("reconcile", "--period", "2026-01", "--json", env=hub_env)
     assert again.returncode == 0
     data = orjson.loads(again.stdout)
     assert (
         data["by_code"] == {"exception_open": 30} and data["unexplained"] == 0 and len(data["details"]) == 30
     )
     only = orjson.loads(
-        _run("reconcile", "--period", "2026-01", "--only-breaks", "--json", env=hub_env).stdout
+        handoffs("reconcile", "--period", "2026-01", "--only-breaks", "--json", env=hub_env).stdout
     )
     assert only["by_code"] == {"exception_open": 30} and only["details"] == []
 
 
 def test_exceptions_list_reads_at_80_columns(hub_env: dict[str, str]) -> None:
-    out = _run("exceptions", "list", "--sort", "money", env=hub_env).stdout
+    out = handoffs("exceptions", "list", "--sort", "money", env=hub_env).stdout
     lines = out.splitlines()
     assert all(len(line) <= 80 for line in lines), out
     assert "exceptions show ID" in out and "at risk" in out
     assert " USD " in out and "," in out  # money with its currency and thousands separators
     assert "True" not in out and "{" not in out  # no Python reprs, no raw payloads
-    shown = _run("exceptions", "show", "1", env=hub_env).stdout
+    shown = handoffs("exceptions", "show", "1", env=hub_env).stdout
     assert "True" not in shown and "False" not in shown and "{'" not in shown
 
 
@@ -102,5 +91,5 @@ def test_progress_without_a_terminal_is_periodic_lines() -> None:
 
 
 def test_export_takes_json(hub_env: dict[str, str]) -> None:
-    exported = _run("export", "invoices", "--json", env=hub_env)
+    exported = handoffs("export", "invoices", "--json", env=hub_env)
     assert exported.returncode == 0 and orjson.loads(exported.stdout) == []

@@ -26,11 +26,21 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from typer._click import Command
+from typer._click import Command, Context
 from typer._click.exceptions import ClickException, UsageError  # typer bundles its own click
-from typer.exceptions import Abort
+from typer.core import TyperGroup
+from typer.exceptions import Abort, Exit
 
-__all__ = ["EXIT_ATTENTION", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "CliError", "NotFound", "run"]
+__all__ = [
+    "EXIT_ATTENTION",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "CliError",
+    "Group",
+    "NotFound",
+    "run",
+]
 
 EXIT_OK = 0
 EXIT_ATTENTION = 1
@@ -40,16 +50,13 @@ _DEBUG_HINT = "Run again with --debug (or HANDOFFS_DEBUG=1) for the traceback."
 _URL_HELP = "use sqlite:///PATH or postgresql://USER@HOST:PORT/DB (--database-url or HANDOFFS_DATABASE_URL)"
 
 
-class CliError(ClickException):
-    """An error the user can act on: ``message`` (one or two lines) and the exit ``code``.
-
-    A click exception, so that click itself prints ``Error: message`` and exits with ``code``
-    wherever the command runs (typer's test runner too), not only under :func:`run`.
-    """
+class CliError(Exception):
+    """An error the user can act on: ``message`` (one or two lines) and the exit ``code``."""
 
     def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
         super().__init__(message)
-        self.code = self.exit_code = code
+        self.message = message
+        self.code = code
 
 
 class NotFound(CliError):
@@ -112,10 +119,27 @@ def _say(message: str, code: int, *, as_json: bool) -> int:
     return code
 
 
+class Group(TyperGroup):
+    """The root command group: an error a user can fix, raised by any command under it, is said
+    in one or two lines with its exit code, wherever the command runs (typer's test runner too).
+    """
+
+    json_errors = False  # set by :func:`run` when the command line has --json
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            known = None if ctx.params.get("debug") or _debug(()) else describe(exc)
+            if known is None:
+                raise
+            raise Exit(_say(*known, as_json=Group.json_errors)) from None
+
+
 def run(command: Command, args: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code; expected errors never show a traceback."""
     args = list(sys.argv[1:] if args is None else args)
-    as_json = "--json" in args
+    as_json = Group.json_errors = "--json" in args
     try:
         rv = command.main(args, prog_name="handoffs", standalone_mode=False)
     except UsageError as exc:

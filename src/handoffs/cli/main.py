@@ -33,7 +33,7 @@ from handoffs.cli import (
     worker,
 )
 from handoffs.cli import config as config_cli
-from handoffs.cli.errors import run
+from handoffs.cli.errors import Group, run
 from handoffs.telemetry.logs import configure_logging
 
 
@@ -65,6 +65,7 @@ def _version(value: bool) -> None:
 
 
 app = _Handoffs(
+    cls=Group,
     name="handoffs",
     help="Handoffs keeps a firm's systems in step, from sold deal to recognised revenue.",
     no_args_is_help=True,
