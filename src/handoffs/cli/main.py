@@ -68,6 +68,8 @@ app = _Handoffs(
     cls=Group,
     name="handoffs",
     help="Handoffs keeps a firm's systems in step, from sold deal to recognised revenue.",
+    epilog="Exit codes: 0 success; 1 done, but something needs a person; 2 usage, configuration "
+    "or not found; 130 interrupted. Settings: handoffs config show.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
