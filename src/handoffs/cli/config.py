@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import fields
 from pathlib import Path
 
 import typer
@@ -55,11 +56,11 @@ def show(as_json: JsonOption = False) -> None:
     settings = Settings.from_env()
     dotenv = _dotenv_names()
     rows: list[dict[str, str]] = []
-    for name in Settings.model_fields:
+    for name in (f.name for f in fields(Settings)):
         var = ENV_PREFIX + name.upper()
         value = getattr(settings, name)
         text = ", ".join(value) if isinstance(value, tuple) else str(value)
-        source = _source(var, dotenv) if name in settings.model_fields_set else "default"
+        source = _source(var, dotenv) if var in os.environ or var in dotenv else "default"
         rows.append({"variable": var, "value": masked(var, text), "source": source})
     known = {r["variable"] for r in rows}
     for var in sorted(os.environ):
