@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint unit install clean
+.PHONY: demo test lint unit install shell clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,6 +12,11 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 install: $(BIN)/.installed
+
+# A shell with .venv active (handoffs, pytest... on PATH); `exit` leaves it.
+shell: $(BIN)/.installed
+	@echo "handoffs $$($(BIN)/handoffs --version | cut -d' ' -f2) in $(VENV); exit to leave"
+	@VIRTUAL_ENV="$(abspath $(VENV))" PATH="$(abspath $(BIN)):$$PATH" $${SHELL:-/bin/sh}
 
 demo: $(BIN)/.installed
 	$(BIN)/handoffs demo

@@ -154,3 +154,33 @@ def hub(database_url: str, tmp_path) -> Iterator[App]:  # type: ignore[no-untype
     )
     yield app
     app.close()
+
+
+# What a skip reason says is missing -> the one command that installs it. Only system packages
+# (not on PyPI) are listed: `make test` installs everything a registry package covers.
+_SYSTEM_PACKAGES = {
+    "chromium": "apt-get install -y chromium",
+    "PostgreSQL": "apt-get install -y postgresql",
+}
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Say plainly, after pytest's own summary, which tests a missing system package skipped."""
+    reporter = config.pluginmanager.getplugin("terminalreporter")
+    if reporter is None:
+        return
+    missing: dict[str, list[str]] = {}
+    for report in reporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        reason = str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else ""
+        for package in _SYSTEM_PACKAGES:
+            if package.lower() in reason.lower():
+                missing.setdefault(package, []).append(report.nodeid)
+    for package, tests in sorted(missing.items()):
+        shown = ", ".join(tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")
+        reporter.write_line(
+            f"SKIPPED {len(tests)} test(s) because {package} is not installed ({shown}). "
+            f"Install it with: {_SYSTEM_PACKAGES[package]}",
+            yellow=True,
+            bold=True,
+        )

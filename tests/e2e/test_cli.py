@@ -216,7 +216,7 @@ def test_triage_fix_ignore_assign_and_retry(env: dict[str, str], tmp_path: Path)
     firm.write_text("\n".join(lines) + "\n")
     run("db", "upgrade", env=env)
     run("load", str(firm), env=env, check=False)
-    run("worker", "--until-idle", env=env)
+    assert run("worker", "--until-idle", env=env, check=False).returncode == 1  # it dead-lettered one
     problems = {p["id"]: p for p in orjson.loads(run("exceptions", "list", "--json", env=env).stdout)}
     bad_hours = next(p for p in problems.values() if '"bad-hours"' in p["raw"])
     other_line = next(p for p in problems.values() if p["work_id"] is None and p is not bad_hours)
@@ -281,11 +281,11 @@ def test_exceptions_by_priority_grouped_and_replayed_after_a_preview(
     )
     run("db", "upgrade", env=env)
     run("load", str(firm), env=env)
-    run("worker", "--until-idle", env=env)
+    assert run("worker", "--until-idle", env=env, check=False).returncode == 1  # it dead-lettered one
     [dead] = orjson.loads(run("exceptions", "list", "--json", "--sort", "priority", env=env).stdout)
     assert dead["project_id"] == "P-001" and dead["days_to_close"] is not None and dead["work_id"]
     table = run("exceptions", "list", "--sort", "priority", env=env).stdout
-    assert "money at risk" in table and "days to close" in table
+    assert "at risk" in table and "close" in table and " d " in table  # 80 columns: short headers
     groups = orjson.loads(run("exceptions", "list", "--group-by", "project", "--json", env=env).stdout)
     assert [(g["key"], g["count"]) for g in groups["groups"]] == [("P-001", 1)]
     wrong = run("exceptions", "list", "--group-by", "colour", env=env, check=False)
@@ -296,7 +296,8 @@ def test_exceptions_by_priority_grouped_and_replayed_after_a_preview(
     contract["source_version"] = 99
     (tmp_path / "rate.jsonl").write_text(orjson.dumps(contract).decode() + "\n")
     run("load", str(tmp_path / "rate.jsonl"), env=env)
-    run("worker", "--until-idle", env=env)
+    repriced = run("worker", "--until-idle", env=env, check=False)
+    assert repriced.returncode == 1  # the amendment's repricing dead-letters too: exit 1 says so
     previewed = orjson.loads(
         run("exceptions", "replay", str(dead["id"]), "--dry-run", "--json", env=env).stdout
     )
@@ -333,7 +334,13 @@ def test_worker_posts_to_the_erps_a_systems_file_names(env: dict[str, str], tmp_
     run("db", "upgrade", env=env)
     run("load", str(firm), env=env)
     quick = {"HANDOFFS_MAX_ATTEMPTS": "2", "HANDOFFS_BACKOFF_BASE": "0.05"}  # no ledger answers here
-    run("worker", "--until-idle", env={**env, **quick, "HANDOFFS_SYSTEMS": str(tmp_path / "handoffs.yaml")})
+    worked = run(
+        "worker",
+        "--until-idle",
+        env={**env, **quick, "HANDOFFS_SYSTEMS": str(tmp_path / "handoffs.yaml")},
+        check=False,
+    )
+    assert worked.returncode == 1  # postings wait for the ledger's answer: dead letters for a person
     dropped = sorted(p.name for p in (tmp_path / "gl" / "inbox").glob("*.csv"))
     assert len(dropped) == 2  # one GL interface file per invoice: two projects, one month
     assert not (tmp_path / "erp.db").exists()  # HANDOFFS_ERP was not used

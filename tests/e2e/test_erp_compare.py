@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import os
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from handoffs.domain.billing import Invoice
 from handoffs.settings import Settings
 from handoffs.simulator.firm.generate import generate_firm
 from tests.connectors.support import firm_invoice
+from tests.support.cli import handoffs
 
 CONFIG = """\
 version: 1
@@ -29,13 +29,7 @@ migration: {legacy: old_ledger, new: new_ledger}
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "handoffs.cli.main", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return handoffs(*args, env=env, timeout=120)
 
 
 def _extract(folder: Path, invoices: list[Invoice]) -> Path:

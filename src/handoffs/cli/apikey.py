@@ -8,11 +8,12 @@ import typer
 from rich.table import Table
 
 from handoffs.cli.common import (
+    CliError,
     DbOption,
     JsonOption,
+    NotFound,
     cli_actor,
     console,
-    err_console,
     open_app,
     print_json,
     require_schema,
@@ -45,8 +46,7 @@ def create(
             key = create_client(uow, cli_actor(), client_id, scope, entity or None, rate=rate, burst=burst)
             uow.commit()
     except ValueError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        raise CliError(str(exc)) from None
     finally:
         hub.close()
     _show_key(client_id, key.prefix, key.secret, as_json)
@@ -69,8 +69,7 @@ def rotate(
             key = rotate_key(uow, cli_actor(), client_id, revoke_old=revoke_old)
             uow.commit()
     except ValueError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        raise CliError(str(exc)) from None
     finally:
         hub.close()
     _show_key(client_id, key.prefix, key.secret, as_json)
@@ -142,6 +141,5 @@ def revoke(
         uow.commit()
     hub.close()
     if not done:
-        err_console.print(f"[red]No active key {key}.[/red]")
-        raise typer.Exit(1)
+        raise NotFound(f"No active key {key}.")
     console.print(f"Revoked {key}.")

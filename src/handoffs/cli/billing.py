@@ -11,12 +11,12 @@ from rich.table import Table
 
 from handoffs.cli.common import (
     ByOption,
+    CliError,
     DbOption,
     JsonOption,
     audit,
     check_period,
     console,
-    err_console,
     opened,
     operator_name,
     print_json,
@@ -58,8 +58,7 @@ def bill(
                 audit(uow, "cli.bill", f"period:{period}", by=by, after=after)
                 uow.commit()
         except ValidationError as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise CliError(str(exc)) from None
     if as_json:
         print_json({"period": period, "projects": queued})
     else:
@@ -94,8 +93,7 @@ def credit_note_(
     try:
         money = Decimal(amount) if amount is not None else None
     except InvalidOperation:
-        err_console.print(f"[red]--amount {amount!r} is not a decimal amount[/red]")
-        raise typer.Exit(2) from None
+        raise CliError(f"--amount {amount!r} is not a decimal amount") from None
     with opened(database_url, as_of=as_of_date(as_of)) as hub:
         day = date.fromisoformat(issue_date) if issue_date else business_today(hub.ports)
         try:
@@ -114,8 +112,7 @@ def credit_note_(
                 audit(uow, "cli.credit_note", f"invoice:{invoice_id}", by=by, after=after)
                 uow.commit()
         except ValidationError as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise CliError(str(exc)) from None
     if as_json:
         print_json({"credit_note": note.id, "total": str(note.total.amount), "currency": note.currency})
     else:
@@ -182,8 +179,7 @@ def _decide(
                 audit(uow, action, f"proposal:{proposal_id}", by=who, before={"state": "open"}, after=after)
                 uow.commit()
         except ValidationError as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise CliError(str(exc)) from None
     console.print(f"{proposal_id}: {state}.")
 
 

@@ -14,21 +14,27 @@ import orjson
 import typer
 from rich.console import Console
 
+from handoffs.cli.errors import CliError, NotFound
+
 if TYPE_CHECKING:
     from handoffs.bootstrap import App
 
 __all__ = [
     "ByOption",
+    "CliError",
     "DbOption",
     "JsonOption",
+    "NotFound",
     "audit",
     "check_period",
     "cli_actor",
     "console",
     "err_console",
+    "money",
     "open_app",
     "opened",
     "operator_name",
+    "plain",
     "print_json",
     "require_schema",
 ]
@@ -77,8 +83,7 @@ def open_app(database_url: str | None, *, systems: Path | Any = None, **override
         hub.keyring()  # a missing or short master secret is said now, not as a traceback later
     except KeyringError as exc:
         hub.close()
-        err_console.print(f"[red]{exc}[/red] (see docs/security.md: the master secret)")
-        raise typer.Exit(2) from None
+        raise CliError(f"{exc} (see docs/security.md: the master secret)") from None
     return hub
 
 
@@ -100,11 +105,47 @@ def require_schema(app: App) -> None:
     from handoffs.store.db import redact_url
 
     if not inspect(app.engine).has_table("alembic_version"):
-        err_console.print(
-            f"[red]The database at {redact_url(app.settings.database_url)} is not set up.[/red] "
-            "Run: handoffs db upgrade"
+        raise CliError(
+            f"The database at {redact_url(app.settings.database_url)} is not set up. Run: handoffs db upgrade"
         )
-        raise typer.Exit(2)
+
+
+def money(amount: Any, currency: str | None = None) -> str:
+    """Money as people read it: ``1,234,567.50 EUR`` (a :class:`Money`, or an amount and code).
+
+    The amount keeps its own digits (no rounding here); ``-`` when there is none.
+    """
+    if amount is None:
+        return "-"
+    if currency is None and hasattr(amount, "currency"):
+        amount, currency = amount.amount, amount.currency
+    if isinstance(amount, dict):
+        amount, currency = amount["amount"], amount["currency"]
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        text = f"{Decimal(str(amount)):,}"
+    except InvalidOperation:
+        text = str(amount)
+    return f"{text} {currency}" if currency else text
+
+
+def plain(value: Any) -> str:
+    """A value as text for people, never a Python repr: ``yes``/``no``, ``-`` for none, money
+    with thousands separators, mappings as ``key value, ...`` and lists joined by commas."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        if set(value) == {"amount", "currency"}:
+            return money(value)
+        return ", ".join(f"{k} {plain(v)}" for k, v in value.items()) or "-"
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(plain(v) for v in value) or "-"
+    if hasattr(value, "currency") and hasattr(value, "amount"):
+        return money(value)
+    return str(value)
 
 
 def print_json(data: Any) -> None:

@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from handoffs.cli.common import DbOption, JsonOption, audit, console, err_console, opened, print_json
+from handoffs.cli.common import (
+    CliError,
+    DbOption,
+    JsonOption,
+    NotFound,
+    audit,
+    console,
+    err_console,
+    opened,
+    print_json,
+)
 
 app = typer.Typer(
     help="Manage the web console's users (serve it with: handoffs serve).", no_args_is_help=True
@@ -50,8 +60,7 @@ def adduser(
         try:
             add_user(uow.connection, name, role, password, uow.now)
         except UserError as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise CliError(str(exc)) from None
         audit(uow, "cli.add_console_user", f"user:{name}", after={"role": role})
         uow.commit()
     console.print(f"Console user {name} added as {role}. Sign in at /console after: handoffs serve")
@@ -71,11 +80,9 @@ def password(
         try:
             found = set_password(uow.connection, name, new, uow.now)
         except UserError as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise CliError(str(exc)) from None
         if not found:
-            err_console.print(f"[red]No console user {name}.[/red]")
-            raise typer.Exit(2)
+            raise NotFound(f"No console user {name}.")
         audit(uow, "cli.set_console_password", f"user:{name}")
         uow.commit()
     console.print(f"Console user {name} has a new password.")

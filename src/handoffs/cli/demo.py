@@ -7,7 +7,9 @@ on the embedded SQLite default. ``--file`` runs the older canonical-file mode in
 
 from __future__ import annotations
 
+import os
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +17,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from handoffs.cli.common import JsonOption, console, err_console, open_app, print_json
+from handoffs.cli.common import CliError, JsonOption, console, err_console, money, open_app, plain, print_json
+from handoffs.cli.progress import LineProgress
+from handoffs.cli.progress import progress as progress_display
+from handoffs.telemetry.logs import configure_logging
 
 
 def demo(
@@ -51,23 +56,25 @@ def demo(
 
             run = run_firm(seed, out_dir, size=size, faults=faults, progress=report)
         except ValueError as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise CliError(str(exc)) from None
     if as_json:
         print_json(run.summary)
     else:
         _print(run.summary, out_dir)
 
 
-def _progress(quiet: bool) -> Progress:
-    return Progress(
+def _progress(quiet: bool) -> Progress | LineProgress:
+    if not quiet and "HANDOFFS_LOG_LEVEL" not in os.environ:
+        # each dead letter is already counted in the summary's exceptions: a warning line per
+        # dead letter would drown the progress display (HANDOFFS_LOG_LEVEL=WARNING shows them)
+        configure_logging(level="ERROR")
+    return progress_display(
         TextColumn("{task.description:<32}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err_console,
         disable=quiet,
-        transient=True,
     )
 
 
@@ -86,12 +93,17 @@ def _print(s: dict[str, Any], out_dir: Path) -> None:
         table.add_row(f"exceptions: {cat}", str(n))
     for entity, hours in s["hours_by_legal_entity"].items():
         approved, billed = hours.get("approved_billable_hours", "0"), hours.get("billed_hours", "0")
-        table.add_row(f"{entity}: approved billable vs billed hours", f"{approved} / {billed}")
+        fixed = hours.get("fixed_fee_or_milestone_hours", "0")
+        table.add_row(
+            f"{entity}: approved billable / billed by the hour / fixed-fee or milestone hours",
+            " / ".join(f"{Decimal(h):,}" for h in (approved, billed, fixed)),
+        )
     for entity, amounts in s.get("revenue_by_legal_entity", {}).items():
         for currency, amount in amounts.items():
-            table.add_row(f"{entity}: revenue recognised", f"{amount} {currency}")
+            table.add_row(f"{entity}: revenue recognised", money(amount, currency))
     if "journals_balanced" in s:
-        table.add_row("journal entries, all balanced", f"{s['journal_entries']}, {s['journals_balanced']}")
+        balanced = plain(s["journals_balanced"])
+        table.add_row("journal entries, all balanced", f"{s['journal_entries']:,}, {balanced}")
         table.add_row("unexplained reconciliation breaks", str(s["unexplained_reconciliation_breaks"]))
     for period, r in s.get("billing_readiness_before_close", {}).items():
         why = ", ".join(f"{k} {v}" for k, v in r["blocked_by_reason"].items()) or "-"
@@ -115,16 +127,52 @@ def _print(s: dict[str, Any], out_dir: Path) -> None:
     table.add_row("entries billed twice", str(s["double_billed_entries"]))
     table.add_row("seconds", str(s["duration_s"]))
     console.print(table)
+    console.print(_explained(s, out_dir), markup=False, highlight=False)
+
+
+def _explained(s: dict[str, Any], out_dir: Path) -> str:
+    """What the figures mean and what to run next, with this run's values filled in."""
+    periods = sorted(s.get("billing_readiness_before_close") or {})
+    period = periods[-1] if periods else "YYYY-MM"
     url = f"sqlite:///{out_dir / 'handoffs.db'}"
-    console.print(
-        f"Explore it:  export HANDOFFS_DATABASE_URL={url}\n"
-        "  handoffs exceptions list --sort priority\n"
-        "  handoffs reconcile --period YYYY-MM\n"
-        "  handoffs console adduser me --role admin   (then: handoffs serve "
-        f"--systems {out_dir / 'handoffs.yaml'}, and open http://127.0.0.1:8000/console)",
-        markup=False,
-        highlight=False,
+    line = _an_invoice_line(out_dir) or "INVOICE-LINE-ID"
+    worked = ", ".join(periods) if periods else "the generated month"
+    return "\n".join(
+        [
+            f"What it shows: the firm's work in {worked}, pulled from its systems over HTTP while",
+            "they fail on purpose, priced, invoiced, posted to the ERPs and reconciled.",
+            "Billed hours are fewer than approved billable hours because fixed-fee and milestone",
+            "contracts bill installments and accepted milestones, not hours: their hours count",
+            "toward revenue (percentage of completion) but appear on no invoice line.",
+            "",
+            "Try next:",
+            f"  export HANDOFFS_DATABASE_URL={url}",
+            "  handoffs exceptions list --sort priority",
+            f"  handoffs reconcile --period {period} --only-breaks",
+            f"  handoffs explain invoice-line {line}",
+            "  handoffs console adduser me --role admin   (then: handoffs serve "
+            f"--systems {out_dir / 'handoffs.yaml'}, and open http://127.0.0.1:8000/console)",
+        ]
     )
+
+
+def _an_invoice_line(out_dir: Path) -> str | None:
+    """One invoice line of the run, for an ``explain`` example that works as typed."""
+    from sqlalchemy import select
+
+    from handoffs.store.db import make_engine
+    from handoffs.store.tables import invoice_lines
+
+    path = out_dir / "handoffs.db"
+    if not path.exists():
+        return None
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(select(invoice_lines.c.id).order_by(invoice_lines.c.id).limit(1)).scalar()
+    finally:
+        engine.dispose()
+    return str(found) if found else None
 
 
 def _file_demo(file: Path, out_dir: Path, as_json: bool) -> None:

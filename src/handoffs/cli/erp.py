@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from handoffs.cli.common import (
     ByOption,
+    CliError,
     DbOption,
     JsonOption,
     audit,
@@ -17,9 +19,11 @@ from handoffs.cli.common import (
     cli_actor,
     console,
     err_console,
+    plain,
     print_json,
     require_schema,
 )
+from handoffs.cli.progress import progress as progress_display
 
 if TYPE_CHECKING:
     from handoffs.bootstrap import App
@@ -70,8 +74,7 @@ def compare(
             report = compare_erps(uow.connection, hub.erps, legacy, new)
             cut = [c for c in read_cutovers(uow.connection) if c.old == legacy]
     except ValueError as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        raise CliError(str(exc)) from None
     finally:
         hub.close()
     data = report.as_dict()
@@ -112,7 +115,16 @@ def post_journals(
             queued = request_journal_postings(uow, hub.ports, period)
             audit(uow, "cli.post_journals", f"period:{period}", by=by, after={"queued": queued})
             uow.commit()
-        stats = hub.worker().run(until_idle=True).as_dict()
+        w = hub.worker()
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+        with progress_display(*columns, console=err_console, disable=as_json) as progress:
+            task = progress.add_task(f"posting {queued:,} journal deliveries", total=None)
+
+            def on_batch(_stats: object, outstanding: int) -> None:
+                s = w.stats
+                progress.update(task, description=f"posting: done {s.processed:,}, queued {outstanding:,}")
+
+            stats = w.run(until_idle=True, on_batch=on_batch).as_dict()
         with hub.uow() as uow:
             rows = uow.connection.execute(
                 select(deliveries.c.system, deliveries.c.status, func.count())
@@ -129,7 +141,7 @@ def post_journals(
         print_json(data)
     else:
         console.print(
-            f"{queued} journal deliveries queued for {period}; all journal deliveries: {by_system or 'none'}"
+            f"{queued:,} journal deliveries queued for {period}; all journal deliveries: {plain(by_system)}"
         )
     if any(status != "confirmed" for counts in by_system.values() for status in counts):
         raise typer.Exit(1)
@@ -208,8 +220,7 @@ def _open(file: Path, database_url: str | None) -> App:
     try:
         return build(Settings.from_env(database_url=database_url, erp="none"), systems=load_systems(file))
     except (OSError, SystemsConfigError, SecretError, ValueError) as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        raise CliError(str(exc)) from None
 
 
 def _render(data: dict[str, object]) -> None:

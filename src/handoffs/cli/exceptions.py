@@ -8,18 +8,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from handoffs.cli.common import (
     ByOption,
+    CliError,
     DbOption,
     JsonOption,
+    NotFound,
     audit,
     cli_actor,
     console,
     err_console,
+    money,
     opened,
     operator_name,
+    plain,
     print_json,
 )
 from handoffs.store.repositories.exceptions import ExceptionRecord
@@ -79,18 +84,29 @@ def list_(
         for col in (group_by, "count", "priority", "money at risk"):
             groups.add_column(col, overflow="fold")
         for g in q.groups:
-            money = ", ".join(f"{a} {c}" for c, a in sorted(g.money_at_risk.items())) or "-"
-            groups.add_row(g.key, str(g.count), str(g.priority), money)
+            money_ = ", ".join(money(a, c) for c, a in sorted(g.money_at_risk.items())) or "-"
+            groups.add_row(g.key, f"{g.count:,}", str(g.priority), money_)
         console.print(groups)
         return
-    table = Table(title=f"{len(q.items)} exception(s)")
-    for col in ("id", "priority", "money at risk", "days to close", "category", "state", "reason", "raw"):
-        table.add_column(col, overflow="fold")
+    # Readable at 80 columns: the raw payload is in `exceptions show ID`; the state only when
+    # the rows differ in it; the reason takes the width left and wraps.
+    states = sorted({i.exception.state for i in q.items})
+    one_state = f" ({states[0]})" if len(states) == 1 else ""
+    title = f"{len(q.items):,} exception(s){one_state}: handoffs exceptions show ID for one in full"
+    table = Table(title=title)
+    table.add_column("id", justify="right", no_wrap=True, min_width=2)
+    table.add_column("pri", justify="right", no_wrap=True, min_width=3)
+    table.add_column("at risk", justify="right", no_wrap=True, min_width=12)
+    table.add_column("close", justify="right", no_wrap=True, min_width=5)
+    table.add_column("category", no_wrap=True, min_width=8, max_width=12, overflow="ellipsis")
+    if not one_state:
+        table.add_column("state", no_wrap=True, min_width=5, max_width=11, overflow="ellipsis")
+    table.add_column("reason", min_width=20)
     for i in q.items:
         r = i.exception
-        money = "-" if i.money_at_risk is None else f"{i.money_at_risk.amount} {i.money_at_risk.currency}"
-        days = "-" if i.days_to_close is None else str(i.days_to_close)
-        table.add_row(str(r.id), str(i.priority), money, days, r.category, r.state, r.reason, r.raw[:160])
+        days = "-" if i.days_to_close is None else f"{i.days_to_close} d"
+        cells = [str(r.id), str(i.priority), money(i.money_at_risk), days, r.category]
+        table.add_row(*cells, *([] if one_state else [r.state]), r.reason)
     console.print(table)
 
 
@@ -115,16 +131,17 @@ def show(
     with opened(database_url) as hub, hub.uow() as uow:
         item = assess(uow, exception_id)
     if item is None:
-        err_console.print(f"[red]No exception {exception_id}.[/red]")
-        raise typer.Exit(1)
+        raise NotFound(f"No exception {exception_id}.")
     data = _as_dict(item.exception) | {
         k: v for k, v in item.as_dict().items() if k not in ("id", "category", "state", "owner", "reason")
     }
     if as_json:
         print_json(data)
         return
+    if data.get("money_at_risk") is not None:
+        data["money_at_risk"] = money(data["money_at_risk"], str(data.get("currency") or ""))
     for key, value in data.items():
-        console.print(f"[bold]{key}[/bold]: {value}")
+        console.print(f"[bold]{key}[/bold]: {escape(plain(value))}", highlight=False)
 
 
 def _as_dict(r: ExceptionRecord) -> dict[str, object]:
@@ -162,8 +179,7 @@ def _act(
         except Exception as exc:  # the commands raise NotFound/Conflict with a message for a person
             if type(exc).__name__ not in ("NotFound", "Conflict"):
                 raise
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise CliError(str(exc)) from None
     if as_json:
         print_json(result.body)
         return
@@ -293,8 +309,7 @@ def replay(
             with hub.uow() as uow:
                 preview = replay_preview(uow, exception_id, registry=hub.registry, ports=hub.ports)
         except (LookupError, ValueError) as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise CliError(str(exc)) from None
         if as_json and dry_run:
             print_json(preview.as_dict())
             return
@@ -316,8 +331,7 @@ def replay(
                 )
                 uow.commit()
         except (LookupError, ValueError) as exc:
-            err_console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from None
+            raise CliError(str(exc)) from None
     finally:
         hub.close()
     if as_json:
@@ -376,9 +390,8 @@ def assign(
 
     with opened(database_url) as hub:
         outcome = assign_owner(hub, operator_name(by), exception_id, owner, via="cli")
-    if not outcome.ok:
-        err_console.print(outcome.message, markup=False)
-        raise typer.Exit(1)
+    if not outcome.ok:  # not found, or refused as given: nothing was done
+        raise CliError(outcome.message)
     console.print(f"Exception {exception_id} is owned by {owner}.")
 
 
@@ -394,7 +407,6 @@ def fix(
 
     with opened(database_url) as hub:
         outcome = fix_record(hub, operator_name(by), exception_id, raw, via="cli")
-    if not outcome.ok:
-        err_console.print(outcome.message, markup=False)
-        raise typer.Exit(1)
+    if not outcome.ok:  # not found, or refused as given: nothing was done
+        raise CliError(outcome.message)
     console.print(f"Exception {exception_id} resolved: the corrected record is loaded. Run the worker.")

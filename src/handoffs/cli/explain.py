@@ -10,9 +10,11 @@ from rich.tree import Tree
 from handoffs.cli.common import (
     DbOption,
     JsonOption,
+    NotFound,
     console,
-    err_console,
+    money,
     opened,
+    plain,
     print_json,
 )
 from handoffs.flows.lineage import invoice_line_lineage
@@ -30,15 +32,14 @@ def invoice_line(
     with opened(database_url) as hub, hub.uow() as uow:
         data = invoice_line_lineage(uow, line_id)
     if data is None:
-        err_console.print(f"[red]No invoice line {line_id}.[/red]")
-        raise typer.Exit(1)
+        raise NotFound(f"No invoice line {line_id}.")
     if as_json:
         print_json(data)
         return
     line, inv = data["line"], data["invoice"]
     tree = Tree(
-        f"[bold]{line['id']}[/bold]: {line['quantity']} x {line['unit_price']['amount']} = "
-        f"{line['amount']['amount']} + tax {line['tax']['amount']} {inv['currency']}"
+        f"[bold]{line['id']}[/bold]: {line['quantity']} x {money(line['unit_price'])} = "
+        f"{money(line['amount'])} + tax {money(line['tax'])}"
     )
     tree.add(
         f"invoice {inv['id']} ({inv['kind']}, {inv['status']}), period {inv['period']}, "
@@ -46,7 +47,7 @@ def invoice_line(
     )
     rate = data["rate_card_version"]
     if rate:
-        tree.add(f"rate card v{rate['version']} effective {rate['effective_from']}: {rate['rates']}")
+        tree.add(f"rate card v{rate['version']} effective {rate['effective_from']}: {plain(rate['rates'])}")
     fx = data["fx"]
     if fx and fx["cost"]:
         cost, conv = fx["cost"], fx["converted_cost"]
@@ -70,7 +71,7 @@ def invoice_line(
                 f"{a['approved_by']} at {a['approved_at']}; from {s['source_system']} v{s['source_version']}"
             )
             if s["system_ids"]:
-                label += f"; ids {s['system_ids']}"
+                label += f"; ids {plain(s['system_ids'])}"
         elif s.get("amount"):
             a = s["approval"]
             label += (
@@ -82,7 +83,7 @@ def invoice_line(
     if journal:
         j = tree.add(f"journal {journal['id']} in {journal['period']}")
         for jl in journal["lines"]:
-            j.add(f"{jl['account']}: debit {jl['debit']['amount']} credit {jl['credit']['amount']}")
+            j.add(f"{jl['account']}: debit {money(jl['debit'])} credit {money(jl['credit'])}")
     for d in data["deliveries"]:
         tree.add(
             f"delivery to {d['system']}: {d['status']} after {d['attempts']} attempt(s), "

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from handoffs.cli.common import DbOption, opened, print_json
+from handoffs.cli.common import DbOption, JsonOption, opened, print_json
 from handoffs.domain.codec import encode
 from handoffs.domain.tax import tax_totals
 
@@ -69,23 +69,36 @@ def _documents(database_url: str | None, kind: str) -> list[dict[str, Any]]:
 
 
 @app.command("invoices")
-def invoices(database_url: DbOption = None, fmt: FormatOption = Format.json, out: OutOption = None) -> None:
+def invoices(
+    database_url: DbOption = None,
+    fmt: FormatOption = Format.json,
+    out: OutOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Every invoice with its lines, the entries each line bills, status and ERP ids."""
     docs = _documents(database_url, "invoice")
-    _write_json(docs, out) if fmt is Format.json else _write_csv(docs, out)
+    _write_json(docs, out) if as_json or fmt is Format.json else _write_csv(docs, out)
 
 
 @app.command("credit-notes")
 def credit_notes(
-    database_url: DbOption = None, fmt: FormatOption = Format.json, out: OutOption = None
+    database_url: DbOption = None,
+    fmt: FormatOption = Format.json,
+    out: OutOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Every credit note, the invoice it credits, and the sources it released."""
     docs = _documents(database_url, "credit_note")
-    _write_json(docs, out) if fmt is Format.json else _write_csv(docs, out)
+    _write_json(docs, out) if as_json or fmt is Format.json else _write_csv(docs, out)
 
 
 @app.command("revenue")
-def revenue(database_url: DbOption = None, fmt: FormatOption = Format.json, out: OutOption = None) -> None:
+def revenue(
+    database_url: DbOption = None,
+    fmt: FormatOption = Format.json,
+    out: OutOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Every revenue event: contract, period, method, amount and basis.
 
     ``period`` is the period the revenue was posted to (reported in), ``delivered_period``
@@ -93,7 +106,7 @@ def revenue(database_url: DbOption = None, fmt: FormatOption = Format.json, out:
     """
     with opened(database_url) as hub, hub.uow() as uow:
         rows = revenue_rows(uow)
-    if fmt is Format.json:
+    if as_json or fmt is Format.json:
         _write_json(rows, out)
         return
     flat = [
@@ -124,11 +137,16 @@ def revenue(database_url: DbOption = None, fmt: FormatOption = Format.json, out:
 
 
 @app.command("journals")
-def journals(database_url: DbOption = None, fmt: FormatOption = Format.json, out: OutOption = None) -> None:
+def journals(
+    database_url: DbOption = None,
+    fmt: FormatOption = Format.json,
+    out: OutOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """Every journal entry (CSV: one row per journal line); each balances per entity and currency."""
     with opened(database_url) as hub, hub.uow() as uow:
         rows = [encode(e) for e in uow.finance.journal_entries()]
-    if fmt is Format.json:
+    if as_json or fmt is Format.json:
         _write_json(rows, out)
         return
     flat = [

@@ -31,8 +31,7 @@ def backfill(
     try:
         first = date.fromisoformat(start)
     except ValueError:
-        err_console.print(f"[red]--start must be YYYY-MM-DD, not {start!r}[/red]")
-        raise typer.Exit(2) from None
+        raise typer.BadParameter(f"must be YYYY-MM-DD, not {start!r}", param_hint="--start") from None
     lines = backfill_lines(
         entries=entries, projects=projects, seed=seed, start=first, months=months, malformed=malformed
     )

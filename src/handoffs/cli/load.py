@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from handoffs.cli.common import (
@@ -22,6 +22,7 @@ from handoffs.cli.common import (
     print_json,
     require_schema,
 )
+from handoffs.cli.progress import progress as progress_display
 from handoffs.flows.ingest import LoadReport, ingest_lines
 
 
@@ -53,23 +54,21 @@ def load(
     size = path.stat().st_size
     digest = hashlib.sha256()
     report: LoadReport | None = None
-    with Progress(
-        TextColumn("loading {task.description}"),
+    with progress_display(
+        TextColumn("{task.description}"),
         BarColumn(),
         DownloadColumn(),
         TimeElapsedColumn(),
         console=err_console,
         disable=as_json,
-        transient=True,
     ) as progress:
-        task = progress.add_task(path.name, total=size)
+        task = progress.add_task(f"loading {path.name} (bytes)", total=size)
 
-        def lines() -> Iterator[str]:
-            with path.open(encoding="utf-8") as fh:
+        def lines() -> Iterator[bytes]:
+            with path.open("rb") as fh:  # bytes: a line that is not UTF-8 is one bad line
                 for line in fh:
-                    data = line.encode()
-                    digest.update(data)
-                    progress.advance(task, len(data))
+                    digest.update(line)
+                    progress.advance(task, len(line))
                     yield line
 
         try:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from handoffs.cli.common import JsonOption, console, err_console, print_json
+from handoffs.cli.common import CliError, JsonOption, console, print_json
 from handoffs.cli.conform import conform
 from handoffs.config.missing import missing
 from handoffs.config.systems import SystemConfig, SystemsConfigError, load_systems
@@ -38,8 +38,7 @@ def check(
     try:
         config = load_systems(file)
     except (OSError, SystemsConfigError) as exc:
-        err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+        raise CliError(str(exc)) from None
     results: list[dict[str, object]] = []
     for name, cfg in config.systems.items():
         mapping = "builtin"

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from handoffs.cli.common import (
     ByOption,
+    CliError,
     DbOption,
     JsonOption,
     cli_actor,
@@ -24,6 +25,8 @@ from handoffs.cli.common import (
     require_schema,
 )
 from handoffs.cli.dates import AsOfOption, as_of_date
+from handoffs.cli.errors import EXIT_ATTENTION, EXIT_INTERRUPTED
+from handoffs.cli.progress import progress as progress_display
 from handoffs.engine.replay import replay as replay_messages
 
 if TYPE_CHECKING:
@@ -73,7 +76,8 @@ def worker(
     worker at a time (a lease in the database); each pull is recorded as a sync run
     (``sync_runs``: started, finished, counts, error). Approved time of a period that has
     ended by the business date (``--as-of``, else today) is billed as it arrives; time of a
-    running period waits for ``handoffs bill``.
+    running period waits for ``handoffs bill``. Exits 1 when this run dead-lettered work (see
+    handoffs exceptions list), 130 after Ctrl-C.
     """
     hub = open_app(
         database_url,
@@ -85,10 +89,12 @@ def worker(
     require_schema(hub)
     scheduler = _scheduler(hub, pulls, until_idle, pull_lease_seconds)
     stopping = False
+    interrupted = False
 
-    def stop(*_: object) -> None:
-        nonlocal stopping
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping, interrupted
         stopping = True
+        interrupted = interrupted or signum == signal.SIGINT
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -97,13 +103,12 @@ def worker(
 
         start_http_server(metrics_port, addr="127.0.0.1", registry=hub.metrics.registry)
     w = hub.worker()
-    with Progress(
+    with progress_display(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=err_console,
         disable=as_json,
-        transient=True,
     ) as progress:
         task = progress.add_task("working", total=None)
 
@@ -136,6 +141,10 @@ def worker(
             f"dead-lettered {stats.dead}, in {stats.batches} batches"
             + (f"; pulled {runs or 'nothing (none due)'}." if scheduler is not None else ".")
         )
+    if interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if stats.dead:
+        raise typer.Exit(EXIT_ATTENTION)
 
 
 def _scheduler(hub: App, pulls: bool | None, until_idle: bool, lease: float) -> PullScheduler | None:
@@ -188,8 +197,7 @@ def replay(
     from handoffs.flows.replay_preview import preview_messages
 
     if since is None and until is None and correlation_id is None:
-        err_console.print("[red]Say what to replay:[/red] --since/--until and/or --correlation-id.")
-        raise typer.Exit(2)
+        raise CliError("Say what to replay: --since/--until and/or --correlation-id.")
     types = set(message_type) if message_type else None
     hub = open_app(database_url)  # the ERPs as configured, so the preview names the postings
     try:

@@ -253,4 +253,11 @@ def _migration(node: yaml.Node, source: str, erps: set[str]) -> tuple[str, str]:
 
 def load_systems(path: str | Path) -> SystemsConfig:
     p = Path(path)
+    if not p.exists():
+        raise SystemsConfigError(
+            str(p),
+            None,
+            "not found. It is the file that names the systems the hub talks to and how to reach them "
+            "(docs/connectors.md);\nmake one with `handoffs init`, or name another with --file PATH.",
+        )
     return parse_systems(p.read_text(encoding="utf-8"), str(p), p.parent)

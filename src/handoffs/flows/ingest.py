@@ -1,7 +1,8 @@
 """Ingest canonical records: validate at the edge, store if newer, publish what changed.
 
 A line that cannot be decoded or breaks a rule becomes an exception that keeps its raw
-text and line number; the good lines around it are stored in the same batch.
+text and line number; the good lines around it are stored in the same batch. A line that is
+not UTF-8 (given as bytes) is such a line too: its raw bytes are kept, escaped (``\\xe9``).
 """
 
 from __future__ import annotations
@@ -71,8 +72,22 @@ class LoadReport:
         }
 
 
+def _text(number: int, line: str | bytes) -> tuple[str, ValidationError | None]:
+    """The line as text, or its bytes escaped and why it is not UTF-8."""
+    if isinstance(line, str):
+        return line, None
+    if number == 1:
+        line = line.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark is not part of the data
+    try:
+        return line.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        escaped = line.decode("utf-8", "backslashreplace")
+        why = f"not UTF-8: byte 0x{line[exc.start]:02x} at column {exc.start + 1} (kept escaped as \\x..)"
+        return escaped, ValidationError("", why)
+
+
 def ingest_lines(
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     uow_factory: Callable[[], Any],
     ports: Ports,
     *,
@@ -83,14 +98,17 @@ def ingest_lines(
 ) -> LoadReport:
     """Load canonical JSON Lines; each batch is one transaction with its events and exceptions.
 
-    With ``provenance`` other than ``"record"``, every record's system is ``source``.
+    Lines may be text or bytes (read in binary, so that a line that is not UTF-8 becomes one
+    exception instead of stopping the file). With ``provenance`` other than ``"record"``,
+    every record's system is ``source``.
     """
     report = LoadReport()
-    batch: list[tuple[int, str]] = []
+    batch: list[tuple[int, str, ValidationError | None]] = []
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
+        text, undecodable = _text(number, line)
+        if not text.strip():
             continue
-        batch.append((number, line.rstrip("\n")))
+        batch.append((number, text.rstrip("\r\n"), undecodable))
         if len(batch) >= batch_size:
             _load_batch(batch, uow_factory, ports, source, report, provenance)
             if on_progress:
@@ -104,7 +122,7 @@ def ingest_lines(
 
 
 def _load_batch(
-    batch: list[tuple[int, str]],
+    batch: list[tuple[int, str, ValidationError | None]],
     uow_factory: Callable[[], Any],
     ports: Ports,
     source: str,
@@ -113,8 +131,11 @@ def _load_batch(
 ) -> None:
     good: list[tuple[int, str, CanonicalRecord]] = []
     bad: list[tuple[int, str, ValidationError]] = []
-    for number, raw in batch:
+    for number, raw, undecodable in batch:
         report.lines += 1
+        if undecodable is not None:
+            bad.append((number, raw, undecodable))
+            continue
         try:
             good.append((number, raw, _decode(orjson.loads(raw), source, provenance)))
         except orjson.JSONDecodeError as exc:
