@@ -21,6 +21,19 @@ from handoffs.cli.common import (
     operator_name,
     print_json,
 )
+from handoffs.cli.exceptions_bulk import (
+    CategoryOpt,
+    DryRunOpt,
+    EntityOpt,
+    FilterOptions,
+    OlderOpt,
+    ProjectOpt,
+    SearchOpt,
+    StateOpt,
+    SystemOpt,
+    YesOpt,
+)
+from handoffs.cli.exceptions_bulk import run as bulk_run
 from handoffs.store.repositories.exceptions import ExceptionRecord
 
 if TYPE_CHECKING:
@@ -161,25 +174,84 @@ def _act(database_url: str | None, action: str, exception_id: int, reason: str, 
     )
 
 
+def _bulk_or_one(exception_id: int | None, options: FilterOptions, action: str) -> bool:
+    """True for a bulk action (filter options, no id); a usage error for both or neither."""
+    if exception_id is not None and options.given():
+        raise typer.BadParameter("give an exception id or filter options, not both")
+    if exception_id is None and not options.given():
+        raise typer.BadParameter(
+            f"give the id of the exception to {action}, or filter options (--system, --category, "
+            "--state, --project, --entity, --older-than, --search) to act on many"
+        )
+    return exception_id is None
+
+
+OptionalId = Annotated[
+    int | None, typer.Argument(help="The exception's id; leave out and filter to act on many.")
+]
+
+
 @app.command("retry")
 def retry(
-    exception_id: Annotated[int, typer.Argument(help="The exception's id.")],
     reason: ReasonOption,
+    exception_id: OptionalId = None,
+    state: StateOpt = None,
+    category: CategoryOpt = None,
+    system: SystemOpt = None,
+    project: ProjectOpt = None,
+    entity: EntityOpt = None,
+    older_than: OlderOpt = None,
+    search: SearchOpt = None,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
     by: ByOption = None,
     database_url: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Put a dead letter's work back in line; it resolves itself when the work succeeds."""
+    """Put a dead letter's work back in line; it resolves itself when the work succeeds.
+
+    With filter options instead of an id, retries every match after showing the money preview
+    of replaying them (e.g. ``--system harvest --older-than 7d``).
+    """
+    options = FilterOptions(state, category, system, project, entity, older_than, search)
+    if _bulk_or_one(exception_id, options, "retry"):
+        bulk_run(
+            database_url, "retry", options, reason=reason, by=by, dry_run=dry_run, yes=yes, as_json=as_json
+        )
+        return
+    assert exception_id is not None
     _act(database_url, "retry", exception_id, reason, by)
 
 
 @app.command("ignore")
 def ignore(
-    exception_id: Annotated[int, typer.Argument(help="The exception's id.")],
     reason: ReasonOption,
+    exception_id: OptionalId = None,
+    state: StateOpt = None,
+    category: CategoryOpt = None,
+    system: SystemOpt = None,
+    project: ProjectOpt = None,
+    entity: EntityOpt = None,
+    older_than: OlderOpt = None,
+    search: SearchOpt = None,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
     by: ByOption = None,
     database_url: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Close an exception without acting on it, with the reason on record."""
+    """Close an exception without acting on it, with the reason on record.
+
+    With filter options instead of an id, closes every match (e.g. ``--system harvest
+    --category validation --older-than 7d``).
+    """
+    options = FilterOptions(state, category, system, project, entity, older_than, search)
+    if _bulk_or_one(exception_id, options, "ignore"):
+        bulk_run(
+            database_url, "ignore", options, reason=reason, by=by, dry_run=dry_run, yes=yes, as_json=as_json
+        )
+        return
+    assert exception_id is not None
     _act(database_url, "ignore", exception_id, reason, by)
 
 
@@ -288,14 +360,31 @@ def print_preview(preview: ReplayPreview) -> None:
 
 @app.command("assign")
 def assign(
-    exception_id: Annotated[int, typer.Argument(help="The exception's id.")],
     owner: Annotated[str, typer.Option(help="Who owns it from now on.")],
+    exception_id: OptionalId = None,
+    state: StateOpt = None,
+    category: CategoryOpt = None,
+    system: SystemOpt = None,
+    project: ProjectOpt = None,
+    entity: EntityOpt = None,
+    older_than: OlderOpt = None,
+    search: SearchOpt = None,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
     by: ByOption = None,
     database_url: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Give an exception an owner (an open one moves to in_progress)."""
+    """Give an exception an owner (an open one moves to in_progress); with filter options, many."""
     from handoffs.console.actions import assign as assign_owner
 
+    options = FilterOptions(state, category, system, project, entity, older_than, search)
+    if _bulk_or_one(exception_id, options, "assign"):
+        bulk_run(
+            database_url, "assign", options, owner=owner, by=by, dry_run=dry_run, yes=yes, as_json=as_json
+        )
+        return
+    assert exception_id is not None
     with opened(database_url) as hub:
         outcome = assign_owner(hub, operator_name(by), exception_id, owner, via="cli")
     if not outcome.ok:
