@@ -16,7 +16,6 @@ from handoffs.console.render import page
 from handoffs.console.users import ConsoleUser, list_users
 from handoffs.flows import triage
 from handoffs.flows.readiness import parse_period, period_readiness
-from handoffs.flows.triage import GROUP_BY, SORTS
 from handoffs.store.repositories.exceptions import RUNBOOKS
 from handoffs.store.repositories.readiness import ReadinessReads
 
@@ -26,8 +25,6 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 Viewer = Annotated[ConsoleUser, Depends(need("viewer"))]
 Admin = Annotated[ConsoleUser, Depends(need("admin"))]
 ExceptionId = Annotated[int, Path(ge=1, le=2**62)]  # larger ids reach no database column
-STATES = ("open", "in_progress", "retrying", "resolved", "ignored")
-_LIST_LIMIT = 200
 
 
 def _ctx(request: Request) -> ConsoleContext:
@@ -56,41 +53,6 @@ def overview(request: Request, user: Viewer) -> Response:
         ),
     }
     return page(request, "overview.html", active="overview", data=data, charts=charts)
-
-
-@router.get("/exceptions", response_class=HTMLResponse)
-def exceptions(
-    request: Request,
-    user: Viewer,
-    state: str = "",
-    category: str = "",
-    group_by: str = "",
-    sort: str = "priority",
-) -> Response:
-    group_by = group_by if group_by in GROUP_BY else ""
-    sort = sort if sort in SORTS else "priority"
-    with _ctx(request).hub.uow() as uow:
-        found = triage.queue(
-            uow, state=state or None, category=category or None, group_by=group_by or None, sort=sort
-        )
-        categories = sorted(uow.exceptions.count_by_category())
-    partial = request.headers.get("HX-Target") == "queue"
-    return page(
-        request,
-        "_queue.html" if partial else "exceptions.html",
-        active="exceptions",
-        items=found.items[:_LIST_LIMIT],
-        groups=found.groups,
-        total=len(found.items),
-        states=STATES,
-        categories=categories,
-        group_bys=GROUP_BY,
-        sorts=SORTS,
-        state=state,
-        category=category,
-        group_by=group_by,
-        sort=sort,
-    )
 
 
 @router.get("/exceptions/{exception_id}", response_class=HTMLResponse)

@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from handoffs.reconcile.controls import EXPLAINED
 
-__all__ = ["page"]
+__all__ = ["money", "page"]
 
 NAV = (
     ("overview", "/console/", "Overview"),
@@ -34,6 +34,14 @@ def _when(value: datetime | None) -> str:
 
 def _pct(value: Decimal | float | None) -> str:
     return "-" if value is None else f"{float(value) * 100:.2f}%"
+
+
+def money(amount: Decimal | str | None, currency: str = "") -> str:
+    """An exact amount with thousands separators and its currency: ``12,345.50 USD``."""
+    if amount is None:
+        return "-"
+    value = Decimal(str(amount))
+    return f"{value:,} {currency}".strip()
 
 
 def _seconds(value: float | None) -> str:
@@ -62,7 +70,7 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(when=_when, pct=_pct, seconds=_seconds, pretty=_pretty)
+    env.filters.update(when=_when, pct=_pct, seconds=_seconds, pretty=_pretty, money=money)
     env.globals["nav"] = NAV
     env.globals["explained_codes"] = EXPLAINED
     return env
