@@ -132,7 +132,7 @@ async def bulk_action(request: Request, user: Operator) -> Response:
     fields = _clean(form)
     action = str(form.get("action", ""))
     scope = str(form.get("scope", "selected"))
-    ids = tuple(int(v) for v in form.getlist("ids") if str(v).isdigit() and len(str(v)) < 19)
+    ids = tuple(int(str(v)) for v in form.getlist("ids") if str(v).isdigit() and len(str(v)) < 19)
     reason, owner = str(form.get("reason", "")).strip()[:2000], str(form.get("owner", "")).strip()[:128]
     hub = _ctx(request).hub
     chosen = _filter(fields, ids if scope == "selected" else ())
