@@ -32,27 +32,41 @@ def _ctx(request: Request) -> ConsoleContext:
     return ctx
 
 
+RANGES = (7, 31, 90)  # the overview's time ranges: the latest N days that have data
+
+
 @router.get("/", response_class=HTMLResponse)
-def overview(request: Request, user: Viewer) -> Response:
+def overview(request: Request, user: Viewer, days: int = 31) -> Response:
     ctx = _ctx(request)
+    days = days if days in RANGES else 31
     with ctx.hub.uow() as uow:
-        data = reads.overview(uow, ctx.now())
+        data = reads.overview(uow, ctx.now(), days)
     recorded, worked = data["recorded_per_day"], data["time_by_work_date"]
     categories = data["open_by_category"]
     charts = {
         "recorded": bar_chart(
-            [d for d, _ in recorded], {"messages": [n for _, n in recorded]}, "Messages per day"
+            [d for d, _ in recorded],
+            {"messages": [n for _, n in recorded]},
+            "Messages handled per day",
+            "messages",
         ),
         "worked": line_chart(
             [d for d, _, _ in worked],
             {"entries": [n for _, n, _ in worked], "approved": [a for _, _, a in worked]},
             "Time entries per work date",
+            "entries",
         ),
         "categories": bar_chart(
-            list(categories), {"open": list(categories.values())}, "Open exceptions by category"
+            list(categories),
+            {"open": list(categories.values())},
+            "Open exceptions by category",
+            "exceptions",
+            empty="No open exceptions: nothing needs a person.",
         ),
     }
-    return page(request, "overview.html", active="overview", data=data, charts=charts)
+    return page(
+        request, "overview.html", active="overview", data=data, charts=charts, days=days, ranges=RANGES
+    )
 
 
 @router.get("/exceptions/{exception_id}", response_class=HTMLResponse)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select
 
 from handoffs.analytics import compute
+from handoffs.analytics.flow import straight_through_overall
 from handoffs.store.repositories.cursors import CursorRepository
 from handoffs.store.tables import (
     circuit_breakers,
@@ -76,11 +77,7 @@ def open_by_category(conn: Connection) -> dict[str, int]:
 
 
 def _straight_through(conn: Connection) -> tuple[int, int, Decimal | None]:
-    product = compute(conn, names=["straight_through"])["straight_through"]
-    records = sum(int(r["records"]) for r in product.rows)
-    straight = sum(int(r["straight_through"]) for r in product.rows)
-    rate = (Decimal(straight) / Decimal(records)).quantize(Decimal("0.0001")) if records else None
-    return records, straight, rate
+    return straight_through_overall(compute(conn, names=["straight_through"])["straight_through"].rows)
 
 
 def _delivery_lag(conn: Connection, limit: int = 2000) -> float | None:
@@ -95,8 +92,11 @@ def _delivery_lag(conn: Connection, limit: int = 2000) -> float | None:
     return statistics.median(lags) if lags else None
 
 
-def overview(uow: Any, now: float) -> dict[str, Any]:
-    """Flow health: queue depth, dead letters, open exceptions, throughput, lag, straight-through."""
+def overview(uow: Any, now: float, days: int = 31) -> dict[str, Any]:
+    """Flow health: queue depth, dead letters, open exceptions, throughput, lag, straight-through.
+
+    ``days``: the charts cover the latest this many days (work dates) that have any data.
+    """
     conn = uow.connection
     queue = uow.queue.count_by_status()
     outstanding, due = uow.queue.outstanding()
@@ -109,9 +109,11 @@ def overview(uow: Any, now: float) -> dict[str, Any]:
         "deliveries": uow.deliveries.count_by_status(),
         "open_by_category": open_by_category(conn),
         "open_total": sum(open_by_category(conn).values()),
-        "recorded_per_day": per_day(conn, messages.c.recorded_at),
-        "time_by_work_date": time_by_work_date(conn),
-        "confirmed_per_day": per_day(conn, deliveries.c.confirmed_at, deliveries.c.confirmed_at.is_not(None)),
+        "recorded_per_day": per_day(conn, messages.c.recorded_at, days=days),
+        "time_by_work_date": time_by_work_date(conn, days=days),
+        "confirmed_per_day": per_day(
+            conn, deliveries.c.confirmed_at, deliveries.c.confirmed_at.is_not(None), days=days
+        ),
         "straight_through": {"records": records, "straight": straight, "rate": rate},
     }
 

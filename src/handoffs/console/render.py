@@ -33,7 +33,8 @@ def _when(value: datetime | None) -> str:
 
 
 def _pct(value: Decimal | float | None) -> str:
-    return "-" if value is None else f"{float(value) * 100:.2f}%"
+    """A rate as ``handoffs analytics show`` prints it: ``97.3 %``."""
+    return "-" if value is None else f"{Decimal(str(value)) * 100:.1f} %"
 
 
 def money(amount: Decimal | str | None, currency: str = "") -> str:
