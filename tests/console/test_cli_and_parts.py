@@ -134,7 +134,6 @@ def test_scrypt_and_weaker_argon2_hashes_verify_and_are_upgraded_on_sign_in(tmp_
 def test_charts_carry_escaped_data_for_chartjs_a_table_and_an_empty_state() -> None:
     import html
 
-
     chart = str(bar_chart(["<script>", "b"], {"n": [5, Decimal("10.5")]}, "T & <b>", "h"))
     assert "<script>" not in chart and "&lt;script&gt;" in chart and "T &amp; &lt;b&gt;" in chart
     spec = orjson.loads(html.unescape(chart.split('data-chart="')[1].split('"')[0]))

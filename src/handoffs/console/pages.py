@@ -157,6 +157,10 @@ def readiness(request: Request, user: Viewer, period: str = "") -> Response:
     with ctx.hub.uow() as uow:
         periods = recon.periods(uow.connection)
         period = period or (periods[0] if periods else "")
+        if not period:  # an empty database: nothing to bill yet, which is not an error
+            return page(
+                request, "readiness.html", active="readiness", results=[], counts={}, period="", periods=[]
+            )
         try:
             parse_period(period)
         except ValueError as exc:

@@ -78,9 +78,9 @@ def exceptions(request: Request, user: Viewer) -> Response:
         categories = sorted(uow.exceptions.count_by_category())
         entities = sorted(e.id for e in uow.objects.all("legal_entity"))
     shown = Page.of(items, _number(params.get("page"), 1), _number(params.get("per_page"), PER_PAGE))
-    query = {k: v for k, v in fields.items() if v} | {
-        k: v for k, v in (("group_by", group_by), ("sort", sort)) if v
-    }
+    per_page = "" if shown.size == PER_PAGE else str(shown.size)
+    extra = {"group_by": group_by, "sort": sort, "per_page": per_page}
+    query = {k: v for k, v in (fields | extra).items() if v}
     partial = request.headers.get("HX-Target") == "queue"
     return page(
         request,
