@@ -199,11 +199,16 @@ def kpi_page(request: Request, user: Viewer, entity: str = "") -> Response:
 
 
 @router.get("/connectors", response_class=HTMLResponse)
-def connectors(request: Request, user: Viewer) -> Response:
+def connectors(request: Request, user: Viewer, done: str = "") -> Response:
     ctx = _ctx(request)
+    configured = ctx.hub.systems.systems if ctx.hub.systems is not None else {}
+    kinds = {n: (configured[n].connector if n in configured else "") for n in ctx.hub.sources}
     with ctx.hub.uow() as uow:
         data = reads.connectors(uow, ctx.hub, ctx.now(), ctx.limits)
-    return page(request, "connectors.html", active="connectors", **data)
+        data["pulled"] = reads.sync_status(uow.connection, kinds)
+    started = "Pull started in the background; reload to see it finish." if done == "sync" else ""
+    runs = list(ctx.syncs.recent)
+    return page(request, "connectors.html", active="connectors", runs=runs, request_done=started, **data)
 
 
 @router.get("/catalog", response_class=HTMLResponse)

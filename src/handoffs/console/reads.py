@@ -18,6 +18,7 @@ from handoffs.analytics.flow import straight_through_overall
 from handoffs.store.repositories.cursors import CursorRepository
 from handoffs.store.tables import (
     circuit_breakers,
+    connector_cursors,
     deliveries,
     exceptions,
     invoices,
@@ -33,6 +34,7 @@ __all__ = [
     "overview",
     "per_day",
     "recent_correlations",
+    "sync_status",
     "trace",
 ]
 
@@ -165,6 +167,49 @@ def connectors(uow: Any, hub: Any, now: float, known: dict[str, Any] | None = No
         for (c, r), cur in sorted(CursorRepository(conn, uow.now).all().items())
     ]
     return {"systems": systems, "cursors": cursors}
+
+
+def sync_status(conn: Connection, systems: dict[str, str]) -> list[dict[str, Any]]:
+    """Per pulled system: each resource's last pull, pulls so far and cursor; the last error.
+
+    ``systems`` names the pull connectors the server knows (name -> connector type); systems
+    that were pulled before (they have cursors) are listed too. The page reads only this
+    function, so a table of sync runs can become its source without touching the template.
+    """
+    cursors: dict[str, list[dict[str, Any]]] = {}
+    for r in conn.execute(
+        select(connector_cursors).order_by(connector_cursors.c.connector, connector_cursors.c.resource)
+    ):
+        cursors.setdefault(r.connector, []).append(
+            {"resource": r.resource, "last_sync": r.updated_at, "pulls": r.pulls, "position": r.position}
+        )
+    out = []
+    for name in sorted(set(systems) | set(cursors)):
+        mine = exceptions.c.source.like(f"{name}:%")
+        last = conn.execute(
+            select(exceptions.c.id, exceptions.c.reason, exceptions.c.created_at)
+            .where(mine)
+            .order_by(exceptions.c.id.desc())
+            .limit(1)
+        ).first()
+        open_count = conn.execute(
+            select(func.count()).where(mine, exceptions.c.state.in_(OPEN_STATES))
+        ).scalar_one()
+        resources = cursors.get(name, [])
+        out.append(
+            {
+                "system": name,
+                "connector": systems.get(name, ""),
+                "resources": resources,
+                "last_sync": max((r["last_sync"] for r in resources), default=None),
+                "last_error": None
+                if last is None
+                else {"id": last.id, "reason": last.reason, "at": last.created_at},
+                "open_exceptions": int(open_count),
+                "can_sync": name in systems,
+            }
+        )
+    return out
 
 
 def _when(epoch: float | None) -> datetime | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +30,10 @@ NAV = (
 
 def _when(value: datetime | None) -> str:
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _epoch(value: float | None) -> str:
+    return "" if value is None else _when(datetime.fromtimestamp(value, UTC))
 
 
 def _pct(value: Decimal | float | None) -> str:
@@ -71,7 +75,7 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(when=_when, pct=_pct, seconds=_seconds, pretty=_pretty, money=money)
+    env.filters.update(when=_when, pct=_pct, seconds=_seconds, pretty=_pretty, money=money, epoch=_epoch)
     env.globals["nav"] = NAV
     env.globals["explained_codes"] = EXPLAINED
     return env

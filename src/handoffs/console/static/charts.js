@@ -32,7 +32,7 @@
           y: {
             beginAtZero: true,
             title: { display: Boolean(spec.unit), text: spec.unit },
-            ticks: { precision: 0, callback: function (v) { return withUnit(v, spec.unit); } }
+            ticks: { precision: 0, callback: function (v) { return number.format(v) + (spec.unit === "%" ? "%" : ""); } }
           }
         },
         plugins: {
