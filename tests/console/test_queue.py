@@ -70,3 +70,23 @@ def test_filter_search_page_download_and_bulk_ignore_with_a_preview(console: Con
     assert "bulk-preview" not in viewer.get("/console/exceptions").text
     refused = viewer.post("/console/exceptions/bulk", data={**form, "csrf": token, "confirm": "yes"})
     assert refused.status_code == 403
+
+
+def test_links_lead_to_traces_payloads_entries_and_explain(console: Console) -> None:
+    hub, firm = console.hub, console.firm
+    http = console.client()
+    sign_in(http, "vera")
+    trace = http.get(f"/console/traces?correlation_id=project:{firm.project}").text
+    assert 'data-testid="payload"' in trace and "&#34;project_id&#34;" in trace  # each step opens to its payload
+    with hub.uow() as uow:
+        invoice, _ = next(iter(uow.invoices.iter_all()))
+    line = invoice.lines[0]
+    explained = http.get(f"/console/explain/{line.id}")
+    assert explained.status_code == 200 and f"Where invoice line {line.id}" in explained.text
+    entry_link = re.search(r'href="(/console/reconciliation\?[^"]+source=time_entry[^"]+)"', explained.text)
+    assert entry_link is not None
+    entry = http.get(entry_link.group(1).replace("&amp;", "&")).text
+    assert 'data-testid="entry-fields"' in entry and f"/console/explain/{line.id}" in entry  # and back
+    assert http.get("/console/explain/NO-SUCH-LINE").status_code == 404
+    overview = http.get("/console/").text
+    assert 'href="/console/exceptions?state=open"' in overview and 'href="/console/kpis"' in overview

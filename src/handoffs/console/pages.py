@@ -211,6 +211,19 @@ def connectors(request: Request, user: Viewer, done: str = "") -> Response:
     return page(request, "connectors.html", active="connectors", runs=runs, request_done=started, **data)
 
 
+@router.get("/explain/{line_id}", response_class=HTMLResponse)
+def explain(request: Request, user: Viewer, line_id: Annotated[str, Path(max_length=200)]) -> Response:
+    """``handoffs explain invoice-line`` as a page: what a line bills, its rate, tax, journal."""
+    from handoffs.flows.lineage import invoice_line_lineage
+
+    with _ctx(request).hub.uow() as uow:
+        data = invoice_line_lineage(uow, line_id)
+        invoice = uow.invoices.get(data["invoice"]["id"]) if data else None
+    if data is None or invoice is None:
+        return page(request, "error.html", 404, title="Not found", message=f"No invoice line {line_id}.")
+    return page(request, "explain.html", active="reconciliation", d=data, entity=invoice.legal_entity_id)
+
+
 @router.get("/catalog", response_class=HTMLResponse)
 def catalog(request: Request, user: Viewer) -> Response:
     return page(request, "catalog.html", active="catalog", interfaces=INTERFACES)

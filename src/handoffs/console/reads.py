@@ -222,14 +222,25 @@ def trace(uow: Any, correlation_id: str) -> dict[str, Any]:
     steps: list[dict[str, Any]] = []
     for r in conn.execute(
         select(
-            messages.c.seq, messages.c.kind, messages.c.type, messages.c.occurred_at, messages.c.recorded_at
+            messages.c.seq,
+            messages.c.kind,
+            messages.c.type,
+            messages.c.occurred_at,
+            messages.c.recorded_at,
+            messages.c.payload,
         )
         .where(messages.c.correlation_id == correlation_id)
         .order_by(messages.c.seq)
         .limit(500)
     ):
         steps.append(
-            {"at": r.recorded_at, "what": f"{r.kind} {r.type}", "kind": r.kind, "occurred": r.occurred_at}
+            {
+                "at": r.recorded_at,
+                "what": f"{r.kind} {r.type}",
+                "kind": r.kind,
+                "occurred": r.occurred_at,
+                "payload": r.payload,
+            }
         )
     for x in conn.execute(
         select(exceptions.c.id, exceptions.c.category, exceptions.c.state, exceptions.c.created_at)
