@@ -138,6 +138,7 @@ PAGES = {
     "reconciliation": "/console/reconciliation",
     "readiness": "/console/readiness",
     "traces": "/console/traces?correlation_id=project:P-001",
+    "reconciliation-entry": "/console/reconciliation?period=2026-01&entity=LE-US&source=time_entry:TE-00000030",
     "kpis": "/console/kpis",
     "connectors": "/console/connectors",
     "catalog": "/console/catalog",
@@ -146,13 +147,16 @@ PAGES = {
 }
 
 
-def test_every_page_passes_axe_wcag_21_aa(site: Any, page: Any) -> None:  # noqa: F811
+def test_every_page_passes_axe_wcag_21_aa(site: Any, page: Any, hub: App) -> None:  # noqa: F811
     base, firm, _ = site
+    with hub.uow() as uow:
+        invoice, _ = next(iter(uow.invoices.iter_all()))
+    pages = PAGES | {"explain": f"/console/explain/{invoice.lines[0].id}"}
     sign_in(page, base, "ada")
     page.goto(f"{base}/console/exceptions/{firm.exception_id}")
     picture(page, "exception")
     problems = {"exception": axe_problems(page)}
-    for name, path in PAGES.items():
+    for name, path in pages.items():
         page.goto(f"{base}{path}")
         page.wait_for_load_state("load")
         picture(page, name)
