@@ -138,7 +138,7 @@ PAGES = {
     "reconciliation": "/console/reconciliation",
     "readiness": "/console/readiness",
     "traces": "/console/traces?correlation_id=project:P-001",
-    "reconciliation-entry": "/console/reconciliation?period=2026-01&entity=LE-US&source=time_entry:TE-00000030",
+    "entry": "/console/reconciliation?period=2026-01&entity=LE-US&source=time_entry:TE-00000030",
     "kpis": "/console/kpis",
     "connectors": "/console/connectors",
     "catalog": "/console/catalog",

@@ -77,7 +77,7 @@ def test_links_lead_to_traces_payloads_entries_and_explain(console: Console) -> 
     http = console.client()
     sign_in(http, "vera")
     trace = http.get(f"/console/traces?correlation_id=project:{firm.project}").text
-    assert 'data-testid="payload"' in trace and "&#34;project_id&#34;" in trace  # each step opens to its payload
+    assert 'data-testid="payload"' in trace and "&#34;project_id&#34;" in trace  # steps open to payloads
     with hub.uow() as uow:
         invoice, _ = next(iter(uow.invoices.iter_all()))
     line = invoice.lines[0]
