@@ -191,68 +191,50 @@ OptionalId = Annotated[
 ]
 
 
-@app.command("retry")
-def retry(
-    reason: ReasonOption,
-    exception_id: OptionalId = None,
-    state: StateOpt = None,
-    category: CategoryOpt = None,
-    system: SystemOpt = None,
-    project: ProjectOpt = None,
-    entity: EntityOpt = None,
-    older_than: OlderOpt = None,
-    search: SearchOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    by: ByOption = None,
-    database_url: DbOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Put a dead letter's work back in line; it resolves itself when the work succeeds.
+def _retry_or_ignore(action: str, doc: str) -> None:
+    """Register ``retry`` or ``ignore``: one exception by id, or every match of filter options."""
 
-    With filter options instead of an id, retries every match after showing the money preview
-    of replaying them (e.g. ``--system harvest --older-than 7d``).
-    """
-    options = FilterOptions(state, category, system, project, entity, older_than, search)
-    if _bulk_or_one(exception_id, options, "retry"):
-        bulk_run(
-            database_url, "retry", options, reason=reason, by=by, dry_run=dry_run, yes=yes, as_json=as_json
-        )
-        return
-    assert exception_id is not None
-    _act(database_url, "retry", exception_id, reason, by)
+    def command(
+        reason: ReasonOption,
+        exception_id: OptionalId = None,
+        state: StateOpt = None,
+        category: CategoryOpt = None,
+        system: SystemOpt = None,
+        project: ProjectOpt = None,
+        entity: EntityOpt = None,
+        older_than: OlderOpt = None,
+        search: SearchOpt = None,
+        dry_run: DryRunOpt = False,
+        yes: YesOpt = False,
+        by: ByOption = None,
+        database_url: DbOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        options = FilterOptions(state, category, system, project, entity, older_than, search)
+        if _bulk_or_one(exception_id, options, action):
+            bulk_run(
+                database_url, action, options, reason=reason, by=by, dry_run=dry_run, yes=yes, as_json=as_json
+            )
+            return
+        assert exception_id is not None
+        _act(database_url, action, exception_id, reason, by)
+
+    command.__doc__ = doc
+    app.command(action)(command)
 
 
-@app.command("ignore")
-def ignore(
-    reason: ReasonOption,
-    exception_id: OptionalId = None,
-    state: StateOpt = None,
-    category: CategoryOpt = None,
-    system: SystemOpt = None,
-    project: ProjectOpt = None,
-    entity: EntityOpt = None,
-    older_than: OlderOpt = None,
-    search: SearchOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    by: ByOption = None,
-    database_url: DbOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Close an exception without acting on it, with the reason on record.
-
-    With filter options instead of an id, closes every match (e.g. ``--system harvest
-    --category validation --older-than 7d``).
-    """
-    options = FilterOptions(state, category, system, project, entity, older_than, search)
-    if _bulk_or_one(exception_id, options, "ignore"):
-        bulk_run(
-            database_url, "ignore", options, reason=reason, by=by, dry_run=dry_run, yes=yes, as_json=as_json
-        )
-        return
-    assert exception_id is not None
-    _act(database_url, "ignore", exception_id, reason, by)
+_retry_or_ignore(
+    "retry",
+    "Put a dead letter's work back in line; it resolves itself when the work succeeds.\n\n"
+    "With filter options instead of an id, retries every match after showing the money preview "
+    "of replaying them (e.g. --system harvest --older-than 7d).",
+)
+_retry_or_ignore(
+    "ignore",
+    "Close an exception without acting on it, with the reason on record.\n\n"
+    "With filter options instead of an id, closes every match "
+    "(e.g. --system harvest --category validation --older-than 7d).",
+)
 
 
 @app.command("replay")
