@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import orjson
 import pytest
 from sqlalchemy import select
@@ -46,3 +48,19 @@ def test_bulk_actions_select_by_filter_preview_and_audit(console: Console, datab
     assert ignored.state == "ignored" and (kept.state, kept.owner) == ("in_progress", "kim")
     assert ("cli.bulk_ignore_exceptions", "cli:ops") in actions
     assert ("cli.ignore_exception", "cli:ops") in actions and ("cli.assign_exception", "cli:ops") in actions
+
+
+def test_the_overview_and_analytics_show_print_one_straight_through_rate(
+    console: Console, database_url: str
+) -> None:
+    from tests.console.conftest import sign_in
+
+    shown = runner.invoke(cli, ["analytics", "show", "--database-url", database_url])
+    assert shown.exit_code == 0, shown.output
+    found = re.search(r"Straight-through overall: ([\d.]+ %) \(([\d,]+) of ([\d,]+) records\)", shown.output)
+    assert found is not None, shown.output
+    http = console.client()
+    sign_in(http, "vera")
+    card = http.get("/console/").text
+    assert f'data-testid="straight-through">{found.group(1)}<' in card
+    assert f"{found.group(2)} of {found.group(3)} records" in card
