@@ -19,7 +19,7 @@ KPIS: tuple[tuple[str, str, str, str, int], ...] = (
     ("utilisation", "utilisation", "Utilisation (approved hours / capacity)", "%", 100),
     ("utilisation", "billable_utilisation", "Billable utilisation", "%", 100),
     ("straight_through", "rate", "Straight-through rate (no exception on the way to an invoice)", "%", 100),
-    ("invoice_cycle_time", "median_days", "Invoice cycle time, median days (approval to posting)", " days", 1),
+    ("invoice_cycle_time", "median_days", "Invoice cycle time, median (approval to posting)", " days", 1),
     ("dso", "dso_days", "Days sales outstanding", " days", 1),
     ("exception_resolution", "median_hours", "Exception resolution, median hours", " hours", 1),
 )
