@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -142,9 +142,6 @@ def _as_dict(r: ExceptionRecord) -> dict[str, object]:
     return {**asdict(r), "runbook": r.runbook}
 
 
-ReasonOption = Annotated[str, typer.Option(help="Why: kept with the exception and in the audit log.")]
-
-
 def _act(database_url: str | None, action: str, exception_id: int, reason: str, by: str | None) -> None:
     """Retry or ignore through the same commands the process API uses, audited the same way."""
     from handoffs.api import commands
@@ -191,11 +188,12 @@ OptionalId = Annotated[
 ]
 
 
-def _retry_or_ignore(action: str, doc: str) -> None:
-    """Register ``retry`` or ``ignore``: one exception by id, or every match of filter options."""
+def _one_or_many(action: str, doc: str, text: Any) -> None:
+    """Register ``retry``, ``ignore`` or ``assign``: one exception by id, or every match of
+    filter options. ``text`` is the command's ``--reason`` (or ``--owner``) option."""
 
     def command(
-        reason: ReasonOption,
+        text: str,
         exception_id: OptionalId = None,
         state: StateOpt = None,
         category: CategoryOpt = None,
@@ -212,28 +210,52 @@ def _retry_or_ignore(action: str, doc: str) -> None:
     ) -> None:
         options = FilterOptions(state, category, system, project, entity, older_than, search)
         if _bulk_or_one(exception_id, options, action):
-            bulk_run(
-                database_url, action, options, reason=reason, by=by, dry_run=dry_run, yes=yes, as_json=as_json
-            )
+            said = {"owner": text} if action == "assign" else {"reason": text}
+            bulk_run(database_url, action, options, by=by, dry_run=dry_run, yes=yes, as_json=as_json, **said)
             return
         assert exception_id is not None
-        _act(database_url, action, exception_id, reason, by)
+        if action == "assign":
+            _assign_one(database_url, exception_id, text, by)
+        else:
+            _act(database_url, action, exception_id, text, by)
 
     command.__doc__ = doc
+    command.__annotations__["text"] = text  # --reason or --owner, resolved as it stands
     app.command(action)(command)
 
 
-_retry_or_ignore(
+def _assign_one(database_url: str | None, exception_id: int, owner: str, by: str | None) -> None:
+    from handoffs.console.actions import assign as assign_owner
+
+    with opened(database_url) as hub:
+        outcome = assign_owner(hub, operator_name(by), exception_id, owner, via="cli")
+    if not outcome.ok:
+        err_console.print(outcome.message, markup=False)
+        raise typer.Exit(1)
+    console.print(f"Exception {exception_id} is owned by {owner}.")
+
+
+ReasonOption = Annotated[
+    str, typer.Option("--reason", help="Why: kept with the exception and in the audit log.")
+]
+_one_or_many(
     "retry",
     "Put a dead letter's work back in line; it resolves itself when the work succeeds.\n\n"
     "With filter options instead of an id, retries every match after showing the money preview "
     "of replaying them (e.g. --system harvest --older-than 7d).",
+    ReasonOption,
 )
-_retry_or_ignore(
+_one_or_many(
     "ignore",
     "Close an exception without acting on it, with the reason on record.\n\n"
     "With filter options instead of an id, closes every match "
     "(e.g. --system harvest --category validation --older-than 7d).",
+    ReasonOption,
+)
+_one_or_many(
+    "assign",
+    "Give an exception an owner (an open one moves to in_progress); with filter options, many.",
+    Annotated[str, typer.Option("--owner", help="Who owns it from now on.")],
 )
 
 
@@ -338,41 +360,6 @@ def print_preview(preview: ReplayPreview) -> None:
         f"Entries priced: {data['entries_priced']} ({priced}); billed: {data['entries_billed']}; "
         f"postings: {', '.join(data['postings']) or 'none'}."
     )
-
-
-@app.command("assign")
-def assign(
-    owner: Annotated[str, typer.Option(help="Who owns it from now on.")],
-    exception_id: OptionalId = None,
-    state: StateOpt = None,
-    category: CategoryOpt = None,
-    system: SystemOpt = None,
-    project: ProjectOpt = None,
-    entity: EntityOpt = None,
-    older_than: OlderOpt = None,
-    search: SearchOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    by: ByOption = None,
-    database_url: DbOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Give an exception an owner (an open one moves to in_progress); with filter options, many."""
-    from handoffs.console.actions import assign as assign_owner
-
-    options = FilterOptions(state, category, system, project, entity, older_than, search)
-    if _bulk_or_one(exception_id, options, "assign"):
-        bulk_run(
-            database_url, "assign", options, owner=owner, by=by, dry_run=dry_run, yes=yes, as_json=as_json
-        )
-        return
-    assert exception_id is not None
-    with opened(database_url) as hub:
-        outcome = assign_owner(hub, operator_name(by), exception_id, owner, via="cli")
-    if not outcome.ok:
-        err_console.print(outcome.message, markup=False)
-        raise typer.Exit(1)
-    console.print(f"Exception {exception_id} is owned by {owner}.")
 
 
 @app.command("fix")
