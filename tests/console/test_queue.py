@@ -90,3 +90,6 @@ def test_links_lead_to_traces_payloads_entries_and_explain(console: Console) -> 
     assert http.get("/console/explain/NO-SUCH-LINE").status_code == 404
     overview = http.get("/console/").text
     assert 'href="/console/exceptions?state=open"' in overview and 'href="/console/kpis"' in overview
+    kpis = http.get("/console/kpis", params={"months": 6}).text
+    assert 'value="6" selected' in kpis and kpis.count('data-testid="kpi"') == 6
+    assert 'value="6" selected' not in http.get("/console/kpis", params={"months": 5}).text  # not offered: all

@@ -191,11 +191,21 @@ def traces(request: Request, user: Viewer, correlation_id: str = "") -> Response
 
 
 @router.get("/kpis", response_class=HTMLResponse)
-def kpi_page(request: Request, user: Viewer, entity: str = "") -> Response:
+def kpi_page(request: Request, user: Viewer, entity: str = "", months: int = 0) -> Response:
+    months = months if months in kpis.RANGES else 0
     with _ctx(request).hub.uow() as uow:
-        charts = kpis.kpi_charts(uow.connection, entity or None)
+        charts = kpis.kpi_charts(uow.connection, entity or None, months or None)
         entities = [p.id for p in uow.objects.all("legal_entity")]
-    return page(request, "kpis.html", active="kpis", charts=charts, entity=entity, entities=sorted(entities))
+    return page(
+        request,
+        "kpis.html",
+        active="kpis",
+        charts=charts,
+        entity=entity,
+        entities=sorted(entities),
+        months=months,
+        ranges=kpis.RANGES,
+    )
 
 
 @router.get("/connectors", response_class=HTMLResponse)
