@@ -149,6 +149,13 @@ def _cases(w: dict[str, str]) -> list[Case]:
             params={"exception_id": w["replay"]},
         ),
         Case("POST", "/v1/process/replays", "process:write", {"correlation_id": "project:P-001"}),
+        Case(  # another entity's client selects none of them: 200 with nothing selected
+            "POST",
+            "/v1/process/exception-batches",
+            "process:write",
+            {"action": "ignore", "filter": {"category": "validation"}, "dry_run": True},
+            entity_bound=False,
+        ),
         Case(
             "POST",
             "/v1/process/resource-requests",

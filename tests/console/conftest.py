@@ -92,3 +92,26 @@ class Console:
 def console(hub: App) -> Console:
     firm = seed_firm(hub)
     return Console(hub, create_app(hub), firm)
+
+
+def add_dead_letter(hub: App) -> tuple[int, str]:
+    """An approved entry for a role its contract has no rate for: pricing dead-letters it. Then
+    the rate is added, so replaying it would price (and bill) the entry. Returns the exception's
+    id and the entry's id."""
+    lines = [orjson.loads(x) for x in firm_lines(entries=30, projects=2)]
+    entry = next(x for x in lines if x["type"] == "time_entry" and x["project_id"] == "P-001")
+    entry |= {"id": "TE-ASTRO-1", "role": "astronaut", "hours": "8"}
+    assert load(hub, [orjson.dumps(entry).decode()]).failed == 0
+    drain(hub)
+    contract = next(x for x in lines if x["type"] == "contract" and x["id"] == "K-001")
+    for version in contract["rate_card"]:
+        version["rates"]["astronaut"] = "1250.00"
+    contract["source_version"] = int(contract.get("source_version") or 1) + 1
+    assert load(hub, [orjson.dumps(contract).decode()]).failed == 0
+    with hub.uow() as uow:
+        [dead] = [
+            x
+            for x in uow.exceptions.list(state="open")
+            if x.object_id == "TE-ASTRO-1" or "astronaut" in x.reason
+        ]
+    return dead.id, entry["id"]

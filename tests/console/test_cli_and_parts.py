@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import orjson
@@ -130,14 +131,19 @@ def test_scrypt_and_weaker_argon2_hashes_verify_and_are_upgraded_on_sign_in(tmp_
     engine.dispose()
 
 
-def test_charts_escape_their_labels_and_scale_to_the_largest_value() -> None:
-    svg = str(bar_chart(["<script>", "b"], {"n": [5, 10]}, "T & <b>"))
-    assert "<script>" not in svg and "&lt;script&gt;" in svg and "T &amp; &lt;b&gt;" in svg
-    heights = [float(part.split('"')[0]) for part in svg.split('height="')[1:]]
-    assert heights[1] == 2 * heights[0]  # 10 is twice 5
+def test_charts_carry_escaped_data_for_chartjs_a_table_and_an_empty_state() -> None:
+    import html
+
+    chart = str(bar_chart(["<script>", "b"], {"n": [5, Decimal("10.5")]}, "T & <b>", "h"))
+    assert "<script>" not in chart and "&lt;script&gt;" in chart and "T &amp; &lt;b&gt;" in chart
+    spec = orjson.loads(html.unescape(chart.split('data-chart="')[1].split('"')[0]))
+    assert spec["type"] == "bar" and spec["unit"] == "h" and spec["labels"] == ["<script>", "b"]
+    assert spec["series"][0]["values"] == [5.0, 10.5]
+    assert "<td>10.5h</td>" in chart  # the exact value, for screen readers
     line = str(line_chart(["2026-01", "2026-02", "2026-03"], {"a": [1, None, 3]}, "gaps"))
-    assert line.count("<circle") == 2 and "<polyline" not in line  # a missing month breaks the line
-    assert "No data yet" in str(bar_chart([], {}, "empty"))
+    assert '"values":[1.0,null,3.0]' in html.unescape(line)  # a missing month leaves a gap
+    assert "handoffs demo" in str(bar_chart([], {}, "empty"))  # says what to run
+    assert "nothing" in str(line_chart(["x"], {"a": [None]}, "none", empty="nothing yet"))
 
 
 def test_static_files_and_the_login_page_need_no_session(console: Console) -> None:

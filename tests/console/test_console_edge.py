@@ -27,6 +27,10 @@ def test_finding_6_out_of_range_ids_and_nul_are_console_4xx_pages(console: Conso
         _error_page(http.get(f"/console/exceptions/{bad}"), 404)
         _error_page(http.get(f"/console/exceptions/{bad}/replay"), 404)
         _error_page(http.post(f"/console/exceptions/{bad}/ignore", data={"reason": "x", "csrf": csrf}), 404)
+    for unknown in ("/console/nope", "/console/exceptions/abc", "/console/exceptions/1/nothing"):
+        _error_page(http.get(unknown), 404)  # a console page, not problem+json
+    assert "There is no console page" in http.get("/console/nope").text
+    assert http.get("/v1/nope").headers["content-type"].startswith("application/problem+json")
     _error_page(http.get("/console/exceptions?category=validation%00"), 400)
     _error_page(http.get("/console/traces?correlation_id=project:P-001%00"), 400)
     _error_page(http.get("/console/reconciliation?entity=LE-US%00"), 400)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +29,7 @@ from handoffs.store.scratch import scratch
 from handoffs.store.tables import Id, billed_sources, exceptions, invoices, messages, time_entries
 from handoffs.store.types import UtcDateTime
 
-__all__ = ["exception_resolution", "invoice_cycle_time", "straight_through"]
+__all__ = ["exception_resolution", "invoice_cycle_time", "straight_through", "straight_through_overall"]
 
 CYCLE = (
     Col("legal_entity_id"),
@@ -231,6 +232,18 @@ def straight_through(ctx: Context) -> Product:
                 }
             )
     return product
+
+
+def straight_through_overall(rows: Iterable[Mapping[str, Any]]) -> tuple[int, int, Decimal | None]:
+    """Records, straight-through records and their rate over rows of :func:`straight_through`.
+
+    The one overall figure: the console's overview card and ``handoffs analytics show`` both
+    print it, so they agree (the rate is rounded half-up to 4 decimals, None with no records).
+    """
+    rows = list(rows)
+    records = sum(int(r["records"]) for r in rows)
+    straight = sum(int(r["straight_through"]) for r in rows)
+    return records, straight, ratio(Decimal(straight), Decimal(records))
 
 
 def _add_expenses(ctx: Context, totals: dict[tuple[str, str], list[int]]) -> None:

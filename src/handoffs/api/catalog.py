@@ -67,6 +67,15 @@ INTERFACES: list[CatalogEntry] = [
         description="Retry or ignore an exception, with a reason.",
     ),
     CatalogEntry(
+        name="exception-batches",
+        layer="process",
+        path="/v1/process/exception-batches",
+        owner=_PROC,
+        version="1.0",
+        lifecycle="stable",
+        description="Retry, ignore or assign the exceptions a filter selects, with a dry run.",
+    ),
+    CatalogEntry(
         name="replays",
         layer="process",
         path="/v1/process/replays",

@@ -122,9 +122,23 @@ def _allowed(request: Request) -> str | None:
     return None
 
 
-def _on_http(request: Request, exc: Exception) -> JSONResponse:
+_PAGES = {
+    404: ("Not found", "There is no console page at this address."),
+    405: ("Not allowed", "This page cannot be used that way."),
+}
+
+
+def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    hook = getattr(request.app.state, "error_page", None)  # a console address answers with a page
+    found = (
+        hook(request, exc.status_code, *_PAGES[exc.status_code])
+        if hook and exc.status_code in _PAGES
+        else None
+    )
+    if found is not None:
+        return found  # type: ignore[no-any-return]
     headers = dict(exc.headers or {})
     if exc.status_code == 405 and (allowed := _allowed(request)):
         headers["Allow"] = allowed

@@ -31,6 +31,9 @@ __all__ = [
     "CatalogEntry",
     "CommandAccepted",
     "ExceptionActionIn",
+    "ExceptionBatchIn",
+    "ExceptionBatchOut",
+    "ExceptionFilterIn",
     "ExceptionOut",
     "InvoiceRunIn",
     "Kpis",
@@ -204,6 +207,42 @@ class ReplayPreviewOut(BaseModel):
     entries_billed: int
     postings: list[str]
     failure: str | None
+
+
+class ExceptionFilterIn(_In):
+    """Which exceptions: every given criterion must match (see ``docs/api.md``)."""
+
+    state: Literal["open", "in_progress", "retrying", "resolved", "ignored", ""] = ""
+    category: str = text(40, default="")
+    system: str = text(255, default="", description="e.g. harvest: the system the exception came from")
+    project: str = text(128, default="")
+    entity: str = text(128, default="", description="the legal entity id")
+    older_than_days: Annotated[int, Field(ge=1, le=36500)] | SkipJsonSchema[None] = None
+    q: str = text(200, default="", description="text in the reason, object id, source or payload")
+    ids: list[int] = Field(default_factory=list, max_length=5000)
+
+
+class ExceptionBatchIn(_In):
+    """A bulk action on the exceptions a filter selects; ``dry_run`` only reports and previews."""
+
+    action: Literal["retry", "ignore", "assign"]
+    filter: ExceptionFilterIn
+    reason: str = text(2000, default="")
+    owner: str = text(128, default="")
+    dry_run: bool = False
+
+
+class ExceptionBatchOut(BaseModel):
+    action: str
+    selected: int
+    changed: int = 0
+    refused: int = 0
+    selected_ids: list[int] = Field(default_factory=list)
+    changed_items: list[dict[str, Any]] = Field(default_factory=list)
+    refused_items: list[dict[str, Any]] = Field(default_factory=list)
+    preview: dict[str, Any] | None = Field(
+        default=None, description="for a dry-run retry: the replay previews of the selection, added up"
+    )
 
 
 class ReplayIn(_In):

@@ -121,6 +121,11 @@ def show(
     for row in kpis:
         table.add_row(*[_cell(row.get(k), k in RATIOS) for k in KEYS])
     console.print(table)
+    from handoffs.analytics.flow import straight_through_overall
+
+    records, straight, rate = straight_through_overall(products["straight_through"].rows)
+    if rate is not None:  # the same figure as the console's overview card
+        console.print(f"Straight-through overall: {_cell(rate, True)} ({straight:,} of {records:,} records)")
 
 
 @app.command("group")

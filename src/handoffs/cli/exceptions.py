@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -27,6 +27,19 @@ from handoffs.cli.common import (
     plain,
     print_json,
 )
+from handoffs.cli.exceptions_bulk import (
+    CategoryOpt,
+    DryRunOpt,
+    EntityOpt,
+    FilterOptions,
+    OlderOpt,
+    ProjectOpt,
+    SearchOpt,
+    StateOpt,
+    SystemOpt,
+    YesOpt,
+)
+from handoffs.cli.exceptions_bulk import run as bulk_run
 from handoffs.store.repositories.exceptions import ExceptionRecord
 
 if TYPE_CHECKING:
@@ -148,9 +161,6 @@ def _as_dict(r: ExceptionRecord) -> dict[str, object]:
     return {**asdict(r), "runbook": r.runbook}
 
 
-ReasonOption = Annotated[str, typer.Option(help="Why: kept with the exception and in the audit log.")]
-
-
 def _act(
     database_url: str | None,
     action: str,
@@ -187,32 +197,6 @@ def _act(
         f"Exception {exception_id}: {result.body['state']}."
         + (" Its work is queued again; run the worker." if result.body.get("work_requeued") else "")
     )
-
-
-@app.command("retry")
-def retry(
-    exception_id: Annotated[int, typer.Argument(help="The exception's id.")],
-    reason: ReasonOption,
-    by: ByOption = None,
-    database_url: DbOption = None,
-    systems: Annotated[
-        Path | None,
-        typer.Option(
-            envvar="HANDOFFS_SYSTEMS",
-            dir_okay=False,
-            help="The systems file whose current mappings re-map a held record (default: "
-            "./handoffs.yaml when it exists).",
-        ),
-    ] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Retry: a held record is mapped again from its stored payload; a dead letter's work is requeued.
-
-    A record a pull could not map or validate is mapped again through its system's current
-    mapping file and reference data: stored (exit 0) or held with the new reason (exit 1).
-    """
-    if not _remap(database_url, _systems(systems), exception_id, reason, by, as_json):
-        _act(database_url, "retry", exception_id, reason, by, as_json)
 
 
 def _systems(path: Path | None) -> SystemsConfig | None:
@@ -266,15 +250,105 @@ def _remap(
     return True
 
 
-@app.command("ignore")
-def ignore(
-    exception_id: Annotated[int, typer.Argument(help="The exception's id.")],
-    reason: ReasonOption,
-    by: ByOption = None,
-    database_url: DbOption = None,
-) -> None:
-    """Close an exception without acting on it, with the reason on record."""
-    _act(database_url, "ignore", exception_id, reason, by)
+def _bulk_or_one(exception_id: int | None, options: FilterOptions, action: str) -> bool:
+    """True for a bulk action (filter options, no id); a usage error for both or neither."""
+    if exception_id is not None and options.given():
+        raise typer.BadParameter("give an exception id or filter options, not both")
+    if exception_id is None and not options.given():
+        raise typer.BadParameter(
+            f"give the id of the exception to {action}, or filter options (--system, --category, "
+            "--state, --project, --entity, --older-than, --search) to act on many"
+        )
+    return exception_id is None
+
+
+SystemsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        envvar="HANDOFFS_SYSTEMS",
+        dir_okay=False,
+        help="retry: the systems file whose current mappings re-map a held record (default: "
+        "./handoffs.yaml when it exists).",
+    ),
+]
+OptionalId = Annotated[
+    int | None, typer.Argument(help="The exception's id; leave out and filter to act on many.")
+]
+
+
+def _one_or_many(action: str, doc: str, text: Any) -> None:
+    """Register ``retry``, ``ignore`` or ``assign``: one exception by id, or every match of
+    filter options. ``text`` is the command's ``--reason`` (or ``--owner``) option."""
+
+    def command(
+        text: str,
+        exception_id: OptionalId = None,
+        state: StateOpt = None,
+        category: CategoryOpt = None,
+        system: SystemOpt = None,
+        project: ProjectOpt = None,
+        entity: EntityOpt = None,
+        older_than: OlderOpt = None,
+        search: SearchOpt = None,
+        dry_run: DryRunOpt = False,
+        yes: YesOpt = False,
+        by: ByOption = None,
+        database_url: DbOption = None,
+        systems: SystemsOpt = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        options = FilterOptions(state, category, system, project, entity, older_than, search)
+        if _bulk_or_one(exception_id, options, action):
+            said = {"owner": text} if action == "assign" else {"reason": text}
+            bulk_run(database_url, action, options, by=by, dry_run=dry_run, yes=yes, as_json=as_json, **said)
+            return
+        assert exception_id is not None
+        if action == "assign":
+            _assign_one(database_url, exception_id, text, by)
+        elif action == "ignore" or not _remap(
+            database_url, _systems(systems), exception_id, text, by, as_json
+        ):
+            _act(database_url, action, exception_id, text, by, as_json)
+
+    command.__doc__ = doc
+    command.__annotations__["text"] = text  # --reason or --owner, resolved as it stands
+    app.command(action)(command)
+
+
+def _assign_one(database_url: str | None, exception_id: int, owner: str, by: str | None) -> None:
+    from handoffs.console.actions import assign as assign_owner
+
+    with opened(database_url) as hub:
+        outcome = assign_owner(hub, operator_name(by), exception_id, owner, via="cli")
+    if not outcome.ok:  # not found, or refused as given: nothing was done
+        raise CliError(outcome.message)
+    console.print(f"Exception {exception_id} is owned by {owner}.")
+
+
+ReasonOption = Annotated[
+    str, typer.Option("--reason", help="Why: kept with the exception and in the audit log.")
+]
+_one_or_many(
+    "retry",
+    "Retry: a record a pull could not map or validate is mapped again from its stored payload "
+    "through its system's current mapping and reference data (stored: exit 0; held again: exit 1); "
+    "a dead letter's work is put back in line and resolves itself when it succeeds.\n\n"
+    "With filter options instead of an id, retries every match after showing the money preview "
+    "of replaying them (e.g. --system harvest --older-than 7d).",
+    ReasonOption,
+)
+_one_or_many(
+    "ignore",
+    "Close an exception without acting on it, with the reason on record.\n\n"
+    "With filter options instead of an id, closes every match "
+    "(e.g. --system harvest --category validation --older-than 7d).",
+    ReasonOption,
+)
+_one_or_many(
+    "assign",
+    "Give an exception an owner (an open one moves to in_progress); with filter options, many.",
+    Annotated[str, typer.Option("--owner", help="Who owns it from now on.")],
+)
 
 
 @app.command("replay")
@@ -376,23 +450,6 @@ def print_preview(preview: ReplayPreview) -> None:
         f"Entries priced: {data['entries_priced']} ({priced}); billed: {data['entries_billed']}; "
         f"postings: {', '.join(data['postings']) or 'none'}."
     )
-
-
-@app.command("assign")
-def assign(
-    exception_id: Annotated[int, typer.Argument(help="The exception's id.")],
-    owner: Annotated[str, typer.Option(help="Who owns it from now on.")],
-    by: ByOption = None,
-    database_url: DbOption = None,
-) -> None:
-    """Give an exception an owner (an open one moves to in_progress)."""
-    from handoffs.console.actions import assign as assign_owner
-
-    with opened(database_url) as hub:
-        outcome = assign_owner(hub, operator_name(by), exception_id, owner, via="cli")
-    if not outcome.ok:  # not found, or refused as given: nothing was done
-        raise CliError(outcome.message)
-    console.print(f"Exception {exception_id} is owned by {owner}.")
 
 
 @app.command("fix")

@@ -21,9 +21,16 @@ def serve(
             exists=True,
             dir_okay=False,
             help="The systems file (handoffs.yaml) the hub syncs with: the console shows each "
-            "system's rate limit and how much of it is in use.",
+            "system's rate limit and how much of it is in use, and can pull a system now.",
         ),
     ] = None,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log one line per request (client, method, path, status) on standard error.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the API (OpenAPI at /openapi.json, docs at /docs) and the web console (/console).
 
@@ -33,7 +40,7 @@ def serve(
 
     from handoffs.api import ApiSettings, create_app
 
-    hub = open_app(database_url)
+    hub = open_app(database_url, systems=systems)  # its pull connectors serve "sync now"
     if upgrade:
         hub.upgrade()
     console.print(
@@ -47,6 +54,6 @@ def serve(
 
         app.state.console.limits = rate_limits(load_systems(systems))
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=access_log)
     finally:
         hub.close()

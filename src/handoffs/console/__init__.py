@@ -30,11 +30,12 @@ def error_page(request: Request, status: int, title: str, message: str) -> Respo
 
 def mount(api: FastAPI, hub: App, ctx: ConsoleContext | None = None) -> None:
     """Serve the console for ``hub`` on ``api``: pages, forms and static files."""
-    from handoffs.console import forms, pages
+    from handoffs.console import forms, pages, queue
     from handoffs.console.render import page
 
     api.state.console = ctx or ConsoleContext(hub)
     api.state.error_page = error_page
+    api.include_router(queue.router)
     api.include_router(forms.router)
     api.include_router(pages.router)
     static = files("handoffs.console").joinpath("static")

@@ -28,6 +28,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from handoffs.bootstrap import App
 from handoffs.console.sessions import find_session
+from handoffs.console.sync_now import Syncs
 from handoffs.console.throttle import ADDRESS, USER, Backoff
 from handoffs.console.users import ConsoleUser
 from handoffs.engine.ratelimit import RateLimit
@@ -68,6 +69,7 @@ class ConsoleContext:
     now: Callable[[], float] = time.time
     user_backoff: Backoff = USER
     address_backoff: Backoff = ADDRESS
+    syncs: Syncs = field(default_factory=Syncs)  # "sync now" pulls started from the connectors page
     _key: bytes | None = field(default=None, repr=False)
 
     def key(self) -> bytes:

@@ -258,3 +258,24 @@ def remove_user(request: Request, user: Admin, name: str) -> Response:
     if name == user.name:
         return _users_refused(request, "You cannot delete yourself.")
     return _change_user(request, user, "delete_user", name, lambda conn, now: delete_user(conn, name))
+
+
+@router.post("/connectors/{system}/sync")
+def sync_now(request: Request, user: Operator, system: str) -> Response:
+    """Start one incremental pull of ``system`` in the background; audited as ``console.sync_now``."""
+    ctx = _ctx(request)
+    refused = ctx.syncs.start(ctx.hub, system[:64], user.name)
+    if refused is None:
+        with ctx.hub.uow() as uow:
+            append(
+                uow.connection,
+                at=uow.now,
+                actor=f"console:{user.name}",
+                action="console.sync_now",
+                target=f"system:{system[:64]}",
+            )
+            uow.commit()
+        return _see_other("/console/connectors?done=sync")
+    response = page(request, "error.html", 409, title="Not started", message=refused)
+    response.headers["HX-Push-Url"] = "false"
+    return response

@@ -16,7 +16,6 @@ from handoffs.console.render import page
 from handoffs.console.users import ConsoleUser, list_users
 from handoffs.flows import triage
 from handoffs.flows.readiness import parse_period, period_readiness
-from handoffs.flows.triage import GROUP_BY, SORTS
 from handoffs.store.repositories.exceptions import RUNBOOKS
 from handoffs.store.repositories.readiness import ReadinessReads
 
@@ -26,8 +25,6 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 Viewer = Annotated[ConsoleUser, Depends(need("viewer"))]
 Admin = Annotated[ConsoleUser, Depends(need("admin"))]
 ExceptionId = Annotated[int, Path(ge=1, le=2**62)]  # larger ids reach no database column
-STATES = ("open", "in_progress", "retrying", "resolved", "ignored")
-_LIST_LIMIT = 200
 
 
 def _ctx(request: Request) -> ConsoleContext:
@@ -35,61 +32,40 @@ def _ctx(request: Request) -> ConsoleContext:
     return ctx
 
 
+RANGES = (7, 31, 90)  # the overview's time ranges: the latest N days that have data
+
+
 @router.get("/", response_class=HTMLResponse)
-def overview(request: Request, user: Viewer) -> Response:
+def overview(request: Request, user: Viewer, days: int = 31) -> Response:
     ctx = _ctx(request)
+    days = days if days in RANGES else 31
     with ctx.hub.uow() as uow:
-        data = reads.overview(uow, ctx.now())
+        data = reads.overview(uow, ctx.now(), days)
     recorded, worked = data["recorded_per_day"], data["time_by_work_date"]
     categories = data["open_by_category"]
     charts = {
         "recorded": bar_chart(
-            [d for d, _ in recorded], {"messages": [n for _, n in recorded]}, "Messages per day"
+            [d for d, _ in recorded],
+            {"messages": [n for _, n in recorded]},
+            "Messages handled per day",
+            "messages",
         ),
         "worked": line_chart(
             [d for d, _, _ in worked],
             {"entries": [n for _, n, _ in worked], "approved": [a for _, _, a in worked]},
             "Time entries per work date",
+            "entries",
         ),
         "categories": bar_chart(
-            list(categories), {"open": list(categories.values())}, "Open exceptions by category"
+            list(categories),
+            {"open": list(categories.values())},
+            "Open exceptions by category",
+            "exceptions",
+            empty="No open exceptions: nothing needs a person.",
         ),
     }
-    return page(request, "overview.html", active="overview", data=data, charts=charts)
-
-
-@router.get("/exceptions", response_class=HTMLResponse)
-def exceptions(
-    request: Request,
-    user: Viewer,
-    state: str = "",
-    category: str = "",
-    group_by: str = "",
-    sort: str = "priority",
-) -> Response:
-    group_by = group_by if group_by in GROUP_BY else ""
-    sort = sort if sort in SORTS else "priority"
-    with _ctx(request).hub.uow() as uow:
-        found = triage.queue(
-            uow, state=state or None, category=category or None, group_by=group_by or None, sort=sort
-        )
-        categories = sorted(uow.exceptions.count_by_category())
-    partial = request.headers.get("HX-Target") == "queue"
     return page(
-        request,
-        "_queue.html" if partial else "exceptions.html",
-        active="exceptions",
-        items=found.items[:_LIST_LIMIT],
-        groups=found.groups,
-        total=len(found.items),
-        states=STATES,
-        categories=categories,
-        group_bys=GROUP_BY,
-        sorts=SORTS,
-        state=state,
-        category=category,
-        group_by=group_by,
-        sort=sort,
+        request, "overview.html", active="overview", data=data, charts=charts, days=days, ranges=RANGES
     )
 
 
@@ -181,6 +157,10 @@ def readiness(request: Request, user: Viewer, period: str = "") -> Response:
     with ctx.hub.uow() as uow:
         periods = recon.periods(uow.connection)
         period = period or (periods[0] if periods else "")
+        if not period:  # an empty database: nothing to bill yet, which is not an error
+            return page(
+                request, "readiness.html", active="readiness", results=[], counts={}, period="", periods=[]
+            )
         try:
             parse_period(period)
         except ValueError as exc:
@@ -211,19 +191,47 @@ def traces(request: Request, user: Viewer, correlation_id: str = "") -> Response
 
 
 @router.get("/kpis", response_class=HTMLResponse)
-def kpi_page(request: Request, user: Viewer, entity: str = "") -> Response:
+def kpi_page(request: Request, user: Viewer, entity: str = "", months: int = 0) -> Response:
+    months = months if months in kpis.RANGES else 0
     with _ctx(request).hub.uow() as uow:
-        charts = kpis.kpi_charts(uow.connection, entity or None)
+        charts = kpis.kpi_charts(uow.connection, entity or None, months or None)
         entities = [p.id for p in uow.objects.all("legal_entity")]
-    return page(request, "kpis.html", active="kpis", charts=charts, entity=entity, entities=sorted(entities))
+    return page(
+        request,
+        "kpis.html",
+        active="kpis",
+        charts=charts,
+        entity=entity,
+        entities=sorted(entities),
+        months=months,
+        ranges=kpis.RANGES,
+    )
 
 
 @router.get("/connectors", response_class=HTMLResponse)
-def connectors(request: Request, user: Viewer) -> Response:
+def connectors(request: Request, user: Viewer, done: str = "") -> Response:
     ctx = _ctx(request)
+    configured = ctx.hub.systems.systems if ctx.hub.systems is not None else {}
+    kinds = {n: (configured[n].connector if n in configured else "") for n in ctx.hub.sources}
     with ctx.hub.uow() as uow:
         data = reads.connectors(uow, ctx.hub, ctx.now(), ctx.limits)
-    return page(request, "connectors.html", active="connectors", **data)
+        data["pulled"] = reads.sync_status(uow.connection, kinds)
+    started = "Pull started in the background; reload to see it finish." if done == "sync" else ""
+    runs = list(ctx.syncs.recent)
+    return page(request, "connectors.html", active="connectors", runs=runs, request_done=started, **data)
+
+
+@router.get("/explain/{line_id}", response_class=HTMLResponse)
+def explain(request: Request, user: Viewer, line_id: Annotated[str, Path(max_length=200)]) -> Response:
+    """``handoffs explain invoice-line`` as a page: what a line bills, its rate, tax, journal."""
+    from handoffs.flows.lineage import invoice_line_lineage
+
+    with _ctx(request).hub.uow() as uow:
+        data = invoice_line_lineage(uow, line_id)
+        invoice = uow.invoices.get(data["invoice"]["id"]) if data else None
+    if data is None or invoice is None:
+        return page(request, "error.html", 404, title="Not found", message=f"No invoice line {line_id}.")
+    return page(request, "explain.html", active="reconciliation", d=data, entity=invoice.legal_entity_id)
 
 
 @router.get("/catalog", response_class=HTMLResponse)

@@ -14,9 +14,11 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select
 
 from handoffs.analytics import compute
+from handoffs.analytics.flow import straight_through_overall
 from handoffs.store.repositories.cursors import CursorRepository
 from handoffs.store.tables import (
     circuit_breakers,
+    connector_cursors,
     deliveries,
     exceptions,
     invoices,
@@ -32,6 +34,7 @@ __all__ = [
     "overview",
     "per_day",
     "recent_correlations",
+    "sync_status",
     "trace",
 ]
 
@@ -76,11 +79,7 @@ def open_by_category(conn: Connection) -> dict[str, int]:
 
 
 def _straight_through(conn: Connection) -> tuple[int, int, Decimal | None]:
-    product = compute(conn, names=["straight_through"])["straight_through"]
-    records = sum(int(r["records"]) for r in product.rows)
-    straight = sum(int(r["straight_through"]) for r in product.rows)
-    rate = (Decimal(straight) / Decimal(records)).quantize(Decimal("0.0001")) if records else None
-    return records, straight, rate
+    return straight_through_overall(compute(conn, names=["straight_through"])["straight_through"].rows)
 
 
 def _delivery_lag(conn: Connection, limit: int = 2000) -> float | None:
@@ -95,8 +94,11 @@ def _delivery_lag(conn: Connection, limit: int = 2000) -> float | None:
     return statistics.median(lags) if lags else None
 
 
-def overview(uow: Any, now: float) -> dict[str, Any]:
-    """Flow health: queue depth, dead letters, open exceptions, throughput, lag, straight-through."""
+def overview(uow: Any, now: float, days: int = 31) -> dict[str, Any]:
+    """Flow health: queue depth, dead letters, open exceptions, throughput, lag, straight-through.
+
+    ``days``: the charts cover the latest this many days (work dates) that have any data.
+    """
     conn = uow.connection
     queue = uow.queue.count_by_status()
     outstanding, due = uow.queue.outstanding()
@@ -109,9 +111,11 @@ def overview(uow: Any, now: float) -> dict[str, Any]:
         "deliveries": uow.deliveries.count_by_status(),
         "open_by_category": open_by_category(conn),
         "open_total": sum(open_by_category(conn).values()),
-        "recorded_per_day": per_day(conn, messages.c.recorded_at),
-        "time_by_work_date": time_by_work_date(conn),
-        "confirmed_per_day": per_day(conn, deliveries.c.confirmed_at, deliveries.c.confirmed_at.is_not(None)),
+        "recorded_per_day": per_day(conn, messages.c.recorded_at, days=days),
+        "time_by_work_date": time_by_work_date(conn, days=days),
+        "confirmed_per_day": per_day(
+            conn, deliveries.c.confirmed_at, deliveries.c.confirmed_at.is_not(None), days=days
+        ),
         "straight_through": {"records": records, "straight": straight, "rate": rate},
     }
 
@@ -165,6 +169,49 @@ def connectors(uow: Any, hub: Any, now: float, known: dict[str, Any] | None = No
     return {"systems": systems, "cursors": cursors}
 
 
+def sync_status(conn: Connection, systems: dict[str, str]) -> list[dict[str, Any]]:
+    """Per pulled system: each resource's last pull, pulls so far and cursor; the last error.
+
+    ``systems`` names the pull connectors the server knows (name -> connector type); systems
+    that were pulled before (they have cursors) are listed too. The page reads only this
+    function, so a table of sync runs can become its source without touching the template.
+    """
+    cursors: dict[str, list[dict[str, Any]]] = {}
+    for r in conn.execute(
+        select(connector_cursors).order_by(connector_cursors.c.connector, connector_cursors.c.resource)
+    ):
+        cursors.setdefault(r.connector, []).append(
+            {"resource": r.resource, "last_sync": r.updated_at, "pulls": r.pulls, "position": r.position}
+        )
+    out = []
+    for name in sorted(set(systems) | set(cursors)):
+        mine = exceptions.c.source.like(f"{name}:%")
+        last = conn.execute(
+            select(exceptions.c.id, exceptions.c.reason, exceptions.c.created_at)
+            .where(mine)
+            .order_by(exceptions.c.id.desc())
+            .limit(1)
+        ).first()
+        open_count = conn.execute(
+            select(func.count()).where(mine, exceptions.c.state.in_(OPEN_STATES))
+        ).scalar_one()
+        resources = cursors.get(name, [])
+        out.append(
+            {
+                "system": name,
+                "connector": systems.get(name, ""),
+                "resources": resources,
+                "last_sync": max((r["last_sync"] for r in resources), default=None),
+                "last_error": None
+                if last is None
+                else {"id": last.id, "reason": last.reason, "at": last.created_at},
+                "open_exceptions": int(open_count),
+                "can_sync": name in systems,
+            }
+        )
+    return out
+
+
 def _when(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
@@ -175,14 +222,25 @@ def trace(uow: Any, correlation_id: str) -> dict[str, Any]:
     steps: list[dict[str, Any]] = []
     for r in conn.execute(
         select(
-            messages.c.seq, messages.c.kind, messages.c.type, messages.c.occurred_at, messages.c.recorded_at
+            messages.c.seq,
+            messages.c.kind,
+            messages.c.type,
+            messages.c.occurred_at,
+            messages.c.recorded_at,
+            messages.c.payload,
         )
         .where(messages.c.correlation_id == correlation_id)
         .order_by(messages.c.seq)
         .limit(500)
     ):
         steps.append(
-            {"at": r.recorded_at, "what": f"{r.kind} {r.type}", "kind": r.kind, "occurred": r.occurred_at}
+            {
+                "at": r.recorded_at,
+                "what": f"{r.kind} {r.type}",
+                "kind": r.kind,
+                "occurred": r.occurred_at,
+                "payload": r.payload,
+            }
         )
     for x in conn.execute(
         select(exceptions.c.id, exceptions.c.category, exceptions.c.state, exceptions.c.created_at)

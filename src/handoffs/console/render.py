@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from handoffs.reconcile.controls import EXPLAINED
 
-__all__ = ["page"]
+__all__ = ["money", "page"]
 
 NAV = (
     ("overview", "/console/", "Overview"),
@@ -32,8 +32,21 @@ def _when(value: datetime | None) -> str:
     return "" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _epoch(value: float | None) -> str:
+    return "" if value is None else _when(datetime.fromtimestamp(value, UTC))
+
+
 def _pct(value: Decimal | float | None) -> str:
-    return "-" if value is None else f"{float(value) * 100:.2f}%"
+    """A rate as ``handoffs analytics show`` prints it: ``97.3 %``."""
+    return "-" if value is None else f"{Decimal(str(value)) * 100:.1f} %"
+
+
+def money(amount: Decimal | str | None, currency: str = "") -> str:
+    """An exact amount with thousands separators and its currency: ``12,345.50 USD``."""
+    if amount is None:
+        return "-"
+    value = Decimal(str(amount))
+    return f"{value:,} {currency}".strip()
 
 
 def _seconds(value: float | None) -> str:
@@ -62,7 +75,7 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(when=_when, pct=_pct, seconds=_seconds, pretty=_pretty)
+    env.filters.update(when=_when, pct=_pct, seconds=_seconds, pretty=_pretty, money=money, epoch=_epoch)
     env.globals["nav"] = NAV
     env.globals["explained_codes"] = EXPLAINED
     return env

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
-from handoffs.api import commands, staffing
+from handoffs.api import bulk, commands, staffing
 from handoffs.api.deps import Ctx, ProcessWrite
-from handoffs.api.idempotency import IdempotencyKey, run_once
+from handoffs.api.idempotency import IdempotencyKey, Result, run_once
+from handoffs.api.problems import Unprocessable
 from handoffs.api.routes import AUTHED, POSTED, problems
 from handoffs.api.schemas import (
     ID_PATTERN,
@@ -18,6 +19,8 @@ from handoffs.api.schemas import (
     AssignmentIn,
     CommandAccepted,
     ExceptionActionIn,
+    ExceptionBatchIn,
+    ExceptionBatchOut,
     ExceptionOut,
     InvoiceRunIn,
     ReplayIn,
@@ -26,6 +29,7 @@ from handoffs.api.schemas import (
     ResourceRequestIn,
     ResourceRequestOut,
 )
+from handoffs.flows import triage_bulk
 
 __all__ = ["router"]
 
@@ -203,3 +207,61 @@ def replay(
             uow, ctx.app.uow.subscriptions, principal, body.correlation_id, body.since, body.until
         ),
     )
+
+
+@router.post("/exception-batches", response_model=ExceptionBatchOut, responses=problems(*POSTED))
+def exception_batch(
+    body: ExceptionBatchIn, request: Request, ctx: Ctx, principal: ProcessWrite, key: IdempotencyKey
+) -> JSONResponse:
+    """Retry, ignore or assign every exception the filter selects (that this client may see).
+
+    Each exception goes through the single action's command and is audited; those it refuses
+    are listed with why. With ``dry_run`` nothing changes: the selection is listed, and for a
+    retry the money preview of replaying it is added up.
+    """
+    f = body.filter
+    selection = triage_bulk.Filter(
+        state=f.state,
+        category=f.category,
+        system=f.system,
+        project=f.project,
+        entity=f.entity,
+        older_than=f.older_than_days,
+        q=f.q,
+        ids=tuple(f.ids),
+    )
+    if selection.empty:
+        raise Unprocessable("give at least one filter criterion (or ids): a batch never means everything")
+
+    def run(uow: Any) -> Result:
+        items = triage_bulk.select(uow, selection, visible=bulk.visible_to(uow, principal))
+        ids = [i.id for i in items]
+        try:
+            result = bulk.apply(
+                uow,
+                principal,
+                body.action,
+                ids,
+                reason=body.reason,
+                owner=body.owner,
+                criteria=selection.as_dict(),
+            )
+        except ValueError as exc:
+            raise Unprocessable(str(exc)) from None
+        result.body["selected_ids"] = ids
+        return result
+
+    if body.dry_run:
+        with ctx.app.uow() as uow:
+            items = triage_bulk.select(uow, selection, visible=bulk.visible_to(uow, principal))
+            out: dict[str, Any] = {
+                "action": body.action,
+                "selected": len(items),
+                "selected_ids": [i.id for i in items],
+            }
+            if body.action == "retry":
+                out["preview"] = triage_bulk.preview(
+                    uow, items, registry=ctx.app.registry, ports=ctx.app.ports
+                ).as_dict()
+        return JSONResponse(ExceptionBatchOut.model_validate(out).model_dump(mode="json"))
+    return run_once(ctx, request, principal, key, body.model_dump(mode="json"), run)
