@@ -88,7 +88,10 @@ def test_a_new_user_syncs_works_and_the_second_sync_pulls_nothing_new(
     assert pulled["salesforce"]["won_deals_handed_over"] > 0
 
     worked = cli.invoke(app, ["worker", "--until-idle", "--json"], env=env)
-    assert worked.exit_code == 0, worked.output
+    # The simulated firm keeps a few records a person must look at (time outside its project's
+    # dates): the worker holds them as exceptions and says so with exit 1, the rest is posted.
+    dead = json.loads(worked.stdout)["dead"]
+    assert worked.exit_code == (1 if dead else 0), worked.output
     engine = make_engine(db)
     with engine.connect() as conn:
         posted = dict(
