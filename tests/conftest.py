@@ -19,6 +19,8 @@ from handoffs.store.migrate import upgrade
 from tests.support.tryton import TrytonServer, find_trytond
 
 # One template per pytest-xdist worker: workers share a server (HANDOFFS_TEST_POSTGRES_URL in CI).
+pytest_plugins = ["tests.faults.matrix_report"]  # the fault matrix, printed by the controlling process
+
 TEMPLATE = "handoffs_template" + (
     f"_{os.environ['PYTEST_XDIST_WORKER']}" if "PYTEST_XDIST_WORKER" in os.environ else ""
 )

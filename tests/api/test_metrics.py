@@ -45,7 +45,7 @@ def test_metrics_after_a_small_flow_has_every_family(hub: App) -> None:
     hub.ports.erps.clear()
     hub.ports.erps |= {"erp": InMemoryErp(faults=ErpFaults(lost_ack_rate=0.5, seed=3)), "zz": RefusingErp()}
     hub.ports.guard = SystemGuard(  # one token at a time: the second posting waits for the bucket
-        hub.engine, {"erp": RateLimit(rate=4, burst=1)}, metrics=hub.metrics, max_wait=5.0
+        hub.engine, {"erp": RateLimit(rate=1, burst=1)}, metrics=hub.metrics, max_wait=5.0
     )
     lines = firm_lines(entries=60, projects=2)
     bad = orjson.loads(next(x for x in lines if '"TE-00000001"' in x))

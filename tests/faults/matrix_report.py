@@ -2,7 +2,9 @@
 
 A test appends its rows to ``MATRIX`` in the process that runs it. Each report carries the
 rows its test added (``user_properties``), and the process that prints the summary gathers
-them from the reports: the same with one process or with pytest-xdist's workers.
+them from the reports: the same with one process or with pytest-xdist's workers. Loaded as a
+plugin by the root ``tests/conftest.py`` (``pytest_plugins``), because pytest-xdist's
+controlling process collects nothing and so never reads a conftest below ``tests/``.
 """
 
 from __future__ import annotations
