@@ -100,3 +100,33 @@ def test_held_records_are_mapped_again_after_the_fix(studio: App, tmp_path: Path
         retry_exception(studio, person, "cli:ana")
     with pytest.raises(LookupError):
         retry_exception(studio, 10_000, "cli:ana")
+
+
+def test_a_bulk_retry_maps_held_records_again_in_every_door(studio: App, tmp_path: Path) -> None:
+    """#15 item 4: the filter-and-bulk retry (console, CLI and process API share it) re-maps a
+    pull's held records from their payloads, as the single retry does, and leaves the rest held."""
+    from handoffs.api import bulk
+    from handoffs.api.context import Principal
+    from handoffs.flows import triage_bulk
+    from handoffs.sync.remap import remapper
+
+    ingest_lines([orjson.dumps(NEW_HIRE).decode()], studio.uow, studio.ports, source="hris")
+    mapping = tmp_path / "studio_time.yaml"
+    mapping.write_text(mapping.read_text().replace('format: "%d/%m/%Y"', 'format: ["%d/%m/%Y", "%Y-%m-%d"]'))
+    operator = Principal("cli:ana", "ana", frozenset({"*"}), None, "cli")
+    with studio.uow() as uow:
+        chosen = triage_bulk.Filter(system="studio_time")
+        ids = [i.id for i in triage_bulk.select(uow, chosen)]
+        result = bulk.apply(
+            uow, operator, "retry", ids, reason="mapping and HR fixed", remap=remapper(studio, "cli:ana")
+        )
+        uow.commit()
+    assert (result.body["selected"], result.body["changed"], result.body["refused"]) == (3, 3, 0)
+    outcomes = sorted(item["remap"] for item in result.body["changed_items"])
+    assert outcomes == ["held", "stored", "stored"]  # 25:00 h still breaks the 24 h rule
+    with studio.uow() as uow:
+        assert (
+            uow.time_entries.get("studio-601") is not None and uow.time_entries.get("studio-602") is not None
+        )
+        states = sorted(e.state for e in uow.exceptions.list())
+    assert states == ["open", "resolved", "resolved"]

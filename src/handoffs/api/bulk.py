@@ -53,8 +53,12 @@ def apply(
     reason: str = "",
     owner: str = "",
     criteria: dict[str, Any] | None = None,
+    remap: Any = None,
 ) -> Result:
     """Run ``action`` on each exception in ``ids``; the body lists what changed and what did not.
+
+    ``remap`` (:func:`handoffs.sync.remap.remapper`) makes a retry map a pull's held record
+    again from its stored payload, as the single retry does.
 
     Raises:
         ValueError: an unknown action, a missing reason or owner, or too many exceptions.
@@ -75,13 +79,15 @@ def apply(
             if action == "assign":
                 result = _assign(uow, principal, exception_id, owner.strip())
             elif action == "retry":
-                result = commands.retry_exception(uow, principal, exception_id, reason.strip())
+                result = commands.retry_exception(uow, principal, exception_id, reason.strip(), remap)
             else:
                 result = commands.ignore_exception(uow, principal, exception_id, reason.strip())
         except Problem as exc:
             refused.append({"id": exception_id, "reason": exc.detail})
             continue
         changed.append({"id": exception_id, "state": result.body["state"]})
+        if "remap" in result.body:  # re-mapped from its payload: stored, or held again with a new reason
+            changed[-1]["remap"] = result.body["remap"]["outcome"]
         audits += result.audit
     summary = {"action": action, "selected": len(ids), "changed": len(changed), "refused": len(refused)}
     audits.append(

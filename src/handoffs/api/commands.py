@@ -9,6 +9,7 @@ commits the change, its audit rows and the stored response together.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -176,8 +177,20 @@ def _exception_body(record: Any, state: str, reason: str, requeued: bool) -> dic
     }
 
 
-def retry_exception(uow: SqlUnitOfWork, principal: Principal, exception_id: int, reason: str) -> Result:
+def retry_exception(
+    uow: SqlUnitOfWork,
+    principal: Principal,
+    exception_id: int,
+    reason: str,
+    remap: Callable[[SqlUnitOfWork, Any, str], Any] | None = None,
+) -> Result:
+    """Retry: a held record of a pull is mapped again from its stored payload (``remap``, see
+    :func:`handoffs.sync.remap.remapper`, which audits it); a dead letter's work is requeued."""
     record = _exception(uow, principal, exception_id)
+    outcome = remap(uow, record, reason) if remap is not None and record.work_id is None else None
+    if outcome is not None:
+        body = _exception_body(record, outcome.state, outcome.reason, False) | {"remap": outcome.as_dict()}
+        return Result(200, body, [])
     if record.work_id is None:
         raise Conflict(
             f"exception {exception_id} has no work item to retry; fix the source and load it again"

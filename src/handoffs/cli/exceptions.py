@@ -300,7 +300,18 @@ def _one_or_many(action: str, doc: str, text: Any) -> None:
         options = FilterOptions(state, category, system, project, entity, older_than, search)
         if _bulk_or_one(exception_id, options, action):
             said = {"owner": text} if action == "assign" else {"reason": text}
-            bulk_run(database_url, action, options, by=by, dry_run=dry_run, yes=yes, as_json=as_json, **said)
+            loaded = _systems(systems) if action == "retry" else None
+            bulk_run(
+                database_url,
+                action,
+                options,
+                by=by,
+                dry_run=dry_run,
+                yes=yes,
+                as_json=as_json,
+                systems=loaded,
+                **said,
+            )
             return
         assert exception_id is not None
         if action == "assign":

@@ -100,12 +100,18 @@ def run(
     dry_run: bool,
     yes: bool,
     as_json: bool,
+    systems: Any = None,
 ) -> None:
-    """Select, summarise, confirm, act; exit 1 when some exceptions were refused or nothing was done."""
+    """Select, summarise, confirm, act; exit 1 when some exceptions were refused or nothing was done.
+
+    A retry maps a pull's held record again from its stored payload through ``systems``'
+    current mapping (``handoffs.yaml``), as the single retry does.
+    """
     from handoffs.api import bulk
     from handoffs.api.context import Principal
     from handoffs.cli.exceptions import confirmed
     from handoffs.flows import triage_bulk
+    from handoffs.sync.remap import remapper
 
     selection = options.to_filter()
     name = operator_name(by)
@@ -138,7 +144,14 @@ def run(
         with hub.uow() as uow:
             try:
                 result = bulk.apply(
-                    uow, principal, action, ids, reason=reason, owner=owner, criteria=selection.as_dict()
+                    uow,
+                    principal,
+                    action,
+                    ids,
+                    reason=reason,
+                    owner=owner,
+                    criteria=selection.as_dict(),
+                    remap=remapper(hub, f"cli:{name}", systems),
                 )
             except ValueError as exc:
                 raise typer.BadParameter(str(exc)) from None

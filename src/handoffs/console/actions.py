@@ -41,14 +41,20 @@ def _principal(user: str) -> Principal:
 
 
 def retry_or_ignore(hub: App, user: str, action: str, exception_id: int, reason: str) -> Outcome:
-    """Retry (requeue the dead letter's work) or ignore (close with the reason)."""
+    """Retry (map a pull's held record again from its payload, or requeue a dead letter's
+    work) or ignore (close with the reason)."""
     if not reason.strip():
         return Outcome(False, "Give a reason: it is kept with the exception and in the audit log.")
+    from handoffs.sync.remap import remapper
+
     operator = _principal(user)
-    run = commands.retry_exception if action == "retry" else commands.ignore_exception
     try:
         with hub.uow() as uow:
-            result = run(uow, operator, exception_id, reason.strip())
+            if action == "retry":
+                remap = remapper(hub, f"console:{user}")
+                result = commands.retry_exception(uow, operator, exception_id, reason.strip(), remap)
+            else:
+                result = commands.ignore_exception(uow, operator, exception_id, reason.strip())
             for audit in result.audit:
                 append(
                     uow.connection,
@@ -62,6 +68,8 @@ def retry_or_ignore(hub: App, user: str, action: str, exception_id: int, reason:
             uow.commit()
     except Problem as exc:
         return Outcome(False, exc.detail)
+    if "remap" in result.body:
+        return Outcome(True, f"Exception {exception_id}: {result.body['remap']['reason']}", "updated")
     if result.body.get("work_requeued"):
         return Outcome(
             True,

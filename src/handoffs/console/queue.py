@@ -24,6 +24,7 @@ from handoffs.console.users import ConsoleUser
 from handoffs.flows import triage_bulk
 from handoffs.flows.triage import GROUP_BY, SORTS, _groups
 from handoffs.flows.triage_bulk import Filter, Page
+from handoffs.sync.remap import remapper
 
 __all__ = ["AGES", "PER_PAGE", "router"]
 
@@ -142,7 +143,14 @@ async def bulk_action(request: Request, user: Operator) -> Response:
         with hub.uow() as uow:
             selected = [i.id for i in triage_bulk.select(uow, chosen)]
             result = bulk.apply(
-                uow, principal, action, selected, reason=reason, owner=owner, criteria=chosen.as_dict()
+                uow,
+                principal,
+                action,
+                selected,
+                reason=reason,
+                owner=owner,
+                criteria=chosen.as_dict(),
+                remap=remapper(hub, f"console:{user.name}"),
             )
             bulk.record_audit(uow, result, f"console:{user.name}", "console")
             uow.commit()

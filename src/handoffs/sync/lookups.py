@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from handoffs.connectors.mapping import MISSING
 from handoffs.domain.catalog import OBJECT_TYPES
@@ -16,17 +17,23 @@ __all__ = ["StoreLookups"]
 
 
 class StoreLookups:
-    """Read-only lookups with a cache; safe outside any unit of work (own short reads).
+    """Read-only lookups with a cache; safe outside any unit of work (own short reads), or
+    inside one when given its connection (a retry that re-maps within its transaction).
 
     Call :meth:`clear` between pulls so that links made meanwhile are seen.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine | Connection) -> None:
         self._engine = engine
         self._xref: dict[tuple[str, str, str], str | None] = {}
         self._external: dict[tuple[str, str, str], str | None] = {}
         self._objects: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._matches: dict[tuple[str, str], dict[str, list[str]]] = {}
+
+    def _connect(self) -> AbstractContextManager[Connection]:
+        if isinstance(self._engine, Connection):
+            return nullcontext(self._engine)
+        return self._engine.connect()
 
     def clear(self) -> None:
         self._xref.clear()
@@ -36,7 +43,7 @@ class StoreLookups:
 
     def preload_xrefs(self, system: str, canonical_type: str) -> None:
         """Load every link of one system and type at once (a pull maps thousands of records)."""
-        with self._engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(
                 select(xrefs.c.canonical_id, xrefs.c.external_id).where(
                     xrefs.c.system == system, xrefs.c.canonical_type == canonical_type
@@ -49,7 +56,7 @@ class StoreLookups:
     def xref(self, system: str, canonical_type: str, external_id: str) -> str | None:
         key = (system, canonical_type, external_id)
         if key not in self._xref:
-            with self._engine.connect() as conn:
+            with self._connect() as conn:
                 self._xref[key] = conn.execute(
                     select(xrefs.c.canonical_id).where(
                         xrefs.c.system == system,
@@ -62,7 +69,7 @@ class StoreLookups:
     def external(self, system: str, canonical_type: str, canonical_id: str) -> str | None:
         key = (system, canonical_type, canonical_id)
         if self._external.get(key) is None:
-            with self._engine.connect() as conn:
+            with self._connect() as conn:
                 self._external[key] = conn.execute(
                     select(xrefs.c.external_id).where(
                         xrefs.c.system == system,
@@ -80,7 +87,7 @@ class StoreLookups:
     def object_field(self, canonical_type: str, canonical_id: str, field: str) -> Any:
         key = (canonical_type, canonical_id)
         if key not in self._objects:
-            with self._engine.connect() as conn:
+            with self._connect() as conn:
                 doc = conn.execute(
                     select(objects.c.doc).where(
                         objects.c.type == canonical_type, objects.c.id == canonical_id
@@ -101,7 +108,7 @@ class StoreLookups:
         key = (canonical_type, field)
         if key not in self._matches:
             index: dict[str, list[str]] = {}
-            with self._engine.connect() as conn:
+            with self._connect() as conn:
                 rows = conn.execute(
                     select(objects.c.id, objects.c.doc).where(objects.c.type == canonical_type)
                 ).all()

@@ -16,6 +16,7 @@ Bulk retry by filter builds on this one-record path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -31,7 +32,7 @@ from handoffs.flows.ingest import LoadReport, store_records
 from handoffs.sync.lookups import StoreLookups
 from handoffs.sync.pull import source_record
 
-__all__ = ["REMAPPABLE", "RetryOutcome", "remappable", "retry_exception"]
+__all__ = ["REMAPPABLE", "Remap", "RetryOutcome", "remap_record", "remappable", "remapper", "retry_exception"]
 
 REMAPPABLE = ("mapping", "schema_drift", "validation")
 _OPEN = ("open", "in_progress", "retrying")
@@ -97,28 +98,56 @@ def retry_exception(
     """
     with app.uow() as uow:
         record = uow.exceptions.get(exception_id)
-    if record is None:
-        raise LookupError(f"No exception {exception_id}.")
-    if record.state not in _OPEN:
-        raise ValueError(f"Exception {exception_id} is {record.state}; only an open one can be retried.")
+        if record is None:
+            raise LookupError(f"No exception {exception_id}.")
+        if record.state not in _OPEN:
+            raise ValueError(f"Exception {exception_id} is {record.state}; only an open one can be retried.")
+        if remappable(systems or app.systems, record) is None:
+            raise ValueError(
+                f"Exception {exception_id} ({record.category}, from {record.source}) is not a record a "
+                "configured system's pull held; nothing to map again (is the system in handoffs.yaml?)."
+            )
+        outcome = remap_record(uow, app, record, actor, reason, systems)
+        uow.commit()
+    return outcome
+
+
+def remapper(app: Any, actor: str, systems: SystemsConfig | None = None) -> Remap:
+    """For the single and bulk retry commands: re-map a held record in their unit of work.
+
+    The function answers None for an exception that is not a pull's held record (a dead
+    letter, a record of a system not in ``handoffs.yaml``): those are retried as before.
+    """
+
+    def run(uow: Any, record: Any, reason: str | None) -> RetryOutcome | None:
+        if record.state not in _OPEN or remappable(systems or app.systems, record) is None:
+            return None
+        return remap_record(uow, app, record, actor, reason, systems)
+
+    return run
+
+
+Remap = Callable[[Any, Any, "str | None"], "RetryOutcome | None"]
+
+
+def remap_record(
+    uow: Any, app: Any, record: Any, actor: str, reason: str | None, systems: SystemsConfig | None = None
+) -> RetryOutcome:
+    """Re-map one held record inside ``uow`` (the caller commits); stored, or held again."""
     where = remappable(systems or app.systems, record)
-    if where is None:
-        raise ValueError(
-            f"Exception {exception_id} ({record.category}, from {record.source}) is not a record a "
-            "configured system's pull held; nothing to map again (is the system in handoffs.yaml?)."
-        )
+    assert where is not None, "the caller checks remappable() first"
     cfg, resource = where
     mapping = load_system_mapping(cfg)
     if mapping is None or resource not in mapping.mappings:
         raise ValueError(f"{cfg.name} has no mapping for {resource!r}.")
     spec = mapping.get(resource)
     raw = orjson.loads(record.raw)
-    lookups = StoreLookups(app.engine)  # fresh: links and people added since the pull are seen
+    lookups = StoreLookups(uow.connection)  # fresh, in this transaction: people added since are seen
     try:
         mapped = apply_mapping(spec, raw, cfg.name, lookups)
     except MappingFailure as failure:
         detail = {**record.detail, "field": failure.field, "rule": failure.rule}
-        return _hold(app, record, "mapping", str(failure), detail, actor, reason)
+        return _hold(uow, record, "mapping", str(failure), detail, actor, reason)
     item = source_record(spec, raw, mapped, cfg.name, resource, record_updated(spec, raw))
     try:
         decode_record(item.data, record.source)
@@ -126,20 +155,18 @@ def retry_exception(
         error = exc if isinstance(exc, ValidationError) else ValidationError("", str(exc))
         detail = {**record.detail, "field": error.field, "rule": error.reason}
         text = f"{item.ref}: field {error.field!r} broke rule: {error.reason}"
-        return _hold(app, record, "validation", text, detail, actor, reason)
-    with app.uow() as uow:
-        report = store_records(uow, [item], app.ports, source=record.source, report=LoadReport())
-        outcome = next(iter(report.outcomes), "linked")
-        kind, oid = str(item.data["type"]), str(item.data["id"])
-        note = f"re-mapped from the stored record through {spec.source or cfg.name}: {kind} {oid} {outcome}"
-        uow.exceptions.set_state(exception_id, "resolved", note)
-        _audit(uow, actor, exception_id, record.state, {"state": "resolved", "note": note, "reason": reason})
-        uow.commit()
-    return RetryOutcome(exception_id, "stored", "resolved", note, kind, oid, outcome)
+        return _hold(uow, record, "validation", text, detail, actor, reason)
+    report = store_records(uow, [item], app.ports, source=record.source, report=LoadReport())
+    outcome = next(iter(report.outcomes), "linked")
+    kind, oid = str(item.data["type"]), str(item.data["id"])
+    note = f"re-mapped from the stored record through {spec.source or cfg.name}: {kind} {oid} {outcome}"
+    uow.exceptions.set_state(record.id, "resolved", note)
+    _audit(uow, actor, record.id, record.state, {"state": "resolved", "note": note, "reason": reason})
+    return RetryOutcome(record.id, "stored", "resolved", note, kind, oid, outcome)
 
 
 def _hold(
-    app: Any,
+    uow: Any,
     record: Any,
     category: str,
     text: str,
@@ -147,11 +174,8 @@ def _hold(
     actor: str,
     reason: str | None,
 ) -> RetryOutcome:
-    with app.uow() as uow:
-        uow.exceptions.hold_again(record.id, category=category, reason=text, detail=detail)
-        after = {"state": "open", "held": text, "reason": reason}
-        _audit(uow, actor, record.id, record.state, after)
-        uow.commit()
+    uow.exceptions.hold_again(record.id, category=category, reason=text, detail=detail)
+    _audit(uow, actor, record.id, record.state, {"state": "open", "held": text, "reason": reason})
     return RetryOutcome(record.id, "held", "open", text)
 
 

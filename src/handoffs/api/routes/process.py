@@ -30,6 +30,7 @@ from handoffs.api.schemas import (
     ResourceRequestOut,
 )
 from handoffs.flows import triage_bulk
+from handoffs.sync.remap import remapper
 
 __all__ = ["router"]
 
@@ -133,7 +134,9 @@ def retry_exception(
         principal,
         key,
         body.model_dump(mode="json"),
-        lambda uow: commands.retry_exception(uow, principal, exception_id, body.reason),
+        lambda uow: commands.retry_exception(
+            uow, principal, exception_id, body.reason, remapper(ctx.app, f"api:{principal.client_id}")
+        ),
     )
 
 
@@ -245,6 +248,7 @@ def exception_batch(
                 reason=body.reason,
                 owner=body.owner,
                 criteria=selection.as_dict(),
+                remap=remapper(ctx.app, f"api:{principal.client_id}"),
             )
         except ValueError as exc:
             raise Unprocessable(str(exc)) from None
