@@ -17,6 +17,7 @@ from handoffs.config.systems import parse_systems
 from handoffs.console.users import add_user
 from handoffs.settings import Settings
 from handoffs.store.tables import audit_log
+from handoffs.sync.leases import SyncRuns
 from tests.connectors.test_acquired_csv import CONFIG, HEADER, ROOT
 from tests.console.conftest import PASSWORDS, ROLES, sign_in
 
@@ -56,12 +57,15 @@ def test_sync_now_pulls_in_the_background_and_the_page_shows_the_last_sync_and_e
 
     started = http.post("/console/connectors/acquired_time/sync", data={"csrf": csrf})
     assert started.status_code == 303 and started.headers["location"] == "/console/connectors?done=sync"
-    run = app.state.console.syncs.recent[0]
-    for _ in range(1200):  # the pull runs in a background thread
-        if not run.running:
+    runs = SyncRuns(synced_hub.engine)
+    for _ in range(1200):  # the pull runs in a background thread, recorded as a sync run
+        done = [r for r in runs.recent("acquired_time") if r.status != "running"]
+        if done:
             break
         time.sleep(0.05)
-    assert run.error is None and run.fetched == 2 and run.resources == ["time_entries"]
+    [run] = done
+    assert (run.status, run.error, run.owner) == ("ok", None, "console:otto")
+    assert run.counts["time_entries"]["fetched"] == 2
     again = http.post("/console/connectors/nowhere/sync", data={"csrf": csrf})
     assert again.status_code == 409 and "No pull connector named nowhere" in again.text
 
@@ -73,7 +77,8 @@ def test_sync_now_pulls_in_the_background_and_the_page_shows_the_last_sync_and_e
         actions = list(uow.connection.execute(select(audit_log.c.action, audit_log.c.actor)))
     assert f'href="/console/exceptions/{last}"' in pulled  # the last error links to its exception
     assert "/console/exceptions?system=acquired_time&amp;state=open" in pulled
-    assert 'data-testid="runs"' in page and "done" in page
+    history = page.split('data-testid="runs"')[1].split("</table>")[0]
+    assert "console:otto" in history and "done" in history and "time_entries" in history
     assert ("console.sync_now", "console:otto") in actions
 
     viewer = TestClient(app, follow_redirects=False)

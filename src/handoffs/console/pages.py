@@ -216,8 +216,8 @@ def connectors(request: Request, user: Viewer, done: str = "") -> Response:
     with ctx.hub.uow() as uow:
         data = reads.connectors(uow, ctx.hub, ctx.now(), ctx.limits)
         data["pulled"] = reads.sync_status(uow.connection, kinds)
+        runs = reads.sync_history(uow.connection)
     started = "Pull started in the background; reload to see it finish." if done == "sync" else ""
-    runs = list(ctx.syncs.recent)
     return page(request, "connectors.html", active="connectors", runs=runs, request_done=started, **data)
 
 

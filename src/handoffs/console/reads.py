@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, case, func, select
 
 from handoffs.analytics import compute
@@ -24,6 +25,7 @@ from handoffs.store.tables import (
     invoices,
     messages,
     rate_limits,
+    sync_runs,
     time_entries,
 )
 
@@ -34,6 +36,7 @@ __all__ = [
     "overview",
     "per_day",
     "recent_correlations",
+    "sync_history",
     "sync_status",
     "trace",
 ]
@@ -207,6 +210,34 @@ def sync_status(conn: Connection, systems: dict[str, str]) -> list[dict[str, Any
                 else {"id": last.id, "reason": last.reason, "at": last.created_at},
                 "open_exceptions": int(open_count),
                 "can_sync": name in systems,
+            }
+        )
+    return out
+
+
+def sync_history(conn: Connection, limit: int = 30) -> list[dict[str, Any]]:
+    """The latest pulls of every system (scheduled, ``sync now``), newest first, from ``sync_runs``:
+    who ran it, when, how long, records pulled, held and stored, and how it ended."""
+    c = sync_runs.c
+    rows = conn.execute(select(sync_runs).order_by(c.started_at.desc(), c.id.desc()).limit(limit)).all()
+    out = []
+    for r in rows:
+        counts = orjson.loads(r.counts) if r.counts else {}
+        per = [v for k, v in counts.items() if isinstance(v, dict) and "fetched" in v]
+        out.append(
+            {
+                "system": r.system,
+                "by": r.owner,
+                "started": r.started_at,
+                "finished": r.finished_at,
+                "status": r.status,
+                "fetched": sum(int(v["fetched"]) for v in per),
+                "failed": sum(int(v["failed"]) for v in per),
+                "stored": sum(
+                    int(v["outcomes"].get("inserted", 0)) + int(v["outcomes"].get("updated", 0)) for v in per
+                ),
+                "resources": [k for k, v in counts.items() if isinstance(v, dict) and "fetched" in v],
+                "error": r.error or counts.get("error"),
             }
         )
     return out

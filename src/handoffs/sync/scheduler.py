@@ -141,6 +141,18 @@ class PullScheduler:
                 self.leases.release(system)
         return done
 
+    def pull_now(self, system: str) -> int | None:
+        """Pull ``system`` now, out of schedule (``sync now``): under the same lease, recorded as
+        a sync run like a scheduled pull; None when another puller holds the system."""
+        if not self.leases.claim(system):
+            return None
+        try:
+            run_id = self._pull(system, lambda: False)
+            self.pulled[system] = self.pulled.get(system, 0) + 1
+            return run_id
+        finally:
+            self.leases.release(system)
+
     def _pull(self, system: str, should_stop: Callable[[], bool]) -> int:
         run_id = self.runs.start(system, self.owner)
         lost, finished = threading.Event(), threading.Event()
