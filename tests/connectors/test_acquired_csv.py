@@ -7,6 +7,7 @@ No Python is written for it: the test builds the connector from a ``handoffs.yam
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,24 @@ class TestAcquiredCsvTime(SourceConformance):
         with firm_hub.uow() as uow:
             stored = uow.time_entries.get("acq-70001")
         assert stored is not None and stored.entry.project_id == firm.time_entries[0].project_id
+
+    def test_a_line_that_is_not_utf8_is_held_and_the_rest_of_the_file_loads(
+        self, firm_hub: App, firm: Firm, seeds: Any, serve: Any, tmp_path: Path
+    ) -> None:
+        """#17 item 3 for file drops: a stray Latin-1 byte makes one bad line, not a failed pull."""
+        folder, connector = self.start(seeds, serve, tmp_path)
+        self.prepare(firm_hub)
+        path = folder.inbox / "2025-03-a.csv"
+        lines = path.read_bytes().splitlines(keepends=True)
+        lines[3] = lines[3].replace(b",", b",caf\xe9 ", 1)  # row 3 of the file, Latin-1 in UTF-8
+        path.write_bytes(b"".join(lines))
+        report = pull(firm_hub, connector, self.resource, self.spec())
+        assert (report.fetched, report.mapped, report.failed) == (120, 119, 1)
+        with firm_hub.uow() as uow:
+            [held] = [e for e in uow.exceptions.list() if e.source == "acquired_time:time_entries"]
+        assert held.category == "mapping" and "not utf-8-sig text: line 4" in held.reason
+        assert "caf\\xe9" in held.reason and "2025-03-a.csv line 4" in held.reason
+        assert json.loads(held.raw)["User"].startswith("caf\\xe9")  # its bytes kept, escaped
 
 
 def test_a_broken_mapping_names_its_line(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from handoffs.connectors.mapping.spec import FieldRule, MappingSpec
 
 __all__ = [
     "MISSING",
+    "UNDECODABLE",
     "Lookups",
     "MappingFailure",
     "NoLookups",
@@ -34,6 +35,11 @@ class _Missing:
 
 MISSING: Any = _Missing()
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+
+
+# Set by a file source on a row whose bytes are not in the file's encoding: the row's text with
+# the bad bytes escaped (``caf\\xe9``). The row is then held as an exception, never mapped.
+UNDECODABLE = "_undecodable"
 
 
 class MappingFailure(Exception):
@@ -235,6 +241,10 @@ def apply_mapping(
     key = get_path(record, spec.key)
     record_id = "?" if key is MISSING or key is None else str(key)
     at = f"{record['_file']} line {record['_line']}" if "_file" in record and "_line" in record else ""
+    if record.get(UNDECODABLE):  # a file source could not read its bytes: held whole, not guessed at
+        raise MappingFailure(
+            system, spec.name, record_id, "_line", "encoding", str(record[UNDECODABLE]), "", at
+        )
     return _Run(spec, system, record_id, lookups or NoLookups(), at).map_fields(spec.fields, record)
 
 
