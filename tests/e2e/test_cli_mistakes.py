@@ -38,6 +38,7 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
     cwd = tmp_path_factory.mktemp("mistakes")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HANDOFFS_", "NETSUITE_"))}
     env |= {"HANDOFFS_DATABASE_URL": f"sqlite:///{cwd / 'hub.db'}", "COLUMNS": "100"}
+    (cwd / "no-client-id.yaml").write_text(NO_CLIENT_ID)
     done = _handoffs("db", "upgrade", env=env, cwd=cwd)
     assert done.returncode == 0, done.stderr
     return cwd, env
@@ -45,6 +46,15 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
 
 EXAMPLE_YAML = str(Path(__file__).resolve().parents[2] / "handoffs.yaml")  # credentials from env: refs
 UNREACHABLE = f"postgresql://someone:hunter2@127.0.0.1:{_free_port()}/hub"
+NO_CLIENT_ID = """\
+version: 1
+systems:
+  netsuite:
+    role: erp
+    connector: netsuite
+    base_url: https://1234567.suitetalk.api.netsuite.com
+    credentials: {certificate_id: abc, private_key: env:HOME}
+"""
 
 # (id, arguments, extra environment, exit code, words that name the problem)
 CASES = [
@@ -72,6 +82,7 @@ CASES = [
     ),
     ("no-credential", ["worker", "--until-idle", "--systems", EXAMPLE_YAML], {}, 2, ["is not set"]),
     ("no-yaml", ["systems", "check"], {}, 2, ["handoffs.yaml", "not found", "handoffs init"]),
+    ("key-missing", ["worker", "--until-idle", "--systems", "no-client-id.yaml"], {}, 2, ["'client_id'"]),
     ("no-yaml-erp", ["erp", "compare"], {}, 2, ["handoffs.yaml", "handoffs init"]),
     ("short-secret", ["exceptions", "list"], {"HANDOFFS_SECRET_KEY": "short"}, 2, ["at least 32"]),
     (

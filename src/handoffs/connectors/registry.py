@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from handoffs.config.systems import SystemConfig, SystemsConfig
+from handoffs.config.systems import SystemConfig, SystemsConfig, SystemsConfigError
 from handoffs.connectors.base import SourceConnector
 from handoffs.connectors.csvdrop import CsvFolderConfig, CsvFolderSource, LegacyGlConfig, LegacyGlErp
 from handoffs.connectors.expenses import ExpenseConfig, ExpenseConnector
@@ -58,8 +58,26 @@ def load_system_mapping(cfg: SystemConfig) -> MappingFile | None:
     return load_mapping(cfg.mapping_path(builtin or Path("-")))
 
 
+def _lacking(cfg: SystemConfig, exc: KeyError) -> SystemsConfigError:
+    """A key the connector needs and the entry lacks, said as a configuration error."""
+    key = str(exc.args[0]) if exc.args else "?"
+    return SystemsConfigError(
+        "the systems file",
+        cfg.line or None,
+        f"system {cfg.name!r} ({cfg.connector}) has no {key!r}: add it under credentials "
+        f"(`handoffs init {cfg.connector}` writes an entry with every key it needs)",
+    )
+
+
 def build_source(cfg: SystemConfig, guard: Guard | None = None, **http: Any) -> SourceConnector | None:
     """A pull connector for ``cfg``, or None when the type only receives (an ERP)."""
+    try:
+        return _source(cfg, guard, **http)
+    except KeyError as exc:
+        raise _lacking(cfg, exc) from None
+
+
+def _source(cfg: SystemConfig, guard: Guard | None = None, **http: Any) -> SourceConnector | None:
     kind, entry = cfg.connector, cfg.entry
     if kind == "harvest":
         return HarvestConnector(cfg.name, HarvestConfig.from_entry(entry), guard=guard, **http)
@@ -95,6 +113,13 @@ def build_erp(
     ``pending`` keeps writes whose answer never came, and running asynchronous jobs, where
     every worker sees them (the hub's ``pending_writes`` table); by default this process only.
     """
+    try:
+        return _erp(cfg, lookups, pending, **http)
+    except KeyError as exc:
+        raise _lacking(cfg, exc) from None
+
+
+def _erp(cfg: SystemConfig, lookups: Lookups, pending: PendingWrites | None, **http: Any) -> ErpPort | None:
     kind, entry = cfg.connector, cfg.entry
     mapping = load_system_mapping(cfg)
     specs = mapping.mappings if mapping else {}
