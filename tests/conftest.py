@@ -175,8 +175,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     for report in reporter.stats.get("skipped", []):
         longrepr = getattr(report, "longrepr", None)
         reason = str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else ""
-        for package in _SYSTEM_PACKAGES:
-            if package.lower() in reason.lower():
+        for package in _SYSTEM_PACKAGES:  # "no PostgreSQL ...", "no /usr/bin/chromium": missing
+            if (
+                f"no {package.lower()}" in reason.lower()
+                or f"no /usr/bin/{package.lower()}" in reason.lower()
+            ):
                 missing.setdefault(package, []).append(report.nodeid)
     for package, tests in sorted(missing.items()):
         shown = ", ".join(tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")

@@ -61,7 +61,8 @@ def _invoices(erp: TrytonErp) -> list[dict[str, object]]:
 def _kill_while_posting(env: dict[str, str], erp: TrytonErp, reader: QueueReader, seed: int) -> list[int]:
     """Start a worker, and once Tryton holds a new invoice from it, SIGKILL it a random moment
     later (mid-post: between a create, the ``post`` button and the hub's confirmation); again,
-    ``KILLS`` times. Returns, per kill that landed mid-work, the unposted drafts it left."""
+    ``KILLS`` times. Returns, per kill that landed mid-work (Tryton held more than before, or
+    the hub's queue moved), the unposted drafts it left."""
     rng = random.Random(seed)
     drafts_left: list[int] = []
     for _ in range(KILLS * 3):
@@ -75,8 +76,9 @@ def _kill_while_posting(env: dict[str, str], erp: TrytonErp, reader: QueueReader
         proc.wait(timeout=30)
         if reader.left() == 0:
             break
-        if reader.left() != outstanding:
-            drafts_left.append(sum(1 for r in _invoices(erp) if r["state"] == "draft"))
+        now_held = _invoices(erp)
+        if len(now_held) > held or reader.left() != outstanding:  # it had written to Tryton: mid-post
+            drafts_left.append(sum(1 for r in now_held if r["state"] == "draft"))
         if len(drafts_left) >= KILLS:
             break
     return drafts_left
