@@ -32,6 +32,19 @@ def test_demo_over_http_loses_nothing_and_bills_nothing_twice(tmp_path: Path) ->
     assert set(summary["records_pulled"]) == {"workday", "salesforce", "harvest", "expenses"}
     assert summary["invoices_posted"] == 3 * summary["invoices_generated"] > 0  # NetSuite, Odoo, legacy GL
     assert summary["re_pull_new_records"] == 0
+    # The straight-through rate is the one analytics prints, over the demo's own store.
+    from handoffs.analytics import compute
+    from handoffs.analytics.flow import straight_through_overall
+    from handoffs.store.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'handoffs.db'}")
+    with engine.connect() as conn:
+        records, straight, rate = straight_through_overall(
+            compute(conn, names=["straight_through"])["straight_through"].rows
+        )
+    engine.dispose()
+    assert summary["straight_through_records"] == {"records": records, "straight_through": straight} != {}
+    assert rate is not None and summary["straight_through_rate"] == float(rate)
     assert (tmp_path / "handoffs.yaml").exists()
     deals = summary["opportunity_to_project"]  # every won deal through the flow, matched, sent on
     assert deals["opportunities_won"] == deals["projects_approved"] > 0

@@ -88,7 +88,12 @@ def _print(s: dict[str, Any], out_dir: Path) -> None:
     table.add_row("invoices generated", str(s["invoices_generated"]))
     for erp, n in s["invoices_posted_by_erp"].items():
         table.add_row(f"invoices posted to {erp}", str(n))
-    table.add_row("straight-through rate", f"{s['straight_through_rate']:.2%}")
+    counted = s["straight_through_records"]
+    table.add_row(
+        "straight-through rate (as analytics and the console)",
+        f"{s['straight_through_rate']:.2%} ({counted['straight_through']} of {counted['records']} records)",
+    )
+    table.add_row("pulled records needing no person", f"{s['pulled_records_needing_no_person']:.2%}")
     for cat, n in s["exceptions_by_category"].items():
         table.add_row(f"exceptions: {cat}", str(n))
     for entity, hours in s["hours_by_legal_entity"].items():

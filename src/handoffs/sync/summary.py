@@ -3,9 +3,12 @@
 * ``lost_records``: records a system holds that reached the hub neither as a stored object
   (an xref to its id) nor as an exception keeping the raw record. Must be 0.
 * ``double_billed_entries``: from :func:`handoffs.reconcile.billing.check_billing`.
-* ``straight_through_rate``: the share of distinct source records that needed no person:
-  not held in a mapping exception, not named by a dead letter, and (approved billable time)
-  not left priced but unbilled because its invoice run failed.
+* ``straight_through_rate``: the one definition the console and ``handoffs analytics show``
+  print (:func:`handoffs.analytics.flow.straight_through_overall`): approved billable records
+  invoiced with no exception naming them.
+* ``pulled_records_needing_no_person``: the share of distinct pulled source records that needed
+  no person: not held in a mapping exception, not named by a dead letter, and (approved
+  billable time) not left priced but unbilled because its invoice run failed.
 * ``unexplained_exceptions``: mapping exceptions on records no fault touched (must be 0).
 * ``opportunity_to_project``: won deals handed over (``OpportunityWon``), projects approved,
   contracts amended, and contract metadata confirmed by each ERP.
@@ -22,6 +25,8 @@ from typing import Any
 import orjson
 from sqlalchemy import func, select
 
+from handoffs.analytics import compute
+from handoffs.analytics.flow import straight_through_overall
 from handoffs.bootstrap import App
 from handoffs.domain.journals import journals_balanced
 from handoffs.domain.work import Project
@@ -198,6 +203,9 @@ def summarise(
         revenue = _revenue_by_entity(uow.finance.revenue_events())
         periods = sorted({r[0] for r in conn.execute(select(time_entries.c.period).distinct())})
         breaks = sum(len(reconcile(conn, period).unexplained) for period in periods)
+        straight = straight_through_overall(
+            compute(conn, names=["straight_through"])["straight_through"].rows
+        )
         deals = _deals(conn, uow.messages.count_by_type())
         routing = hub.systems.routing if hub.systems is not None else None
         comparison = (
@@ -224,7 +232,10 @@ def summarise(
         "invoices_posted_by_erp": dict(sorted(posted.items())),
         "deliveries": deliveries,
         "invoice_totals": check.as_dict()["totals_by_currency"],
-        "straight_through_rate": round(1 - needing_person / distinct, 4) if distinct else 1.0,
+        # one definition with `handoffs analytics show` and the console (analytics.flow)
+        "straight_through_rate": float(straight[2]) if straight[2] is not None else 1.0,
+        "straight_through_records": {"records": straight[0], "straight_through": straight[1]},
+        "pulled_records_needing_no_person": round(1 - needing_person / distinct, 4) if distinct else 1.0,
         "exceptions_by_category": by_category,
         "unexplained_exceptions": unexplained,
         "time_entries_needing_a_person": sum(len(v) for v in held.values()),
