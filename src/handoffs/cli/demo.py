@@ -88,10 +88,12 @@ def _print(s: dict[str, Any], out_dir: Path) -> None:
     table.add_row("invoices generated", str(s["invoices_generated"]))
     for erp, n in s["invoices_posted_by_erp"].items():
         table.add_row(f"invoices posted to {erp}", str(n))
-    counted = s["straight_through_records"]
+    counted, rate = s["straight_through_records"], s["straight_through_rate"]
     table.add_row(
         "straight-through rate (as analytics and the console)",
-        f"{s['straight_through_rate']:.2%} ({counted['straight_through']} of {counted['records']} records)",
+        "no approved billable record reached billing"
+        if rate is None
+        else f"{rate:.2%} ({counted['straight_through']} of {counted['records']} records)",
     )
     table.add_row("pulled records needing no person", f"{s['pulled_records_needing_no_person']:.2%}")
     for cat, n in s["exceptions_by_category"].items():

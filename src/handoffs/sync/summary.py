@@ -233,7 +233,7 @@ def summarise(
         "deliveries": deliveries,
         "invoice_totals": check.as_dict()["totals_by_currency"],
         # one definition with `handoffs analytics show` and the console (analytics.flow)
-        "straight_through_rate": float(straight[2]) if straight[2] is not None else 1.0,
+        "straight_through_rate": float(straight[2]) if straight[2] is not None else None,  # no records
         "straight_through_records": {"records": straight[0], "straight_through": straight[1]},
         "pulled_records_needing_no_person": round(1 - needing_person / distinct, 4) if distinct else 1.0,
         "exceptions_by_category": by_category,
