@@ -130,3 +130,23 @@ def test_a_bulk_retry_maps_held_records_again_in_every_door(studio: App, tmp_pat
         )
         states = sorted(e.state for e in uow.exceptions.list())
     assert states == ["open", "resolved", "resolved"]
+
+
+def test_a_mapping_file_that_no_longer_loads_refuses_each_retry_and_changes_nothing(
+    studio: App, tmp_path: Path
+) -> None:
+    from handoffs.api import bulk
+    from handoffs.api.context import Principal
+    from handoffs.flows import triage_bulk
+    from handoffs.sync.remap import remapper
+
+    (tmp_path / "studio_time.yaml").write_text("resources: [not, a, mapping\n")
+    operator = Principal("cli:ana", "ana", frozenset({"*"}), None, "cli")
+    with studio.uow() as uow:
+        ids = [i.id for i in triage_bulk.select(uow, triage_bulk.Filter(system="studio_time"))]
+        result = bulk.apply(uow, operator, "retry", ids, reason="try", remap=remapper(studio, "cli:ana"))
+        uow.commit()
+    assert (result.body["changed"], result.body["refused"]) == (0, 3)
+    assert all("cannot be mapped again" in item["reason"] for item in result.body["refused_items"])
+    with studio.uow() as uow:
+        assert sorted(e.state for e in uow.exceptions.list()) == ["open", "open", "open"]

@@ -187,7 +187,10 @@ def retry_exception(
     """Retry: a held record of a pull is mapped again from its stored payload (``remap``, see
     :func:`handoffs.sync.remap.remapper`, which audits it); a dead letter's work is requeued."""
     record = _exception(uow, principal, exception_id)
-    outcome = remap(uow, record, reason) if remap is not None and record.work_id is None else None
+    try:
+        outcome = remap(uow, record, reason) if remap is not None and record.work_id is None else None
+    except ValueError as exc:  # the system's mapping file does not load, or lacks the resource
+        raise Conflict(f"exception {exception_id} cannot be mapped again: {exc}") from None
     if outcome is not None:
         body = _exception_body(record, outcome.state, outcome.reason, False) | {"remap": outcome.as_dict()}
         return Result(200, body, [])
