@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, case, func, select
 
 from handoffs.analytics import compute
@@ -25,9 +24,9 @@ from handoffs.store.tables import (
     invoices,
     messages,
     rate_limits,
-    sync_runs,
     time_entries,
 )
+from handoffs.sync.leases import recent_runs
 
 __all__ = [
     "OPEN_STATES",
@@ -218,26 +217,24 @@ def sync_status(conn: Connection, systems: dict[str, str]) -> list[dict[str, Any
 def sync_history(conn: Connection, limit: int = 30) -> list[dict[str, Any]]:
     """The latest pulls of every system (scheduled, ``sync now``), newest first, from ``sync_runs``:
     who ran it, when, how long, records pulled, held and stored, and how it ended."""
-    c = sync_runs.c
-    rows = conn.execute(select(sync_runs).order_by(c.started_at.desc(), c.id.desc()).limit(limit)).all()
     out = []
-    for r in rows:
-        counts = orjson.loads(r.counts) if r.counts else {}
-        per = [v for k, v in counts.items() if isinstance(v, dict) and "fetched" in v]
+    for run in recent_runs(conn, limit=limit):
+        per = {k: v for k, v in run.counts.items() if isinstance(v, dict) and "fetched" in v}
         out.append(
             {
-                "system": r.system,
-                "by": r.owner,
-                "started": r.started_at,
-                "finished": r.finished_at,
-                "status": r.status,
-                "fetched": sum(int(v["fetched"]) for v in per),
-                "failed": sum(int(v["failed"]) for v in per),
+                "system": run.system,
+                "by": run.owner,
+                "started": run.started_at,
+                "finished": run.finished_at,
+                "status": run.status,
+                "fetched": sum(int(v["fetched"]) for v in per.values()),
+                "failed": sum(int(v["failed"]) for v in per.values()),
                 "stored": sum(
-                    int(v["outcomes"].get("inserted", 0)) + int(v["outcomes"].get("updated", 0)) for v in per
+                    int(v["outcomes"].get("inserted", 0)) + int(v["outcomes"].get("updated", 0))
+                    for v in per.values()
                 ),
-                "resources": [k for k, v in counts.items() if isinstance(v, dict) and "fetched" in v],
-                "error": r.error or counts.get("error"),
+                "resources": list(per),
+                "error": run.error or run.counts.get("error"),
             }
         )
     return out

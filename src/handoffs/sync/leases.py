@@ -23,13 +23,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from handoffs.store.tables import pull_leases, sync_runs
 
-__all__ = ["PullLeases", "SyncRun", "SyncRuns"]
+__all__ = ["PullLeases", "SyncRun", "SyncRuns", "recent_runs"]
 
 
 class PullLeases:
@@ -108,6 +108,27 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
+def recent_runs(conn: Connection, system: str | None = None, limit: int = 50) -> list[SyncRun]:
+    """The latest runs read on ``conn``, newest first (of one system, or of all)."""
+    c = sync_runs.c
+    query = select(sync_runs).order_by(c.started_at.desc(), c.id.desc()).limit(limit)
+    if system is not None:
+        query = query.where(c.system == system)
+    return [
+        SyncRun(
+            int(r.id),
+            r.system,
+            r.owner,
+            _utc(r.started_at),  # type: ignore[arg-type]
+            _utc(r.finished_at),
+            r.status,
+            orjson.loads(r.counts),
+            r.error,
+        )
+        for r in conn.execute(query).all()
+    ]
+
+
 class SyncRuns:
     """The ``sync_runs`` log: started and finished by the puller, read by anyone."""
 
@@ -154,22 +175,5 @@ class SyncRuns:
 
     def recent(self, system: str | None = None, limit: int = 50) -> list[SyncRun]:
         """The latest runs, newest first (of one system, or of all)."""
-        c = sync_runs.c
-        query = select(sync_runs).order_by(c.started_at.desc(), c.id.desc()).limit(limit)
-        if system is not None:
-            query = query.where(c.system == system)
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return [
-            SyncRun(
-                int(r.id),
-                r.system,
-                r.owner,
-                _utc(r.started_at),  # type: ignore[arg-type]
-                _utc(r.finished_at),
-                r.status,
-                orjson.loads(r.counts),
-                r.error,
-            )
-            for r in rows
-        ]
+            return recent_runs(conn, system, limit)
