@@ -168,20 +168,30 @@ def _act(
     reason: str,
     by: str | None,
     as_json: bool = False,
+    systems: SystemsConfig | None = None,
 ) -> None:
-    """Retry or ignore through the same commands the process API uses, audited the same way."""
+    """Retry or ignore through the same commands the process API uses, audited the same way.
+
+    A retry of a record a pull held maps it again from its stored payload through
+    ``systems``' current mapping (stored: exit 0; held again: exit 1), as the console, the
+    process API and bulk retries do; a dead letter's work is queued again.
+    """
     from handoffs.api import commands
     from handoffs.api.context import Principal
+    from handoffs.sync.remap import remapper
 
     by = operator_name(by)
     with opened(database_url) as hub:
         operator = Principal(
             client_id=f"cli:{by}", name=by, scopes=frozenset({"*"}), entities=None, key_id="cli"
         )
-        run = commands.retry_exception if action == "retry" else commands.ignore_exception
         try:
             with hub.uow() as uow:
-                result = run(uow, operator, exception_id, reason)
+                if action == "retry":
+                    remap = remapper(hub, cli_actor(by), systems)
+                    result = commands.retry_exception(uow, operator, exception_id, reason, remap)
+                else:
+                    result = commands.ignore_exception(uow, operator, exception_id, reason)
                 for row in result.audit:  # audited as cli:<user>, not as an API client
                     action = row.action.replace("process.", "cli.")
                     audit(uow, action, row.target, by=by, before=row.before, after=row.after)
@@ -190,6 +200,10 @@ def _act(
             if type(exc).__name__ not in ("NotFound", "Conflict"):
                 raise
             raise CliError(str(exc)) from None
+    remapped = result.body.get("remap")
+    if remapped is not None:
+        _said_remap(exception_id, remapped, as_json)
+        return
     if as_json:
         print_json(result.body)
         return
@@ -197,6 +211,18 @@ def _act(
         f"Exception {exception_id}: {result.body['state']}."
         + (" Its work is queued again; run the worker." if result.body.get("work_requeued") else "")
     )
+
+
+def _said_remap(exception_id: int, outcome: dict[str, Any], as_json: bool) -> None:
+    """A re-mapped held record: stored (exit 0), or held again with its new reason (exit 1)."""
+    if as_json:
+        print_json(outcome)
+    elif outcome["outcome"] == "stored":
+        console.print(f"Exception {exception_id} resolved: {outcome['reason']}.", markup=False)
+    else:
+        err_console.print(f"Exception {exception_id} is still held: {outcome['reason']}", markup=False)
+    if outcome["outcome"] == "held":
+        raise typer.Exit(1)
 
 
 def _systems(path: Path | None) -> SystemsConfig | None:
@@ -216,38 +242,6 @@ def _systems(path: Path | None) -> SystemsConfig | None:
     except (OSError, SystemsConfigError) as exc:
         err_console.print(str(exc), markup=False, style="red")
         raise typer.Exit(2) from None
-
-
-def _remap(
-    database_url: str | None,
-    systems: SystemsConfig | None,
-    exception_id: int,
-    reason: str,
-    by: str | None,
-    as_json: bool,
-) -> bool:
-    """Re-map a held connector record; False when the exception is not one (a dead letter...)."""
-    from handoffs.sync.remap import remappable, retry_exception
-
-    with opened(database_url) as hub:
-        with hub.uow() as uow:
-            record = uow.exceptions.get(exception_id)
-        if record is None or remappable(systems, record) is None:
-            return False
-        try:
-            outcome = retry_exception(hub, exception_id, cli_actor(by), reason=reason, systems=systems)
-        except (LookupError, ValueError) as exc:
-            err_console.print(str(exc), markup=False, style="red")
-            raise typer.Exit(2) from None
-    if as_json:
-        print_json(outcome.as_dict())
-    elif outcome.outcome == "stored":
-        console.print(f"Exception {exception_id} resolved: {outcome.reason}.", markup=False)
-    else:
-        err_console.print(f"Exception {exception_id} is still held: {outcome.reason}", markup=False)
-    if outcome.outcome == "held":
-        raise typer.Exit(1)
-    return True
 
 
 def _bulk_or_one(exception_id: int | None, options: FilterOptions, action: str) -> bool:
@@ -316,10 +310,9 @@ def _one_or_many(action: str, doc: str, text: Any) -> None:
         assert exception_id is not None
         if action == "assign":
             _assign_one(database_url, exception_id, text, by)
-        elif action == "ignore" or not _remap(
-            database_url, _systems(systems), exception_id, text, by, as_json
-        ):
-            _act(database_url, action, exception_id, text, by, as_json)
+        else:
+            loaded = _systems(systems) if action == "retry" else None
+            _act(database_url, action, exception_id, text, by, as_json, loaded)
 
     command.__doc__ = doc
     command.__annotations__["text"] = text  # --reason or --owner, resolved as it stands
