@@ -73,12 +73,13 @@ class LegacyGl:
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(("batch", "line", "error"))
             writer.writerows((batch, line, message) for line, message in errors)
+            outcome = self.outcomes[batch] = "rejected"  # the ledger's state, before its answer
             (self.outbox / f"REJ_{batch}.csv").write_text(out.getvalue(), encoding="utf-8")
-            outcome = "rejected"
         else:
             self.posted.extend({**row, "batch": batch} for row in rows)
             self._extract(batch, rows)
             debits = sum((Decimal(r["debit"] or 0) for r in rows), Decimal(0))
+            outcome = self.outcomes[batch] = "posted"  # posted before the ACK says so
             if self.faults.roll("lost_ack", self.faults.settings.lost_ack_rate):
                 self.faults.record("lost_ack", file=path.name)
             else:
@@ -86,8 +87,6 @@ class LegacyGl:
                     f"batch,status,lines,total_debits\n{batch},POSTED,{len(rows)},{debits}\n",
                     encoding="utf-8",
                 )
-            outcome = "posted"
-        self.outcomes[batch] = outcome
         path.replace(self.archive / path.name)
         return outcome
 
